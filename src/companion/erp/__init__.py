@@ -1,0 +1,1 @@
+"""The system of record: one package per domain. Knows nothing about AI."""

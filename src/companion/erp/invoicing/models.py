@@ -1,0 +1,88 @@
+"""AR invoices (to customers) and AP bills (from suppliers), in one table by ``kind``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
+
+
+class InvoiceKind(StrEnum):
+    AR = "ar"  # an invoice to a customer: INV-
+    AP = "ap"  # a bill from a supplier: BILL-
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    POSTED = "posted"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+OPEN_STATUSES = (InvoiceStatus.POSTED.value, InvoiceStatus.PARTIALLY_PAID.value)
+
+
+class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("company_id", "number"),
+        CheckConstraint(
+            "(kind = 'ar' AND customer_id IS NOT NULL AND supplier_id IS NULL) OR "
+            "(kind = 'ap' AND supplier_id IS NOT NULL AND customer_id IS NULL)",
+            name="party_matches_kind",
+        ),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid_within_total"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(2), index=True, nullable=False)
+    number: Mapped[str] = mapped_column(String(32), nullable=False)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"))
+    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"))
+    issue_date: Mapped[dt.date] = mapped_column(Date, index=True, nullable=False)
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), index=True, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    subtotal: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    discount_total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    tax_total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    amount_paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"), nullable=False)
+    journal_id: Mapped[int | None] = mapped_column(ForeignKey("journal_vouchers.id"))
+    supplier_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    notes: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.line_no"
+    )
+
+    @property
+    def open_amount(self) -> Decimal:
+        """What is still to be paid."""
+        return self.total - self.amount_paid
+
+
+class InvoiceLine(IdMixin, TenantMixin, Base):
+    __tablename__ = "invoice_lines"
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    description: Mapped[str] = mapped_column(String(300), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Money(18, 3), nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    discount_pct: Mapped[Decimal] = mapped_column(Money(5, 2), nullable=False)
+    tax_rate: Mapped[Decimal] = mapped_column(Money(5, 2), nullable=False)
+    net_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    tax_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")

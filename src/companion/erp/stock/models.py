@@ -1,0 +1,45 @@
+"""Stock on hand per item and warehouse, and the moves that change it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
+
+
+class MoveType(StrEnum):
+    RECEIPT = "receipt"
+    ISSUE = "issue"
+    ADJUSTMENT = "adjustment"
+    TRANSFER = "transfer"
+
+
+class StockLevel(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "stock_levels"
+    __table_args__ = (UniqueConstraint("item_id", "warehouse_id"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True, nullable=False)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Money(18, 3), default=Decimal("0"), nullable=False)
+
+
+class StockMove(IdMixin, TenantMixin, TimestampMixin, Base):
+    """One change of stock. ``quantity`` is positive; the type and warehouses give the sign."""
+
+    __tablename__ = "stock_moves"
+
+    move_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True, nullable=False)
+    from_warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))
+    to_warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))
+    quantity: Mapped[Decimal] = mapped_column(Money(18, 3), nullable=False)
+    unit_cost: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    move_date: Mapped[dt.date] = mapped_column(Date, index=True, nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

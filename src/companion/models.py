@@ -1,0 +1,51 @@
+"""Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from companion.auth.models import ApiKey, User
+from companion.erp.audit.models import AuditEntry, AuditHead
+from companion.erp.invoicing.models import Invoice, InvoiceLine
+from companion.erp.items.models import Item, Warehouse
+from companion.erp.ledger.models import Account, BankAccount, JournalLine, JournalVoucher
+from companion.erp.numbering.models import DocumentSequence
+from companion.erp.parties.models import Customer, Supplier
+from companion.erp.payments.models import Payment, PaymentAllocation
+from companion.erp.purchasing.models import (
+    ApprovalLevel,
+    ApprovalTask,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
+from companion.erp.sales.models import SalesOrder, SalesOrderLine
+from companion.erp.stock.models import StockLevel, StockMove
+from companion.kit.db import Base
+from companion.tenancy.models import Company, Membership
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "ApprovalLevel",
+    "ApprovalTask",
+    "AuditEntry",
+    "AuditHead",
+    "BankAccount",
+    "Base",
+    "User",
+    "Company",
+    "Customer",
+    "DocumentSequence",
+    "Invoice",
+    "InvoiceLine",
+    "Item",
+    "JournalLine",
+    "JournalVoucher",
+    "Membership",
+    "Payment",
+    "PaymentAllocation",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "SalesOrder",
+    "SalesOrderLine",
+    "StockLevel",
+    "StockMove",
+    "Supplier",
+    "Warehouse",
+]

@@ -1,0 +1,1 @@
+"""Companies, memberships, the permission catalogue and the request context."""

@@ -1,0 +1,54 @@
+"""The request context every tenant read and write takes, and the one scoping helper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+
+from companion.errors import PermissionDenied
+from companion.tenancy.permissions import roles_granting
+
+T = TypeVar("T", bound=tuple[Any, ...])
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who is acting, in which company, with which roles and permissions."""
+
+    user_id: int
+    username: str
+    company_id: int
+    company_slug: str
+    currency: str
+    roles: tuple[str, ...]
+    permissions: frozenset[str]
+    locale: str = "en"
+    fiscal_year_start_month: int = 1
+    via_ai: bool = False
+    api_key_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def can(self, permission: str) -> bool:
+        """Whether the caller holds ``permission`` in the active company."""
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        """Raise ``PermissionDenied`` naming the roles that grant ``permission``."""
+        if permission not in self.permissions:
+            roles = roles_granting(permission)
+            raise PermissionDenied(
+                f"This needs the '{permission}' permission"
+                + (f" (role {' or '.join(roles)})" if roles else ""),
+                details={"permission": permission, "roles": roles},
+            )
+
+    def as_ai(self) -> RequestContext:
+        """The same context, marked as acting through the assistant (audit ``via_ai``)."""
+        return RequestContext(**{**self.__dict__, "via_ai": True})
+
+
+def scoped(stmt: Select[T], model: Any, ctx: RequestContext) -> Select[T]:
+    """Restrict ``stmt`` to the context's company: the only way tenant rows are read."""
+    return stmt.where(model.company_id == ctx.company_id)

@@ -1,0 +1,26 @@
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+from companion.kit import migrate
+from companion.models import Base
+
+
+def test_migrations_create_every_table(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def test_every_tenant_table_has_an_indexed_company_id(engine: Engine) -> None:
+    insp = inspect(engine)
+    global_tables = {"companies", "users", "audit_heads", "alembic_version"}
+    for table in insp.get_table_names():
+        if table in global_tables:
+            continue
+        columns = {c["name"]: c for c in insp.get_columns(table)}
+        assert "company_id" in columns, table
+        if table != "audit_log":
+            assert columns["company_id"]["nullable"] is False, table
+        indexed = {tuple(ix["column_names"]) for ix in insp.get_indexes(table)}
+        uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints(table)}
+        assert any(cols[0] == "company_id" for cols in indexed | uniques), table
