@@ -1,0 +1,152 @@
+"""Appending to and verifying the hash-chained audit log.
+
+Each company has its own chain (``company:<id>``); events outside any company go to the
+``global`` chain. An entry's hash covers its content and the previous entry's hash, and
+``audit_heads`` remembers each chain's last entry, so ``verify`` catches an edited row, a
+deleted row in the middle (broken link) and a deleted tail (head mismatch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from companion.erp.audit.models import AuditEntry, AuditHead
+from companion.kit.db import utcnow
+from companion.tenancy.context import RequestContext
+
+GENESIS = "0" * 64
+
+
+def jsonable(value: Any) -> Any:
+    """Values as JSON keeps them exactly: Decimals and dates as strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _digest(entry: AuditEntry) -> str:
+    payload = {
+        "chain": entry.chain,
+        "seq": entry.seq,
+        "company_id": entry.company_id,
+        "actor_user_id": entry.actor_user_id,
+        "actor": entry.actor,
+        "action": entry.action,
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "old": entry.old_values,
+        "new": entry.new_values,
+        "via_ai": entry.via_ai,
+        "message": entry.conversation_message_id,
+        "at": entry.created_at.astimezone(dt.UTC).isoformat(),
+        "prev": entry.prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    ctx: RequestContext | None,
+    action: str,
+    entity_type: str,
+    entity_id: int | str | None,
+    *,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    company_id: int | None = None,
+    actor: str | None = None,
+    conversation_message_id: str | None = None,
+) -> AuditEntry:
+    """Append one entry; ``ctx`` gives actor, company and ``via_ai`` when there is one."""
+    company = ctx.company_id if ctx else company_id
+    chain = f"company:{company}" if company is not None else "global"
+    head = session.execute(
+        select(AuditHead).where(AuditHead.chain == chain).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(chain=chain, seq=0, hash=GENESIS)
+        session.add(head)
+    entry = AuditEntry(
+        chain=chain,
+        seq=head.seq + 1,
+        company_id=company,
+        actor_user_id=ctx.user_id if ctx else None,
+        actor=(ctx.username if ctx else None) or actor or "system",
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        old_values=jsonable(old) if old is not None else None,
+        new_values=jsonable(new) if new is not None else None,
+        via_ai=bool(ctx and ctx.via_ai),
+        conversation_message_id=conversation_message_id,
+        created_at=utcnow(),
+        prev_hash=head.hash,
+    )
+    entry.hash = _digest(entry)
+    session.add(entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    session.flush()
+    return entry
+
+
+@dataclass
+class VerifyReport:
+    """What ``verify`` found: an empty ``problems`` list means the log is intact."""
+
+    chains: int = 0
+    entries: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session) -> VerifyReport:
+    """Recompute every chain and compare with the stored hashes and heads."""
+    report = VerifyReport()
+    heads = {h.chain: h for h in session.execute(select(AuditHead)).scalars()}
+    chains = set(heads) | set(session.execute(select(AuditEntry.chain).distinct()).scalars())
+    for chain in sorted(chains):
+        report.chains += 1
+        prev, expected_seq = GENESIS, 1
+        rows = session.execute(
+            select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq)
+        ).scalars()
+        for entry in rows:
+            report.entries += 1
+            where = f"{chain} #{entry.seq} (id {entry.id})"
+            if entry.seq != expected_seq:
+                report.problems.append(f"{where}: entries before it are missing")
+            if entry.prev_hash != prev:
+                report.problems.append(f"{where}: does not link to the entry before it")
+            if _digest(entry) != entry.hash:
+                report.problems.append(f"{where}: content does not match its hash (edited)")
+            prev, expected_seq = entry.hash, entry.seq + 1
+        head = heads.get(chain)
+        if head is None:
+            report.problems.append(f"{chain}: has entries but no head")
+        elif head.seq != expected_seq - 1 or head.hash != prev:
+            report.problems.append(
+                f"{chain}: the last entries are missing (head at #{head.seq}, "
+                f"log ends at #{expected_seq - 1})"
+            )
+    return report
