@@ -1,0 +1,1 @@
+"""``serve``, ``migrate``, ``users`` and ``audit`` commands."""

@@ -1,0 +1,1 @@
+"""``companion demo``: build the deterministic demo and start the server."""

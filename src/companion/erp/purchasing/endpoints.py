@@ -1,0 +1,5 @@
+"""HTTP endpoints of the purchasing domain (tenant-scoped, permission-checked)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""HTTP adapter: the FastAPI app factory, routers, the widget and the admin pages."""

@@ -1,0 +1,25 @@
+"""Every domain router, mounted under ``/api/v1`` by the app factory."""
+
+from fastapi import APIRouter
+
+from companion.erp.audit.endpoints import router as audit_router
+from companion.erp.invoicing.endpoints import router as invoicing_router
+from companion.erp.items.endpoints import router as items_router
+from companion.erp.ledger.endpoints import router as ledger_router
+from companion.erp.parties.endpoints import router as parties_router
+from companion.erp.payments.endpoints import router as payments_router
+from companion.erp.purchasing.endpoints import router as purchasing_router
+from companion.erp.sales.endpoints import router as sales_router
+from companion.erp.stock.endpoints import router as stock_router
+
+DOMAIN_ROUTERS: list[APIRouter] = [
+    parties_router,
+    items_router,
+    stock_router,
+    sales_router,
+    invoicing_router,
+    payments_router,
+    ledger_router,
+    purchasing_router,
+    audit_router,
+]
