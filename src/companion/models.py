@@ -1,6 +1,7 @@
 """Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from companion.auth.models import ApiKey, User
+from companion.demo.models import DemoAnomaly
 from companion.erp.audit.models import AuditEntry, AuditHead
 from companion.erp.invoicing.models import Invoice, InvoiceLine
 from companion.erp.items.models import Item, Warehouse
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "BankAccount",
+    "DemoAnomaly",
     "Base",
     "User",
     "Company",

@@ -1,1 +1,142 @@
 """``companion demo``: build the deterministic demo and start the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic import command
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from companion.bootstrap import Container, bootstrap
+from companion.cli.admin import cli_errors, fail
+from companion.cli.admin import serve as serve_command
+from companion.cli.main import app
+from companion.config import get_settings
+from companion.demo import repository as demo_repo
+from companion.demo.profiles import PASSWORD, USERS
+from companion.demo.schemas import DemoSummary
+from companion.demo.service import build_demo
+from companion.kit import migrate
+from companion.kit.db import session_scope
+
+out = Console(highlight=False)
+
+
+@app.command()
+def demo(
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the database and build the demo afresh")
+    ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server once the demo is ready")
+    ] = True,
+    today: Annotated[
+        str | None,
+        typer.Option(help="The demo's 'today' (YYYY-MM-DD); default COMPANION_TODAY or the date"),
+    ] = None,
+    months: Annotated[int, typer.Option(min=1, max=36, help="Months of history")] = 13,
+    scale: Annotated[
+        float, typer.Option(min=0.05, max=5.0, help="Volume of customers, items and orders")
+    ] = 1.0,
+) -> None:
+    """Create or migrate the database, load the demo data and serve on 127.0.0.1:8000."""
+    with cli_errors():
+        if today is not None:
+            try:
+                dt.date.fromisoformat(today)
+            except ValueError as exc:
+                raise fail(f"--today must be a date like 2026-03-31, not {today!r}") from exc
+            os.environ["COMPANION_TODAY"] = today
+        # Demo mode allows the built-in secret; the server started below reads it too.
+        os.environ["COMPANION_DEMO_MODE"] = "true"
+        get_settings.cache_clear()
+        container = bootstrap(get_settings())
+        day = container.settings.current_date()
+        try:
+            if reset:
+                container = _reset(container)
+            migrate.upgrade(container.engine)
+            with session_scope(container.session_factory) as session:
+                present = demo_repo.companies_exist(session)
+            if present:
+                out.print("The database already holds the demo (use --reset to rebuild it).")
+            else:
+                _build(container, day, months, scale)
+        finally:
+            container.engine.dispose()
+        _print_users()
+    if serve:
+        serve_command(host=None, port=None, reload=False)
+
+
+def _build(container: Container, day: dt.date, months: int, scale: float) -> None:
+    url = container.engine.url.render_as_string(hide_password=True)
+    out.print(f"Building the demo in {escape(url)}: {months} months ending {day.isoformat()}")
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task("Planning", total=1000)
+
+        def progress(message: str, fraction: float) -> None:
+            bar.update(task, description=escape(message), completed=int(fraction * 1000))
+
+        with session_scope(container.session_factory) as session:
+            summary = build_demo(session, today=day, months=months, scale=scale, progress=progress)
+    elapsed = time.perf_counter() - started
+    _print_summary(summary)
+    out.print(f"Built in {elapsed:.1f} s.")
+
+
+def _reset(container: Container) -> Container:
+    """Remove the SQLite file, or drop every table of another database."""
+    url = container.engine.url
+    container.engine.dispose()
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database or "")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        out.print(f"Deleted {escape(str(path))}.")
+        return bootstrap(container.settings)
+    config = migrate.alembic_config()
+    with container.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    out.print("Dropped every table.")
+    return container
+
+
+def _print_summary(summary: DemoSummary) -> None:
+    table = Table(title=f"Demo companies ({summary.start} to {summary.today})")
+    for column in ("company", "currency", "customers", "items", "sales orders", "invoices", "POs"):
+        table.add_column(column)
+    for c in summary.companies:
+        table.add_row(
+            f"{c.name} ({c.slug})",
+            c.currency,
+            str(c.customers),
+            str(c.items),
+            str(c.sales_orders),
+            str(c.ar_invoices),
+            str(c.purchase_orders),
+        )
+    out.print(table)
+
+
+def _print_users() -> None:
+    table = Table(title=f"Demo users (password: {PASSWORD})")
+    table.add_column("username")
+    table.add_column("name")
+    table.add_column("companies and roles")
+    for user in USERS:
+        access = ", ".join(f"{slug}: {'+'.join(roles)}" for slug, roles in user.memberships)
+        table.add_row(user.username, user.full_name, access)
+    out.print(table)
+    out.print(f"Password for every demo user: [bold]{PASSWORD}[/bold]")

@@ -10,7 +10,8 @@ from sqlalchemy import Select
 from companion.errors import PermissionDenied
 from companion.tenancy.permissions import roles_granting
 
-T = TypeVar("T", bound=tuple[Any, ...])
+# Any SELECT, whatever its columns (SQLAlchemy 2.1 types them as a variadic tuple).
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,6 @@ class RequestContext:
         return RequestContext(**{**self.__dict__, "via_ai": True})
 
 
-def scoped(stmt: Select[T], model: Any, ctx: RequestContext) -> Select[T]:
+def scoped(stmt: S, model: Any, ctx: RequestContext) -> S:
     """Restrict ``stmt`` to the context's company: the only way tenant rows are read."""
     return stmt.where(model.company_id == ctx.company_id)

@@ -55,6 +55,8 @@ ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "finance.post",
                 "sales.read",
                 "procurement.read",
+                # Finance decides the approval levels assigned to it (large purchase orders).
+                "procurement.approve",
                 "inventory.read",
                 "kb.read",
                 "ai.use",

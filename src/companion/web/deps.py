@@ -1,30 +1,42 @@
 """FastAPI dependencies every router uses: the unit of work, the caller, pagination.
 
-One session per request, committed once by ``get_session`` after the endpoint returns
-without error (services never commit).
+One session per request, committed once by ``get_session`` when the endpoint returns
+without error (services never commit). The commit happens before the response is sent
+(``scope="function"``), so a failed commit is an error response, never a lost write
+behind a 200.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from companion.auth.service import resolve_context
 from companion.bootstrap import Container
 from companion.tenancy.context import RequestContext
+from companion.tenancy.permissions import PERMISSIONS
 
 T = TypeVar("T")
 
+# Ids are 32-bit integer columns: a larger path id is a 422, not a database overflow.
+MAX_ID = 2_147_483_647
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id")]
+
 
 def get_container(request: Request) -> Container:
+    """The process's container (``app.state.container``)."""
     container: Container = request.app.state.container
     return container
 
 
-def get_session(container: Annotated[Container, Depends(get_container)]) -> Iterator[Session]:
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_session(container: ContainerDep) -> Iterator[Session]:
     """The request's unit of work: commit on success, roll back on error."""
     session = container.session_factory()
     try:
@@ -37,20 +49,25 @@ def get_session(container: Annotated[Container, Depends(get_container)]) -> Iter
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_context(
     request: Request,
     session: SessionDep,
-    container: Annotated[Container, Depends(get_container)],
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-    x_company: Annotated[str | None, Header()] = None,
+    container: ContainerDep,
+    # Documented as security schemes in the OpenAPI document, not as plain parameters.
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_company: Annotated[
+        str | None,
+        Header(
+            max_length=64,
+            description="Slug of the active company; optional for users of one company",
+        ),
+    ] = None,
 ) -> RequestContext:
     """Who is calling and in which company (401 without credentials, 403 wrong company)."""
-    from companion.auth.service import resolve_context
-
     ctx = resolve_context(
         session,
         container.settings,
@@ -66,15 +83,29 @@ def get_context(
 ContextDep = Annotated[RequestContext, Depends(get_context)]
 
 
-def require(permission: str) -> Callable[[RequestContext], RequestContext]:
-    """A dependency that returns the caller's context once ``permission`` is checked."""
+class RequirePermission:
+    """A dependency returning the caller's context once ``permission`` is checked.
 
-    def _check(ctx: ContextDep) -> RequestContext:
-        ctx.require(permission)
+    The permission stays readable on the dependency, so the OpenAPI document and the
+    permission sweep in the tests can list what every route needs.
+    """
+
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
+
+    def __call__(self, ctx: ContextDep) -> RequestContext:
+        ctx.require(self.permission)
         return ctx
 
-    _check.__name__ = f"require_{permission.replace('.', '_')}"
-    return _check
+    def __repr__(self) -> str:
+        return f"require({self.permission!r})"
+
+
+def require(permission: str) -> RequirePermission:
+    """``Depends(require("finance.read"))``: 403 unless the caller holds the permission."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    return RequirePermission(permission)
 
 
 class PageParams(BaseModel):
@@ -86,6 +117,7 @@ def page_params(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> PageParams:
+    """``?limit=&offset=`` of a list endpoint."""
     return PageParams(limit=limit, offset=offset)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -14,9 +15,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
+from companion.errors import InvalidState
 from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
 
 
@@ -109,3 +112,56 @@ class JournalLine(IdMixin, TenantMixin, Base):
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), nullable=True)
 
     voucher: Mapped[JournalVoucher] = relationship(back_populates="lines")
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True, viewonly=True)
+
+
+class PostedVoucherImmutable(InvalidState):
+    """A posted voucher or line was about to be changed or deleted."""
+
+    code = "posted_voucher_immutable"
+
+
+_LEDGER_ROWS = (JournalVoucher, JournalLine)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_posted_vouchers(
+    session: Session, flush_context: Any, instances: Any
+) -> None:
+    """The ledger is append-only: a mistake is corrected by a reversal, never by an edit."""
+    for obj in session.deleted:
+        if isinstance(obj, _LEDGER_ROWS):
+            raise PostedVoucherImmutable(
+                f"{type(obj).__name__} {obj.id} is posted and cannot be deleted; post a reversal"
+            )
+    for obj in session.dirty:
+        if isinstance(obj, _LEDGER_ROWS) and session.is_modified(obj, include_collections=False):
+            raise PostedVoucherImmutable(
+                f"{type(obj).__name__} {obj.id} is posted and cannot be changed; post a reversal"
+            )
+    for obj in session.new:
+        if isinstance(obj, JournalLine) and _attaches_to_posted_voucher(session, obj):
+            raise PostedVoucherImmutable(
+                f"Voucher {obj.voucher_id or obj.voucher.id} is posted; lines cannot be added to it"
+            )
+
+
+def _attaches_to_posted_voucher(session: Session, line: JournalLine) -> bool:
+    voucher = line.voucher
+    if voucher is None:
+        # Only a voucher already in the database has an id to point at.
+        return line.voucher_id is not None
+    return voucher not in session.new
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes_to_vouchers(state: ORMExecuteState) -> None:
+    """Bulk UPDATE/DELETE statements skip ``before_flush``; refuse them here."""
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and mapper.class_ in _LEDGER_ROWS:
+        raise PostedVoucherImmutable(
+            f"Bulk {'update' if state.is_update else 'delete'} of {mapper.class_.__name__} "
+            "is refused: the ledger is append-only"
+        )

@@ -23,26 +23,39 @@ class DocType(StrEnum):
     STOCK_MOVE = "SM"
 
 
+# Master-data codes (customers, suppliers) run in one sequence for the life of the company.
+_NO_YEAR = 0
+
+
 def next_number(session: Session, company_id: int, doc_type: DocType, on: dt.date) -> str:
     """Take the next number; the row lock holds until the caller's transaction ends."""
     prefix = doc_type.value
+    return format_number(prefix, on.year, _bump(session, company_id, prefix, on.year))
+
+
+def next_code(session: Session, company_id: int, prefix: str) -> str:
+    """The next master-data code of a company (``CUST-0001``), never reset by year."""
+    return f"{prefix}-{_bump(session, company_id, prefix, _NO_YEAR):04d}"
+
+
+def _bump(session: Session, company_id: int, prefix: str, year: int) -> int:
     for _ in range(2):
         bumped = session.execute(
             update(DocumentSequence)
             .where(
                 DocumentSequence.company_id == company_id,
                 DocumentSequence.prefix == prefix,
-                DocumentSequence.year == on.year,
+                DocumentSequence.year == year,
             )
             .values(last_number=DocumentSequence.last_number + 1)
             .returning(DocumentSequence.last_number)
             .execution_options(synchronize_session=False)
         ).scalar_one_or_none()
         if bumped is not None:
-            return format_number(prefix, on.year, bumped)
+            return int(bumped)
         try:
             with session.begin_nested():
-                session.add(DocumentSequence(company_id=company_id, prefix=prefix, year=on.year))
+                session.add(DocumentSequence(company_id=company_id, prefix=prefix, year=year))
         except IntegrityError:
             pass  # another transaction created the row first; bump it on the next pass
     raise RuntimeError(f"could not allocate a {prefix} number")  # pragma: no cover

@@ -1,5 +1,55 @@
-"""HTTP endpoints of the payments domain (tenant-scoped, permission-checked)."""
+"""HTTP endpoints of payments: customer receipts and supplier payments (read-only)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from companion.erp.payments import repository as repo
+from companion.erp.payments.models import PaymentKind, PaymentStatus
+from companion.erp.payments.schemas import PaymentFilters, PaymentOut
+from companion.tenancy.context import RequestContext
+from companion.web.deps import Page, PageDep, RecordId, SessionDep, require
+
+router = APIRouter(tags=["payments"])
+
+FinanceReader = Annotated[RequestContext, Depends(require("finance.read"))]
+
+
+@router.get("/payments", response_model=Page[PaymentOut])
+def list_payments(
+    session: SessionDep,
+    ctx: FinanceReader,
+    page: PageDep,
+    kind: PaymentKind | None = None,
+    status: PaymentStatus | None = None,
+    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    supplier_id: Annotated[int | None, Query(ge=1)] = None,
+    bank_account_id: Annotated[int | None, Query(ge=1)] = None,
+    from_date: Annotated[dt.date | None, Query(alias="from")] = None,
+    to_date: Annotated[dt.date | None, Query(alias="to")] = None,
+    q: Annotated[str | None, Query(max_length=64, description="Number contains")] = None,
+) -> Page[PaymentOut]:
+    """Receipts and payments, newest first, each with its allocations."""
+    filters = PaymentFilters(
+        kind=kind,
+        status=status,
+        customer_id=customer_id,
+        supplier_id=supplier_id,
+        bank_account_id=bank_account_id,
+        from_date=from_date,
+        to_date=to_date,
+        q=q,
+    )
+    rows, total = repo.list_payments(session, ctx, filters, limit=page.limit, offset=page.offset)
+    return Page[PaymentOut](
+        items=[PaymentOut.of(p) for p in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentOut)
+def get_payment(session: SessionDep, ctx: FinanceReader, payment_id: RecordId) -> PaymentOut:
+    """One receipt or payment with its allocations."""
+    return PaymentOut.of(repo.get_payment(session, ctx, payment_id))

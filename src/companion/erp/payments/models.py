@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from companion.erp.invoicing.models import Invoice
 from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
 
 
@@ -61,3 +62,4 @@ class PaymentAllocation(IdMixin, TenantMixin, Base):
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
+    invoice: Mapped[Invoice] = relationship(viewonly=True)

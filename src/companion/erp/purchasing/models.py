@@ -47,6 +47,7 @@ class PurchaseOrder(IdMixin, TenantMixin, TimestampMixin, Base):
     tax_total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     notes: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     lines: Mapped[list[PurchaseOrderLine]] = relationship(
@@ -66,6 +67,9 @@ class PurchaseOrderLine(IdMixin, TenantMixin, Base):
     description: Mapped[str] = mapped_column(String(300), nullable=False)
     quantity: Mapped[Decimal] = mapped_column(Money(18, 3), nullable=False)
     received_quantity: Mapped[Decimal] = mapped_column(Money(18, 3), default=Decimal("0"))
+    billed_quantity: Mapped[Decimal] = mapped_column(
+        Money(18, 3), default=Decimal("0"), nullable=False
+    )
     unit_price: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     discount_pct: Mapped[Decimal] = mapped_column(Money(5, 2), nullable=False)
     tax_rate: Mapped[Decimal] = mapped_column(Money(5, 2), nullable=False)

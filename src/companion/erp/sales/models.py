@@ -35,6 +35,7 @@ class SalesOrder(IdMixin, TenantMixin, TimestampMixin, Base):
     tax_total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     notes: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     lines: Mapped[list[SalesOrderLine]] = relationship(

@@ -1,5 +1,38 @@
 """HTTP endpoints of the stock domain (tenant-scoped, permission-checked)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from companion.erp.stock import repository as repo
+from companion.erp.stock.schemas import StockLevelOut
+from companion.tenancy.context import RequestContext
+from companion.web.deps import MAX_ID, Page, PageDep, SessionDep, require
+
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+router = APIRouter(tags=["stock"])
+
+InventoryReader = Annotated[RequestContext, Depends(require("inventory.read"))]
+
+
+@router.get("/stock-levels", response_model=Page[StockLevelOut])
+def list_stock_levels(
+    session: SessionDep,
+    ctx: InventoryReader,
+    page: PageDep,
+    item_id: QueryId = None,
+    warehouse_id: QueryId = None,
+) -> Page[StockLevelOut]:
+    """On-hand quantities per item and warehouse, by SKU."""
+    rows, total = repo.list_levels(
+        session,
+        ctx,
+        item_id=item_id,
+        warehouse_id=warehouse_id,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page[StockLevelOut](items=rows, total=total, limit=page.limit, offset=page.offset)

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
@@ -21,7 +21,11 @@ class MoveType(StrEnum):
 
 class StockLevel(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "stock_levels"
-    __table_args__ = (UniqueConstraint("item_id", "warehouse_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "warehouse_id"),
+        # the service refuses negative stock; the database is the last line of defence
+        CheckConstraint("quantity >= 0", name="not_negative"),
+    )
 
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True, nullable=False)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)

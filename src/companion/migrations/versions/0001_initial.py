@@ -190,6 +190,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_customers_name"), ["name"], unique=False)
 
     op.create_table(
+        "demo_anomalies",
+        sa.Column("on_date", sa.Date(), nullable=False),
+        sa.Column("metric", sa.String(length=32), nullable=False),
+        sa.Column("direction", sa.String(length=8), nullable=False),
+        sa.Column("factor", companion.kit.db.Money(8, 2), nullable=False),
+        sa.Column("observed", companion.kit.db.Money(18, 2), nullable=False),
+        sa.Column("baseline", companion.kit.db.Money(18, 2), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_demo_anomalies_company_id_companies"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_demo_anomalies")),
+        sa.UniqueConstraint(
+            "company_id",
+            "on_date",
+            "metric",
+            name=op.f("uq_demo_anomalies_company_id_on_date_metric"),
+        ),
+    )
+    with op.batch_alter_table("demo_anomalies", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_demo_anomalies_company_id"), ["company_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_demo_anomalies_on_date"), ["on_date"], unique=False)
+
+    op.create_table(
         "document_sequences",
         sa.Column("prefix", sa.String(length=8), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
@@ -446,6 +477,7 @@ def upgrade() -> None:
         sa.Column("tax_total", companion.kit.db.Money(18, 2), nullable=False),
         sa.Column("total", companion.kit.db.Money(18, 2), nullable=False),
         sa.Column("notes", sa.String(length=1000), nullable=True),
+        sa.Column("cancel_reason", sa.String(length=500), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
@@ -498,6 +530,7 @@ def upgrade() -> None:
         sa.Column("tax_total", companion.kit.db.Money(18, 2), nullable=False),
         sa.Column("total", companion.kit.db.Money(18, 2), nullable=False),
         sa.Column("notes", sa.String(length=1000), nullable=True),
+        sa.Column("cancel_reason", sa.String(length=500), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
@@ -544,6 +577,7 @@ def upgrade() -> None:
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("created_at", companion.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", companion.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("quantity >= 0", name=op.f("ck_stock_levels_not_negative")),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["companies.id"],
@@ -804,6 +838,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("quantity", companion.kit.db.Money(18, 3), nullable=False),
         sa.Column("received_quantity", companion.kit.db.Money(18, 3), nullable=False),
+        sa.Column("billed_quantity", companion.kit.db.Money(18, 3), nullable=False),
         sa.Column("unit_price", companion.kit.db.Money(18, 2), nullable=False),
         sa.Column("discount_pct", companion.kit.db.Money(5, 2), nullable=False),
         sa.Column("tax_rate", companion.kit.db.Money(5, 2), nullable=False),
@@ -1070,6 +1105,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_document_sequences_company_id"))
 
     op.drop_table("document_sequences")
+    with op.batch_alter_table("demo_anomalies", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_demo_anomalies_on_date"))
+        batch_op.drop_index(batch_op.f("ix_demo_anomalies_company_id"))
+
+    op.drop_table("demo_anomalies")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customers_name"))
         batch_op.drop_index(batch_op.f("ix_customers_company_id"))

@@ -1,0 +1,82 @@
+"""All SQL of the auth package: users, memberships and API keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from companion.auth.models import ApiKey, User
+from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.models import Company, Membership
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    """The user with ``user_id``, if any."""
+    return session.get(User, user_id)
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    """The user called ``username`` (exact match), if any."""
+    return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by username."""
+    return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def get_company_by_slug(session: Session, slug: str) -> Company | None:
+    """The company with ``slug``, if any."""
+    return session.execute(select(Company).where(Company.slug == slug)).scalar_one_or_none()
+
+
+def get_membership(session: Session, user_id: int, company_id: int) -> Membership | None:
+    """The user's membership of the company, if any."""
+    return session.execute(
+        select(Membership).where(Membership.user_id == user_id, Membership.company_id == company_id)
+    ).scalar_one_or_none()
+
+
+def active_memberships(session: Session, user_id: int) -> list[tuple[Membership, Company]]:
+    """The user's memberships of active companies, by company slug."""
+    rows = session.execute(
+        select(Membership, Company)
+        .join(Company, Company.id == Membership.company_id)
+        .where(Membership.user_id == user_id, Company.is_active.is_(True))
+        .order_by(Company.slug)
+    ).all()
+    return [(m, c) for m, c in rows]
+
+
+def memberships_by_user(session: Session) -> dict[int, list[tuple[str, list[str]]]]:
+    """Every membership as ``user_id -> [(company slug, roles)]`` (for listings)."""
+    rows = session.execute(
+        select(Membership.user_id, Company.slug, Membership.roles)
+        .join(Company, Company.id == Membership.company_id)
+        .order_by(Company.slug)
+    ).all()
+    result: dict[int, list[tuple[str, list[str]]]] = {}
+    for user_id, slug, roles in rows:
+        result.setdefault(user_id, []).append((slug, list(roles)))
+    return result
+
+
+def get_api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
+    """The API key whose public prefix is ``prefix`` (lookup before authentication)."""
+    return session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
+
+
+def get_api_key(session: Session, ctx: RequestContext, key_id: int) -> ApiKey | None:
+    """An API key of the caller's company."""
+    stmt = scoped(select(ApiKey), ApiKey, ctx).where(ApiKey.id == key_id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def list_api_keys(
+    session: Session, ctx: RequestContext, *, user_id: int | None = None
+) -> list[ApiKey]:
+    """The caller's company's API keys, newest first, optionally of one user only."""
+    stmt = scoped(select(ApiKey), ApiKey, ctx).order_by(ApiKey.id.desc())
+    if user_id is not None:
+        stmt = stmt.where(ApiKey.user_id == user_id)
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,163 @@
+"""The FastAPI app factory: routers, error envelope, middleware, probes and OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from companion import __version__
+from companion.auth.endpoints import router as auth_router
+from companion.bootstrap import Container, bootstrap
+from companion.config import get_settings
+from companion.kit import migrate
+from companion.logging import configure_logging
+from companion.tenancy.permissions import roles_granting
+from companion.web.errors import install_error_handlers
+from companion.web.health import router as health_router
+from companion.web.introspect import API_PREFIX, api_routes
+from companion.web.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from companion.web.routers import DOMAIN_ROUTERS
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+The HTTP API of Companion, a self-hosted AI companion for a multi-company ERP.
+
+Authenticate with a bearer token from `POST /api/v1/auth/login` or with an `X-Api-Key`.
+Users of several companies choose the active one with the `X-Company` header (slug).
+Every error is `{"error": {"code", "message", "details"}}` with the matching HTTP status.
+"""
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A token from POST /api/v1/auth/login",
+    },
+    "apiKeyAuth": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Api-Key",
+        "description": "An API key of one company (cmp_<prefix>_<secret>)",
+    },
+}
+
+ERROR_ENVELOPE: dict[str, Any] = {
+    "title": "ErrorEnvelope",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    """The ASGI app over ``container`` (built from the environment when None)."""
+    owns_container = container is None
+    container = container or bootstrap()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Refuse to serve a database that is behind the code; the error names the fix.
+        migrate.ensure_current(container.engine)
+        log.info(
+            "companion ready",
+            extra={"database": container.engine.dialect.name, "version": __version__},
+        )
+        try:
+            yield
+        finally:
+            if owns_container:
+                container.engine.dispose()
+
+    app = FastAPI(
+        title="Companion API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    # Added last = outermost: the request id exists before the body limit answers.
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_body_bytes=container.settings.api.max_body_bytes
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(auth_router, prefix=API_PREFIX)
+    for router in DOMAIN_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus security schemes, permissions and the error envelope."""
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = SECURITY_SCHEMES
+    components.setdefault("schemas", {})["ErrorEnvelope"] = ERROR_ENVELOPE
+    envelope = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+    for route in api_routes(app):
+        path_item = schema["paths"].get(route.path, {})
+        for method in route.methods:
+            operation = path_item.get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "Invalid request", "content": envelope}
+            if not route.needs_caller:
+                continue
+            operation["security"] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
+            responses["401"] = {
+                "description": "Missing or invalid credentials",
+                "content": envelope,
+            }
+            responses["403"] = {
+                "description": "No access to the company or the permission",
+                "content": envelope,
+            }
+            permissions = sorted(route.permissions)
+            if permissions:
+                operation["x-permissions"] = permissions
+                needs = "; ".join(
+                    f"`{p}` (role {', '.join(roles_granting(p))})" for p in permissions
+                )
+                operation["description"] = (
+                    operation.get("description", "") + f"\n\nRequires {needs}."
+                ).strip()
+    return schema
+
+
+def asgi_app() -> FastAPI:
+    """The app ``companion serve`` runs: logging configured from the settings first."""
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return create_app(bootstrap(settings))

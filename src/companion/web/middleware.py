@@ -1,0 +1,199 @@
+"""Pure ASGI middleware: request ids and access logs, and the request body size limit.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) so bodies stream through untouched and context
+variables set here are seen by the endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from companion.errors import BadRequest, CompanionError, PayloadTooLarge
+from companion.logging import log_request, request_id_var
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "x-request-id"
+# A client's id is kept when it is short and plain; anything else is replaced.
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def request_id_of(scope: Scope) -> str | None:
+    """The id this request was given by ``RequestContextMiddleware``."""
+    state = scope.get("state") or {}
+    value = state.get("request_id")
+    return value if isinstance(value, str) else None
+
+
+async def send_json_error(send: Send, error: CompanionError, *, request_id: str | None) -> None:
+    """Answer with the error envelope straight from middleware (no app behind it)."""
+    body = json.dumps(error.to_dict()).encode()
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if request_id:
+        raw.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+    await send({"type": "http.response.start", "status": error.status_code, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Gives each request an id, returns it, logs one access line, and is the last resort.
+
+    An exception that escapes every handler is logged here with its traceback and answered
+    with a bare 500 envelope: this is the process boundary of a request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, REQUEST_ID_HEADER.encode())
+        request_id = incoming if incoming and _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if bytes(k).lower() != REQUEST_ID_HEADER.encode()
+                ]
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:  # the request's process boundary: log it, answer 500, carry on
+            log.exception(
+                "unhandled error while serving %s %s",
+                scope["method"],
+                scope["path"],
+                extra={"request_id": request_id},
+            )
+            if not response_started:
+                await send_json_error(send, internal_error(request_id), request_id=request_id)
+            status = 500
+        finally:
+            ctx = state.get("context")
+            log_request(
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                request_id=request_id,
+                user=getattr(ctx, "username", None),
+                company=getattr(ctx, "company_slug", None),
+            )
+            request_id_var.reset(token)
+
+
+def internal_error(request_id: str | None) -> CompanionError:
+    """The 500 answer: no detail of what went wrong, only the id to find it in the log."""
+    return CompanionError(
+        "An unexpected error occurred; it has been logged"
+        + (f" with request id {request_id}" if request_id else ""),
+        details={"request_id": request_id} if request_id else {},
+    )
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a streamed body passes the limit.
+
+    An ``HTTPException`` so that FastAPI's body parsing lets it through unchanged (it turns
+    other exceptions into a 400) and the app's handler renders the 413 envelope.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=_too_large(limit).message)
+        self.limit = limit
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body is larger than the limit of {limit} bytes",
+        details={"max_body_bytes": limit},
+    )
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over ``max_body_bytes``: by Content-Length up front, else while streaming."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not _DIGITS.fullmatch(declared.strip()):
+                await send_json_error(send, _bad_length(), request_id=request_id_of(scope))
+                return
+            # More than 18 digits is over any limit, and too long to convert cheaply.
+            if len(declared.strip()) > 18 or int(declared) > limit:
+                await send_json_error(send, _too_large(limit), request_id=request_id_of(scope))
+                return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            # Read outside the app's handlers (e.g. by middleware): answer here if we still can.
+            if response_started:
+                raise
+            await send_json_error(send, _too_large(limit), request_id=request_id_of(scope))
+
+
+def _bad_length() -> CompanionError:
+    return BadRequest(
+        "The Content-Length header is not a number", details={"reason": "bad_content_length"}
+    )

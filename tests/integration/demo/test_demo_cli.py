@@ -1,0 +1,111 @@
+"""``companion demo`` through typer's CliRunner, on a fresh database of each backend."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner, Result
+
+from companion.auth import passwords
+from companion.cli import demo as demo_cli
+from companion.cli.main import app
+from companion.config import get_settings
+from companion.kit.db import make_engine
+from companion.tenancy.models import Company
+
+runner = CliRunner()
+PG_ADMIN_URL = os.environ.get(
+    "COMPANION_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SMALL = ("--no-serve", "--today", "2026-03-15", "--months", "1", "--scale", "0.05")
+
+
+@pytest.fixture
+def database(
+    backend: str,
+    tmp_path: Path,
+    pg_database_factory: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """An empty database the CLI is configured for; the environment is put back after."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'demo.db'}"
+    else:
+        name = f"companion_demo_cli_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        pg_database_factory.append(name)  # dropped at the end of the run
+        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    monkeypatch.setenv("COMPANION_DATABASE_URL", url)
+    # The command sets these two itself; registering them here restores them afterwards.
+    monkeypatch.setenv("COMPANION_DEMO_MODE", "false")
+    monkeypatch.setenv("COMPANION_TODAY", "2020-01-01")
+    previous = passwords.configure(
+        passwords.HashParameters(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+    passwords.configure(previous)
+
+
+def run(*args: str) -> Result:
+    return runner.invoke(app, ["demo", *args])
+
+
+def companies(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(Company)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_demo_builds_keeps_what_exists_serves_and_resets(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run(*SMALL)
+    assert first.exit_code == 0, first.output
+    assert "Built in" in first.output and "2026-03-15" in first.output
+    assert "Password for every demo user: demo" in first.output
+    for username in ("ceo", "finance", "sales", "buyer", "storekeeper", "viewer", "gfinance"):
+        assert username in first.output
+    assert companies(database) == 2
+    assert os.environ["COMPANION_DEMO_MODE"] == "true"
+
+    # Without --no-serve the server starts (stubbed), after saying the demo is there.
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(demo_cli, "serve_command", lambda **kw: calls.append(kw))
+    second = run(*[a for a in SMALL if a != "--no-serve"])
+    assert second.exit_code == 0, second.output
+    assert "already holds the demo" in second.output and "Built in" not in second.output
+    assert calls == [{"host": None, "port": None, "reload": False}]
+
+    engine = make_engine(database)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE companies SET name = 'Renamed' WHERE slug = 'acme'"))
+    engine.dispose()
+    reset = run("--reset", *SMALL)
+    assert reset.exit_code == 0, reset.output
+    assert "Built in" in reset.output
+    engine = make_engine(database)
+    with engine.connect() as conn:
+        names = set(conn.execute(text("SELECT name FROM companies")).scalars())
+    engine.dispose()
+    assert names == {"Acme Trading Ltd", "Globex Manufacturing Inc"}
+
+
+def test_a_bad_today_is_a_clear_error(database: str) -> None:
+    result = run("--no-serve", "--today", "15/03/2026")
+    assert result.exit_code == 1
+    assert "--today must be a date" in result.output
+    assert "Built in" not in result.output
