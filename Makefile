@@ -42,7 +42,7 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix src tests bench
 
 migration: install-dev
-	scripts/regen_initial_migration.sh
+	scripts/new_migration.sh "$(MSG)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

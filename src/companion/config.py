@@ -31,6 +31,12 @@ class ApiSettings(BaseModel):
     max_page_size: int = Field(default=500, ge=1)
 
 
+class AssistantSettings(BaseModel):
+    """The chat core."""
+
+    max_message_chars: int = Field(default=4000, ge=1)
+
+
 class Settings(BaseSettings):
     """All of Companion's configuration."""
 
@@ -51,6 +57,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     auth: AuthSettings = AuthSettings()
     api: ApiSettings = ApiSettings()
+    assistant: AssistantSettings = AssistantSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -1,5 +1,6 @@
 """Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from companion.assistant.models import Conversation, Message
 from companion.auth.models import ApiKey, User
 from companion.demo.models import DemoAnomaly
 from companion.erp.audit.models import AuditEntry, AuditHead
@@ -32,6 +33,7 @@ __all__ = [
     "Base",
     "User",
     "Company",
+    "Conversation",
     "Customer",
     "DocumentSequence",
     "Invoice",
@@ -40,6 +42,7 @@ __all__ = [
     "JournalLine",
     "JournalVoucher",
     "Membership",
+    "Message",
     "Payment",
     "PaymentAllocation",
     "PurchaseOrder",

@@ -451,3 +451,12 @@ def resolve_context(
             "missing_credentials",
         )
     return _context_from_token(session, settings, clock, authorization, slug)
+
+
+def context_for_user(session: Session, username: str, company_slug: str | None) -> RequestContext:
+    """The context of a local, trusted caller (the CLI): same membership rules, no token."""
+    user = repo.get_user_by_username(session, username)
+    if user is None or not user.is_active:
+        raise NotFound(f"No active user named '{username[:64]}'", details={"user": username[:64]})
+    membership, company = _pick_company(session, user, company_slug)
+    return _context(user, company, membership.roles)

@@ -1,0 +1,1 @@
+"""The assistant: one chat turn is context -> understand (nlu) -> skill -> answer -> record."""

@@ -1,0 +1,1 @@
+"""Data queries: one function per data-query intent, registered in ``registry``."""

@@ -1,0 +1,273 @@
+"""Stock on hand, items below their reorder level, and the value of the inventory.
+
+Definitions:
+- stock levels: the quantity on hand per item and warehouse (``stock_levels``), zero
+  levels included.
+- below reorder: active tracked items whose quantity in a warehouse is strictly below the
+  item's reorder level (items with a reorder level of 0 never are); shortfall = reorder
+  level - quantity. Most urgent (lowest share of the level) first.
+- inventory valuation: per item, the quantity on hand summed over the warehouses (one
+  warehouse if given) times the item's unit cost, rounded to cents; the total is the sum of
+  the items' values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from companion.assistant.answers import join_words
+from companion.assistant.queries.common import (
+    Answer,
+    cut,
+    given_filters,
+    lookup_name,
+    not_found,
+    qty_sum,
+    shown_note,
+)
+from companion.assistant.queries.registry import QueryParams, QueryResult, register
+from companion.erp.items.models import Item, Warehouse
+from companion.erp.stock.models import StockLevel
+from companion.kit.money import ZERO, quantize
+from companion.tenancy.context import RequestContext
+
+_TABLES = ["stock_levels", "items", "warehouses"]
+_FILTERS = ["item_id", "warehouse_id"]
+
+
+def _levels(ctx: RequestContext, params: QueryParams, *columns: Any) -> Select[Any]:
+    """Stock levels joined to item and warehouse, all of the caller's company, filtered."""
+    stmt = (
+        select(*columns)
+        .select_from(StockLevel)
+        .join(Item, Item.id == StockLevel.item_id)
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(
+            StockLevel.company_id == ctx.company_id,
+            Item.company_id == ctx.company_id,
+            Warehouse.company_id == ctx.company_id,
+        )
+    )
+    if params.item_id is not None:
+        stmt = stmt.where(StockLevel.item_id == params.item_id)
+    if params.warehouse_id is not None:
+        stmt = stmt.where(StockLevel.warehouse_id == params.warehouse_id)
+    return stmt
+
+
+def _missing_filter(
+    session: Session, ctx: RequestContext, params: QueryParams
+) -> tuple[str | None, str | None, str | None]:
+    """(item name, warehouse name, what was not found) for the filters given."""
+    item = warehouse = None
+    if params.item_id is not None:
+        item = lookup_name(session, ctx, Item, params.item_id)
+        if item is None:
+            return None, None, "that item"
+    if params.warehouse_id is not None:
+        warehouse = lookup_name(session, ctx, Warehouse, params.warehouse_id)
+        if warehouse is None:
+            return None, None, "that warehouse"
+    return item, warehouse, None
+
+
+@register(
+    "stock_levels",
+    permission="inventory.read",
+    filters=set(_FILTERS),
+    description="Quantity on hand per item and warehouse",
+)
+def stock_levels(
+    session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
+) -> QueryResult:
+    """Quantity on hand per item and warehouse, by item then warehouse."""
+    answer = Answer(ctx, today, _TABLES, given_filters(params, _FILTERS))
+    columns = ["sku", "item", "warehouse", "quantity", "uom", "reorder_level"]
+    item, warehouse, missing = _missing_filter(session, ctx, params)
+    if missing:
+        return not_found(answer, columns, missing)
+    stmt = _levels(
+        ctx,
+        params,
+        Item.sku,
+        Item.name,
+        Warehouse.name,
+        StockLevel.quantity,
+        Item.uom,
+        Item.reorder_level,
+    ).order_by(Item.name, Item.sku, Warehouse.name)
+    rows: list[list[Any]] = [list(r) for r in session.execute(stmt)]
+    fmt = answer.fmt
+    totals: dict[str, Decimal] = {}
+    if item is not None:
+        on_hand = sum((r[3] for r in rows), ZERO)
+        totals["quantity"] = on_hand
+        uom = rows[0][4] if rows else None
+        where = f" in {warehouse}" if warehouse else ""
+        if not rows or on_hand == 0:
+            summary = f"{item} has no stock{where or ' in any warehouse'}."
+        elif len(rows) == 1:
+            summary = f"{item} has {fmt.quantity(on_hand, uom)} on hand in {rows[0][2]}."
+        else:
+            parts = join_words([f"{r[2]} {fmt.quantity(r[3])}" for r in rows])
+            summary = (
+                f"{item} has {fmt.quantity(on_hand, uom)} on hand across "
+                f"{fmt.count(len(rows), 'warehouse')}: {parts}."
+            )
+        return answer.result(columns, rows, totals, summary, len(rows))
+    if not rows:
+        where = f" in {warehouse}" if warehouse else ""
+        return answer.empty(columns, f"No stock is recorded{where}.")
+    items = len({r[0] for r in rows})
+    empty = sum(1 for r in rows if r[3] == 0)
+    zero_note = f"; {fmt.count(empty, 'stock line is', 'stock lines are')} at zero" if empty else ""
+    if warehouse:
+        summary = f"{warehouse} holds {fmt.count(items, 'item')}{zero_note}."
+    else:
+        warehouses = len({r[2] for r in rows})
+        summary = (
+            f"{fmt.count(items, 'item')} are stocked across "
+            f"{fmt.count(warehouses, 'warehouse')}{zero_note}."
+        )
+    shown, _ = cut(rows, None)
+    summary += shown_note(len(shown), len(rows), "by item")
+    return answer.result(
+        columns, shown, totals, summary, len(rows), {"matched": len(rows), "shown": len(shown)}
+    )
+
+
+@register(
+    "below_reorder",
+    permission="inventory.read",
+    filters=set(_FILTERS),
+    description="Items below their reorder level",
+)
+def below_reorder(
+    session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
+) -> QueryResult:
+    """Item-warehouse levels strictly below the item's reorder level, most urgent first."""
+    answer = Answer(ctx, today, _TABLES, given_filters(params, _FILTERS))
+    columns = [
+        "sku",
+        "item",
+        "warehouse",
+        "quantity",
+        "reorder_level",
+        "shortfall",
+        "reorder_qty",
+    ]
+    _, warehouse, missing = _missing_filter(session, ctx, params)
+    if missing:
+        return not_found(answer, columns, missing)
+    stmt = _levels(
+        ctx,
+        params,
+        Item.sku,
+        Item.name,
+        Warehouse.name,
+        StockLevel.quantity,
+        Item.reorder_level,
+        Item.reorder_qty,
+        Item.uom,
+    ).where(
+        Item.is_active.is_(True),
+        Item.is_tracked.is_(True),
+        Item.reorder_level > 0,
+        StockLevel.quantity < Item.reorder_level,
+    )
+    found = sorted(session.execute(stmt).all(), key=lambda r: (r[3] / r[4], r[0], r[2]))
+    rows: list[list[Any]] = [
+        [sku, name, wh, qty, level, level - qty, reorder_qty]
+        for sku, name, wh, qty, level, reorder_qty, _ in found
+    ]
+    where = f" in {warehouse}" if warehouse else ""
+    if not rows:
+        return answer.empty(columns, f"No items are below their reorder level{where}.")
+    fmt = answer.fmt
+    items = len({r[0] for r in rows})
+    out = sum(1 for r in rows if r[3] == 0)
+    first = found[0]
+    place = "" if warehouse else f" in {fmt.count(len({r[2] for r in rows}), 'warehouse')}"
+    out_note = f" ({out:,} out of stock)" if out else ""
+    summary = (
+        f"{fmt.count(items, 'item is', 'items are')} below their reorder level{where}{place}"
+        f"{out_note}; the most urgent is {first[1]} in {first[2]}: "
+        f"{fmt.quantity(first[3], first[6])} against a reorder level of {fmt.quantity(first[4])}."
+    )
+    shown, _ = cut(rows, None)
+    summary += shown_note(len(shown), len(rows), "most urgent first")
+    return answer.result(
+        columns, shown, {}, summary, len(rows), {"matched": len(rows), "shown": len(shown)}
+    )
+
+
+@register(
+    "inventory_valuation",
+    permission="inventory.read",
+    filters=set(_FILTERS),
+    description="The value of the stock on hand at cost",
+)
+def inventory_valuation(
+    session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
+) -> QueryResult:
+    """Per item: quantity on hand x unit cost; the total is the sum over items."""
+    answer = Answer(ctx, today, _TABLES, given_filters(params, _FILTERS))
+    columns = ["sku", "item", "quantity", "unit_cost", "value"]
+    item, warehouse, missing = _missing_filter(session, ctx, params)
+    if missing:
+        return not_found(answer, columns, missing)
+    stmt = _levels(
+        ctx,
+        params,
+        Item.sku,
+        Item.name,
+        qty_sum(StockLevel.quantity),
+        Item.unit_cost,
+        func.count(StockLevel.id),
+    ).group_by(Item.id, Item.sku, Item.name, Item.unit_cost)
+    rows: list[list[Any]] = []
+    count = 0
+    for sku, name, qty, cost, n in session.execute(stmt):
+        count += n
+        if qty != 0:
+            rows.append([sku, name, qty, cost, quantize(qty * cost)])
+    rows.sort(key=lambda r: (-r[4], r[0]))
+    value = sum((r[4] for r in rows), ZERO)
+    warehouses = session.execute(
+        _levels(ctx, params, func.count(func.distinct(StockLevel.warehouse_id))).where(
+            StockLevel.quantity > 0
+        )
+    ).scalar_one()
+    fmt = answer.fmt
+    where = f" in {warehouse}" if warehouse else ""
+    if not rows:
+        return answer.result(
+            columns, [], {"value": value}, f"There is no stock on hand{where}.", count
+        )
+    if item is not None:
+        summary = (
+            f"{item}: {fmt.quantity(rows[0][2])} on hand{where}, worth "
+            f"{fmt.money(value)} at cost ({fmt.money(rows[0][3])} each)."
+        )
+    else:
+        place = where or f" in {fmt.count(int(warehouses), 'warehouse')}"
+        summary = (
+            f"Stock on hand is worth {fmt.money(value)} at cost across "
+            f"{fmt.count(len(rows), 'item')}{place}; the most valuable is {rows[0][1]} "
+            f"at {fmt.money(rows[0][4])}."
+        )
+    shown, _ = cut(rows, None)
+    summary += shown_note(len(shown), len(rows), "most valuable first")
+    return answer.result(
+        columns,
+        shown,
+        {"value": value},
+        summary,
+        count,
+        {"matched": len(rows), "shown": len(shown)},
+    )

@@ -1,0 +1,159 @@
+"""The data-query registry: each query module registers its function with ``register``.
+
+A query is a typed function over the ERP tables: it takes the caller's context and
+``QueryParams`` and returns a ``QueryResult`` (rows, totals, currency, provenance and a
+sentence written from the figures). It declares the permission it needs; the runner checks
+it before anything is read, and runs the query in a read-only transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from companion.tenancy.context import RequestContext
+
+
+class Period(BaseModel):
+    """An inclusive date range."""
+
+    start: dt.date
+    end: dt.date
+
+
+class QueryParams(BaseModel):
+    """Every filter a data question can carry; each query reads the ones it supports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: Period | None = None
+    as_of: dt.date | None = None
+    customer_id: int | None = None
+    supplier_id: int | None = None
+    item_id: int | None = None
+    warehouse_id: int | None = None
+    bank_account_id: int | None = None
+    status: str | None = None
+    document_ref: str | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    top_n: int | None = Field(default=None, ge=1, le=100)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the figures came from: tables, filters, how many records, as of when."""
+
+    tables: list[str]
+    filters: dict[str, Any]
+    record_count: int
+    as_of: dt.datetime
+
+    def line(self) -> str:
+        """A short human line: 'From 214 invoices (filters: ...) as of 2026-11-23 10:00 UTC.'"""
+        filters = ", ".join(f"{k}={v}" for k, v in self.filters.items() if v is not None)
+        where = f"; {filters}" if filters else ""
+        return (
+            f"Source: {', '.join(self.tables)} ({self.record_count} records{where}), "
+            f"as of {self.as_of:%Y-%m-%d %H:%M} UTC."
+        )
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The answer to a data question: figures for the UI and a sentence for the user."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    totals: dict[str, Decimal]
+    currency: str
+    summary: str
+    provenance: Provenance
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+QueryFn = Callable[[Session, RequestContext, QueryParams, dt.date], QueryResult]
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A registered query: intent, the permission it needs, the filters it honours."""
+
+    intent: str
+    permission: str
+    fn: QueryFn
+    filters: frozenset[str]
+    description: str
+    required: frozenset[str] = frozenset()
+    # (document prefix, permission): a query over several kinds of document (order_status:
+    # PO- or SO-) needs the permission of the kind asked about, not one for all of them.
+    ref_permissions: tuple[tuple[str, str], ...] = ()
+
+    def permission_for(self, params: QueryParams) -> str:
+        """The permission this call needs (by ``document_ref`` prefix where declared)."""
+        ref = (params.document_ref or "").strip().upper()
+        for prefix, permission in self.ref_permissions:
+            if ref.startswith(f"{prefix}-"):
+                return permission
+        return self.permission
+
+
+_REGISTRY: dict[str, QuerySpec] = {}
+
+
+def register(
+    intent: str,
+    *,
+    permission: str,
+    filters: set[str] | frozenset[str] = frozenset(),
+    required: set[str] | frozenset[str] = frozenset(),
+    description: str = "",
+    ref_permissions: dict[str, str] | None = None,
+) -> Callable[[QueryFn], QueryFn]:
+    """Register ``fn`` as the query answering ``intent``."""
+
+    def deco(fn: QueryFn) -> QueryFn:
+        if intent in _REGISTRY:
+            raise ValueError(f"query for {intent!r} registered twice")
+        _REGISTRY[intent] = QuerySpec(
+            intent=intent,
+            permission=permission,
+            fn=fn,
+            filters=frozenset(filters),
+            description=description or (fn.__doc__ or "").strip().splitlines()[0],
+            required=frozenset(required),
+            ref_permissions=tuple(sorted((ref_permissions or {}).items())),
+        )
+        return fn
+
+    return deco
+
+
+def get(intent: str) -> QuerySpec | None:
+    """The query registered for ``intent``, if any."""
+    _load_all()
+    return _REGISTRY.get(intent)
+
+
+def all_queries() -> dict[str, QuerySpec]:
+    """Every registered query by intent."""
+    _load_all()
+    return dict(_REGISTRY)
+
+
+def _load_all() -> None:
+    # Importing the package's modules runs their ``register`` decorators.
+    import importlib
+    import pkgutil
+
+    from companion.assistant import queries
+
+    for mod in pkgutil.iter_modules(queries.__path__):
+        if mod.name not in ("registry", "runner"):
+            importlib.import_module(f"{queries.__name__}.{mod.name}")

@@ -1,0 +1,58 @@
+"""SQL for conversations and messages: always the caller's own, in the caller's company."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from companion.assistant.models import Conversation, Message
+from companion.errors import NotFound
+from companion.tenancy.context import RequestContext, scoped
+
+
+def get_conversation(session: Session, ctx: RequestContext, conversation_id: str) -> Conversation:
+    """The caller's conversation; another user's or company's is NotFound."""
+    conv = session.execute(
+        scoped(select(Conversation), Conversation, ctx).where(
+            Conversation.id == conversation_id, Conversation.user_id == ctx.user_id
+        )
+    ).scalar_one_or_none()
+    if conv is None:
+        raise NotFound("Conversation not found", details={"conversation_id": conversation_id})
+    return conv
+
+
+def list_conversations(
+    session: Session, ctx: RequestContext, *, limit: int, offset: int
+) -> tuple[list[Conversation], int]:
+    """The caller's conversations, newest first."""
+    base = scoped(select(Conversation), Conversation, ctx).where(
+        Conversation.user_id == ctx.user_id
+    )
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(
+        base.order_by(Conversation.updated_at.desc(), Conversation.id).limit(limit).offset(offset)
+    ).scalars()
+    return list(rows), int(total)
+
+
+def messages_of(session: Session, conversation: Conversation) -> list[Message]:
+    """A conversation's messages in order."""
+    return list(
+        session.execute(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.company_id == conversation.company_id,
+            )
+            .order_by(Message.seq)
+        ).scalars()
+    )
+
+
+def next_seq(session: Session, conversation: Conversation) -> int:
+    """The sequence number for the conversation's next message."""
+    last = session.execute(
+        select(func.max(Message.seq)).where(Message.conversation_id == conversation.id)
+    ).scalar_one()
+    return int(last or 0) + 1

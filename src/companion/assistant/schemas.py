@@ -1,0 +1,102 @@
+"""The chat request and response of CONTRACT.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PageContext(BaseModel):
+    """Where in the ERP the user is asking from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: str | None = Field(default=None, max_length=200)
+    module: str | None = Field(default=None, max_length=64)
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str
+    conversation_id: str | None = Field(default=None, max_length=64)
+    context: PageContext = Field(default_factory=PageContext)
+
+
+class TableData(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    totals: dict[str, Any] = Field(default_factory=dict)
+    currency: str | None = None
+    provenance: str | None = None
+
+
+class Source(BaseModel):
+    id: str
+    title: str
+    snippet: str
+    url: str | None = None
+
+
+class PendingConfirmation(BaseModel):
+    token: str
+    action: str
+    summary: str
+    expires_at: dt.datetime
+
+
+class ResponseContext(BaseModel):
+    company: str
+    roles: list[str]
+    module: str | None = None
+    page: str | None = None
+
+
+class Usage(BaseModel):
+    latency_ms: float
+    llm: dict[str, Any] | None = None
+
+
+class ChatResponse(BaseModel):
+    """One answer; the keys of CONTRACT.md's "Chat response"."""
+
+    conversation_id: str
+    message: str
+    intent: str
+    confidence: float
+    entities: dict[str, Any]
+    skill: str
+    data: TableData | dict[str, Any] | None = None
+    sources: list[Source] | None = None
+    pending_confirmation: PendingConfirmation | None = None
+    choices: list[str] | None = None
+    context: ResponseContext
+    usage: Usage | None = None
+
+
+class MessageOut(BaseModel):
+    id: str
+    role: str
+    content: str
+    intent: str | None
+    confidence: float | None
+    entities: dict[str, Any] | None
+    skill: str | None
+    data: dict[str, Any] | None
+    sources: list[dict[str, Any]] | None
+    latency_ms: float | None
+    rating: int | None
+    created_at: dt.datetime
+
+
+class ConversationOut(BaseModel):
+    id: str
+    title: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]

@@ -1,0 +1,198 @@
+"""One chat turn: context -> understand -> follow-up -> skill -> answer -> record.
+
+Knows nothing about HTTP: the web router and ``companion ask`` both call ``Assistant.turn``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from companion.assistant import followup, repository
+from companion.assistant.models import Conversation, Message
+from companion.assistant.queries import registry as queries
+from companion.assistant.schemas import (
+    ChatRequest,
+    ChatResponse,
+    ConversationDetail,
+    ConversationOut,
+    MessageOut,
+    ResponseContext,
+    Usage,
+)
+from companion.assistant.skills.base import Answer, Turn, skill_for
+from companion.erp.audit.service import jsonable
+from companion.errors import PayloadTooLarge, ValidationFailed
+from companion.kit.clock import Clock
+from companion.kit.db import utcnow
+from companion.tenancy.context import RequestContext
+
+
+class Understanding(Protocol):
+    intent: str
+    confidence: float
+    entities: dict[str, Any]
+
+
+class Understander(Protocol):
+    """The NLU port: text in, intent and entities out (resolved in the caller's company)."""
+
+    def understand(self, session: Session, ctx: RequestContext, text: str, today: Any) -> Any: ...
+
+
+class Assistant:
+    """The chat core; one per process, shared by every request."""
+
+    def __init__(self, nlu: Understander, clock: Clock, *, max_message_chars: int = 4000) -> None:
+        self._nlu = nlu
+        self._clock = clock
+        self._max_chars = max_message_chars
+        self._data_intents = frozenset(queries.all_queries())
+
+    def turn(self, session: Session, ctx: RequestContext, request: ChatRequest) -> ChatResponse:
+        """Answer one message in a new or continuing conversation, and record both sides."""
+        started = time.perf_counter()
+        text = self._validated(request.message)
+        if request.conversation_id:
+            conversation = repository.get_conversation(session, ctx, request.conversation_id)
+        else:
+            conversation = Conversation(
+                company_id=ctx.company_id, user_id=ctx.user_id, title=text[:200], state={}
+            )
+            session.add(conversation)
+            session.flush()
+        today = self._clock.today()
+        understood = self._nlu.understand(session, ctx, text, today)
+        resolved = followup.resolve(
+            conversation.state,
+            text,
+            understood.intent,
+            float(understood.confidence),
+            dict(understood.entities),
+            data_intents=self._data_intents,
+        )
+        skill = skill_for(resolved.intent) or skill_for("out_of_scope")
+        assert skill is not None
+        answer = skill.handle(
+            Turn(
+                session=session,
+                ctx=ctx,
+                text=text,
+                intent=resolved.intent,
+                confidence=resolved.confidence,
+                entities=resolved.entities,
+                today=today,
+                state=dict(conversation.state or {}),
+                module=request.context.module,
+            )
+        )
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        self._record(session, conversation, text, resolved, answer, latency_ms)
+        return ChatResponse(
+            conversation_id=conversation.id,
+            message=answer.text,
+            intent=resolved.intent,
+            confidence=round(resolved.confidence, 4),
+            entities=jsonable(resolved.entities),
+            skill=answer.skill,
+            data=answer.data,
+            sources=None,
+            choices=answer.choices,
+            context=ResponseContext(
+                company=ctx.company_slug,
+                roles=list(ctx.roles),
+                module=request.context.module,
+                page=request.context.page,
+            ),
+            usage=Usage(latency_ms=latency_ms, llm=None),
+        )
+
+    def _validated(self, message: str) -> str:
+        text = message.strip()
+        if not text:
+            raise ValidationFailed("The message is empty", details={"field": "message"})
+        if len(text) > self._max_chars:
+            raise PayloadTooLarge(
+                f"The message is longer than {self._max_chars} characters",
+                details={"limit": self._max_chars, "length": len(text)},
+            )
+        return text
+
+    def _record(
+        self,
+        session: Session,
+        conversation: Conversation,
+        text: str,
+        resolved: followup.Resolved,
+        answer: Answer,
+        latency_ms: float,
+    ) -> None:
+        seq = repository.next_seq(session, conversation)
+        entities = jsonable(resolved.entities)
+        session.add_all(
+            [
+                Message(
+                    company_id=conversation.company_id,
+                    conversation_id=conversation.id,
+                    seq=seq,
+                    role="user",
+                    content=text,
+                    intent=resolved.intent,
+                    confidence=resolved.confidence,
+                    entities=entities,
+                ),
+                Message(
+                    company_id=conversation.company_id,
+                    conversation_id=conversation.id,
+                    seq=seq + 1,
+                    role="assistant",
+                    content=answer.text,
+                    intent=resolved.intent,
+                    confidence=resolved.confidence,
+                    entities=entities,
+                    skill=answer.skill,
+                    data=jsonable(answer.data) if answer.data else None,
+                    sources=answer.sources,
+                    latency_ms=latency_ms,
+                ),
+            ]
+        )
+        if answer.remember is not None:  # small talk in between keeps the last question
+            conversation.state = jsonable(answer.remember)
+        conversation.updated_at = utcnow()
+        session.flush()
+
+
+def conversation_out(conversation: Conversation) -> ConversationOut:
+    return ConversationOut(
+        id=conversation.id,
+        title=conversation.title,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+    )
+
+
+def conversation_detail(session: Session, conversation: Conversation) -> ConversationDetail:
+    """A conversation with its messages in order."""
+    return ConversationDetail(
+        **conversation_out(conversation).model_dump(),
+        messages=[
+            MessageOut(
+                id=m.id,
+                role=m.role,
+                content=m.content,
+                intent=m.intent,
+                confidence=m.confidence,
+                entities=m.entities,
+                skill=m.skill,
+                data=m.data,
+                sources=m.sources,
+                latency_ms=m.latency_ms,
+                rating=m.rating,
+                created_at=m.created_at,
+            )
+            for m in repository.messages_of(session, conversation)
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Skills: what the assistant does for an understood message, registered by intent."""

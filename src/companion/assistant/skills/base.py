@@ -1,0 +1,80 @@
+"""The skill interface, the answer a skill returns, and the skill registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from companion.tenancy.context import RequestContext
+
+
+@dataclass
+class Turn:
+    """Everything a skill may use to answer one message."""
+
+    session: Session
+    ctx: RequestContext
+    text: str
+    intent: str
+    confidence: float
+    entities: dict[str, Any]
+    today: dt.date
+    state: dict[str, Any]
+    module: str | None = None
+
+
+@dataclass
+class Answer:
+    """What a skill says back; ``remember`` is kept for follow-ups in the conversation."""
+
+    text: str
+    skill: str
+    data: dict[str, Any] | None = None
+    sources: list[dict[str, Any]] | None = None
+    choices: list[str] | None = None
+    remember: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Skill(Protocol):
+    name: str
+
+    def handle(self, turn: Turn) -> Answer: ...
+
+
+_SKILLS: dict[str, Skill] = {}
+
+
+def register(*intents: str) -> Callable[[type[Any]], type[Any]]:
+    """Class decorator: an instance of the class answers ``intents``."""
+
+    def deco(cls: type[Any]) -> type[Any]:
+        instance = cls()
+        for intent in intents:
+            if intent in _SKILLS:
+                raise ValueError(f"intent {intent!r} already has a skill")
+            _SKILLS[intent] = instance
+        return cls
+
+    return deco
+
+
+def skill_for(intent: str) -> Skill | None:
+    """The skill registered for ``intent``."""
+    _load_all()
+    return _SKILLS.get(intent)
+
+
+def _load_all() -> None:
+    import importlib
+    import pkgutil
+
+    from companion.assistant import skills
+
+    for mod in pkgutil.iter_modules(skills.__path__):
+        if mod.name != "base":
+            importlib.import_module(f"{skills.__name__}.{mod.name}")

@@ -1,0 +1,129 @@
+"""The data-query skill: entities -> typed query parameters -> a read-only query -> figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from companion.assistant.queries import registry as queries
+from companion.assistant.queries.registry import Period, QueryParams, QueryResult
+from companion.assistant.queries.runner import run_query
+from companion.assistant.skills.base import Answer, Turn, register
+from companion.errors import PermissionDenied
+
+# entity name -> QueryParams field, for entities that resolve to a master-data id
+_ID_ENTITIES = {
+    "customer": "customer_id",
+    "supplier": "supplier_id",
+    "product": "item_id",
+    "warehouse": "warehouse_id",
+    "bank_account": "bank_account_id",
+}
+
+_ASK_FOR = {
+    "document_ref": "Which document? Give its number, for example PO-2026-0042 or INV-2026-0107.",
+    "customer_id": "Which customer?",
+    "supplier_id": "Which supplier?",
+    "item_id": "Which product?",
+}
+
+
+def params_from_entities(entities: dict[str, Any], supported: frozenset[str]) -> QueryParams:
+    """Typed parameters from understood entities; filters a query does not honour are left out."""
+    values: dict[str, Any] = {}
+    period = entities.get("period")
+    if isinstance(period, dict) and period.get("start") and period.get("end"):
+        values["period"] = Period(
+            start=dt.date.fromisoformat(str(period["start"])),
+            end=dt.date.fromisoformat(str(period["end"])),
+        )
+    if entities.get("date"):
+        values["as_of"] = dt.date.fromisoformat(str(entities["date"]))
+    for entity, field_name in _ID_ENTITIES.items():
+        found = entities.get(entity)
+        if isinstance(found, dict) and found.get("id") is not None:
+            values[field_name] = int(found["id"])
+    for key in ("status", "document_ref"):
+        if entities.get(key):
+            values[key] = str(entities[key])
+    if entities.get("top_n"):
+        values["top_n"] = max(1, min(100, int(entities["top_n"])))
+    amount = entities.get("amount")
+    if isinstance(amount, dict):
+        for bound, field_name in (("min", "min_amount"), ("max", "max_amount")):
+            if amount.get(bound) is not None:
+                values[field_name] = _decimal(amount[bound])
+    return QueryParams(**{k: v for k, v in values.items() if k in supported})
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def table_data(result: QueryResult) -> dict[str, Any]:
+    """The ``data`` of the chat response: columns, rows, totals, currency, provenance."""
+    return {
+        "columns": result.columns,
+        "rows": [[_plain(v) for v in row] for row in result.rows],
+        "totals": {k: _plain(v) for k, v in result.totals.items()},
+        "currency": result.currency,
+        "provenance": result.provenance.line(),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values: money as a number (its shortest repr keeps the cents), dates ISO."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class DataQuerySkill:
+    """Answers the 19 data questions with exact figures from the ledger."""
+
+    name = "data_query"
+
+    def handle(self, turn: Turn) -> Answer:
+        spec = queries.get(turn.intent)
+        if spec is None:  # pragma: no cover - every data intent has a query (tested)
+            raise LookupError(f"no query for {turn.intent}")
+        params = params_from_entities(turn.entities, spec.filters | spec.required)
+        missing = [r for r in sorted(spec.required) if getattr(params, r) is None]
+        remember = {"intent": turn.intent, "entities": turn.entities}
+        if missing:
+            return Answer(
+                text=_ASK_FOR.get(missing[0], f"I need the {missing[0]} to answer that."),
+                skill="clarify",
+                remember={**remember, "awaiting": missing[0]},
+            )
+        try:
+            result = run_query(turn.session, turn.ctx, spec, params, turn.today)
+        except PermissionDenied as exc:
+            return denied_answer(exc)
+        return Answer(
+            text=f"{result.summary}",
+            skill=self.name,
+            data=table_data(result),
+            remember=remember,
+        )
+
+
+def denied_answer(exc: PermissionDenied) -> Answer:
+    """A refusal that says which role has the permission; nothing was read."""
+    roles = exc.details.get("roles") or []
+    who = f"the {' or '.join(roles)} role" if roles else "a permission you don't have"
+    return Answer(
+        text=f"Sorry, you can't see that: it needs {who}. Ask someone with that role or an "
+        "administrator.",
+        skill="denied",
+        extra={"permission": exc.details.get("permission"), "roles": roles},
+    )
+
+
+register(*sorted(queries.all_queries()))(DataQuerySkill)
