@@ -10,7 +10,9 @@ PREVIOUS = {"intent": "sales_summary", "entities": {"period": LAST_MONTH}}
 
 
 def test_the_month_before_shifts_the_previous_period() -> None:
-    r = resolve(PREVIOUS, "what about the month before?", "out_of_scope", 0.3, {}, data_intents=DATA)
+    r = resolve(
+        PREVIOUS, "what about the month before?", "out_of_scope", 0.3, {}, data_intents=DATA
+    )
     assert r.follow_up
     assert r.intent == "sales_summary"
     assert r.entities["period"] == {"start": "2026-09-01", "end": "2026-09-30"}
@@ -53,7 +55,9 @@ def test_no_previous_question_means_no_follow_up() -> None:
 def test_an_awaited_answer_fills_the_missing_slot() -> None:
     state = {"intent": "customer_balance", "entities": {}, "awaiting": "customer_id"}
     customer = {"text": "globe", "id": 3, "name": "Globe Foods"}
-    r = resolve(state, "Globe Foods", "customer_list", 0.5, {"customer": customer}, data_intents=DATA)
+    r = resolve(
+        state, "Globe Foods", "customer_list", 0.5, {"customer": customer}, data_intents=DATA
+    )
     assert r.follow_up and r.intent == "customer_balance"
     assert r.entities["customer"] == customer
 

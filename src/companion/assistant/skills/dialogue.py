@@ -1,4 +1,4 @@
-"""Small talk and help: greet, goodbye, help, out-of-scope, and confirm/cancel with nothing pending."""
+"""Small talk and help: greetings, help, out of scope, and nothing to confirm."""
 
 from __future__ import annotations
 
