@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from companion.config import Settings, get_settings
 from companion.kit.clock import Clock, SystemClock
 from companion.kit.db import make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from companion.assistant.service import Assistant
 
 
 @dataclass
@@ -20,6 +25,30 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    _assistant: Assistant | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def assistant(self) -> Assistant:
+        """The chat core, built on first use (loading the language model takes a moment)."""
+        with self._lock:
+            if self._assistant is None:
+                self._assistant = build_assistant(self)
+            return self._assistant
+
+
+def build_assistant(container: Container) -> Assistant:
+    """The assistant with the shipped NLU, its trained model cached under the data dir."""
+    from companion.assistant.nlu import NLU
+    from companion.assistant.service import Assistant
+    from companion.assistant.understanding import CompanyNLU
+
+    settings = container.settings
+    nlu = NLU.load(cache_dir=settings.data_dir / "nlu")
+    return Assistant(
+        CompanyNLU(nlu),
+        container.clock,
+        max_message_chars=settings.assistant.max_message_chars,
+    )
 
 
 def bootstrap(

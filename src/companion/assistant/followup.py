@@ -6,11 +6,12 @@ Pure functions over the conversation's remembered state, so the rules are unit-t
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from companion.assistant.nlu.entities.calendar import add_months, month_end
 
 _REFINEMENT = re.compile(
     r"^\s*(and\b|but\b|what about|how about|what of|same\b|now\b|only\b|just\b|for\b|in\b|"
@@ -88,21 +89,10 @@ def shift_period(period: dict[str, Any], unit: str) -> dict[str, str]:
     if unit == "week":
         return _iso(start - dt.timedelta(days=7), end - dt.timedelta(days=7))
     months = {"month": 1, "quarter": 3, "year": 12}[unit]
-    new_start = _add_months(start, -months)
-    if end == _month_end(end) and start.day == 1:
-        return _iso(new_start, _month_end(_add_months(end, -months)))
-    return _iso(new_start, _add_months(end, -months))
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    new_start, new_end = add_months(start, -months), add_months(end, -months)
+    if start.day == 1 and end == month_end(end.year, end.month):
+        return _iso(new_start, month_end(new_end.year, new_end.month))
+    return _iso(new_start, new_end)
 
 
 def _iso(start: dt.date, end: dt.date) -> dict[str, str]:

@@ -51,6 +51,11 @@ class Assistant:
         self._max_chars = max_message_chars
         self._data_intents = frozenset(queries.all_queries())
 
+    @property
+    def nlu(self) -> Understander:
+        """The understanding port this assistant uses."""
+        return self._nlu
+
     def turn(self, session: Session, ctx: RequestContext, request: ChatRequest) -> ChatResponse:
         """Answer one message in a new or continuing conversation, and record both sides."""
         started = time.perf_counter()

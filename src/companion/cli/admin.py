@@ -86,6 +86,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
 ) -> None:
     """Start the HTTP API (uvicorn)."""
     import uvicorn
@@ -104,6 +105,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        workers=None if reload else workers,
         log_config=None,  # companion.logging configures logging in the app factory
         access_log=False,  # one access line per request comes from the app itself
     )

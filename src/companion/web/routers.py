@@ -11,6 +11,7 @@ from companion.erp.payments.endpoints import router as payments_router
 from companion.erp.purchasing.endpoints import router as purchasing_router
 from companion.erp.sales.endpoints import router as sales_router
 from companion.erp.stock.endpoints import router as stock_router
+from companion.web.chat import router as chat_router
 
 DOMAIN_ROUTERS: list[APIRouter] = [
     parties_router,
@@ -22,4 +23,5 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     ledger_router,
     purchasing_router,
     audit_router,
+    chat_router,
 ]

@@ -1,0 +1,102 @@
+"""The NLU adapter for chat turns: the caller's company's master data + the shared classifier.
+
+Master data (customer, supplier, product, warehouse and bank-account names) is read for the
+caller's company only and cached per company; the cache entry is rebuilt when any of those
+tables changes (count or last update), so a new customer is recognised on the next message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from companion.assistant.nlu import NLU, MasterData, Understanding
+from companion.erp.items.models import Item, Warehouse
+from companion.erp.ledger.models import BankAccount
+from companion.erp.parties.models import Customer, Supplier
+from companion.tenancy.context import RequestContext, scoped
+
+_MASTER_MODELS: tuple[Any, ...] = (Customer, Supplier, Item, Warehouse, BankAccount)
+
+
+def _signature(session: Session, ctx: RequestContext) -> tuple[Any, ...]:
+    """A cheap fingerprint of the company's master data (one round trip)."""
+    columns: list[Any] = []
+    for model in _MASTER_MODELS:
+        columns.append(
+            scoped(select(func.count()).select_from(model), model, ctx).scalar_subquery()
+        )
+        columns.append(scoped(select(func.max(model.updated_at)), model, ctx).scalar_subquery())
+    return tuple(session.execute(select(*columns)).one())
+
+
+def load_master(session: Session, ctx: RequestContext) -> MasterData:
+    """The caller's company's master data, straight from the database."""
+
+    def rows(stmt: Any) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in session.execute(stmt).all()]
+
+    return MasterData.build(
+        customers=rows(
+            scoped(select(Customer.id, Customer.name, Customer.code), Customer, ctx).where(
+                Customer.is_active.is_(True)
+            )
+        ),
+        suppliers=rows(
+            scoped(select(Supplier.id, Supplier.name, Supplier.code), Supplier, ctx).where(
+                Supplier.is_active.is_(True)
+            )
+        ),
+        products=rows(
+            scoped(select(Item.id, Item.name, Item.sku), Item, ctx).where(Item.is_active.is_(True))
+        ),
+        warehouses=rows(
+            scoped(select(Warehouse.id, Warehouse.name, Warehouse.code), Warehouse, ctx)
+        ),
+        bank_accounts=rows(
+            scoped(select(BankAccount.id, BankAccount.name), BankAccount, ctx).where(
+                BankAccount.is_active.is_(True)
+            )
+        ),
+    )
+
+
+class CompanyNLU:
+    """Understands a message in the caller's company: classifier + that company's names."""
+
+    def __init__(self, nlu: NLU) -> None:
+        self._nlu = nlu
+        self._lock = threading.Lock()
+        self._master: dict[int, tuple[tuple[Any, ...], MasterData]] = {}
+
+    @property
+    def nlu(self) -> NLU:
+        """The company-independent classifier and extractors."""
+        return self._nlu
+
+    def master(self, session: Session, ctx: RequestContext) -> MasterData:
+        """The cached master data of the caller's company, rebuilt when it changed."""
+        signature = _signature(session, ctx)
+        with self._lock:
+            cached = self._master.get(ctx.company_id)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        master = load_master(session, ctx)
+        with self._lock:
+            self._master[ctx.company_id] = (signature, master)
+        return master
+
+    def understand(
+        self, session: Session, ctx: RequestContext, text: str, today: dt.date
+    ) -> Understanding:
+        """Intent, confidence and entities of ``text`` for the caller."""
+        return self._nlu.parse(
+            text,
+            today=today,
+            fiscal_year_start_month=ctx.fiscal_year_start_month,
+            master=self.master(session, ctx),
+        )

@@ -1,0 +1,1 @@
+"""Models behind small ports: sentence embeddings now; chat models and providers later."""

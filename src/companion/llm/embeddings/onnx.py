@@ -1,0 +1,91 @@
+"""all-MiniLM-L6-v2 (int8 ONNX) through onnxruntime and ``tokenizers``: no torch needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from companion.llm.embeddings import assets
+from companion.llm.embeddings.base import (
+    EmbeddingModelUnavailable,
+    Vectors,
+    empty_vectors,
+    l2_normalise,
+)
+
+DIM = 384
+# sentence-transformers' max_seq_length for this model; longer inputs are truncated there too.
+MAX_TOKENS = 256
+BATCH_SIZE = 32
+
+
+class OnnxEmbedder:
+    """Mean-pooled, normalised all-MiniLM-L6-v2 sentence vectors from the int8 ONNX export."""
+
+    name = "onnx:all-MiniLM-L6-v2-int8"
+    dim = DIM
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+        *,
+        threads: int = 0,
+    ) -> None:
+        try:
+            import onnxruntime as ort  # type: ignore[import-untyped]
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise EmbeddingModelUnavailable(
+                "the onnx embedder needs onnxruntime and tokenizers: "
+                "pip install onnxruntime tokenizers",
+                details={"missing": str(exc)},
+            ) from exc
+        model = model_path or assets.onnx_model_path()
+        tok_file = tokenizer_path or assets.tokenizer_path()
+        self._tokenizer = Tokenizer.from_file(str(tok_file))
+        # The shipped tokenizer pads every input to 128 tokens; pad to the batch's longest.
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # Spinning pool threads fight numpy's BLAS threads for 2 cores right after each run.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session: Any = ort.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        output = self._session.get_outputs()[0]
+        if output.shape[-1] != DIM:
+            raise EmbeddingModelUnavailable(
+                f"{model} outputs {output.shape[-1]}-dimensional vectors, expected {DIM}",
+                details={"path": str(model)},
+            )
+
+    def embed(self, texts: list[str]) -> Vectors:
+        """Unit vectors, one row per text, in input order."""
+        if not texts:
+            return empty_vectors(DIM)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        for start in range(0, len(order), BATCH_SIZE):
+            chunk = order[start : start + BATCH_SIZE]
+            out[chunk] = self._embed_batch([texts[i] for i in chunk])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return l2_normalise(pooled)

@@ -1,0 +1,60 @@
+"""The shipped training data: complete, well-formed, and consistent with the extractors."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from nlu_fixtures import TODAY
+
+from companion.assistant.nlu import ACTIONS, DATA_QUERIES, DIALOGUE, load_rasa_nlu
+from companion.assistant.nlu.entities import extract_entities
+from companion.assistant.nlu.entities.docrefs import extract_document_refs
+from companion.assistant.nlu.understanding import default_data_dir
+
+DATA = load_rasa_nlu(default_data_dir())
+CONTRACT_ENTITIES = {
+    "amount", "currency", "period", "date", "customer", "supplier", "product", "warehouse",
+    "document_ref", "status", "quantity", "unit_price", "bank_account", "module",
+}  # fmt: skip
+
+
+def test_every_contract_intent_has_20_to_60_examples() -> None:
+    counts = Counter(e.intent for e in DATA.examples)
+    assert set(counts) == DATA_QUERIES | ACTIONS | DIALOGUE
+    assert all(20 <= n <= 60 for n in counts.values()), counts
+
+
+def test_domain_lists_the_intents_and_contract_entities() -> None:
+    assert set(DATA.domain_intents) == set(DATA.intents)
+    assert CONTRACT_ENTITIES <= set(DATA.domain_entities)
+
+
+def test_annotations_use_domain_entities_and_examples_are_unique() -> None:
+    used = {s.entity for e in DATA.examples for s in e.entities}
+    assert used <= set(DATA.domain_entities)
+    texts = [e.text.lower() for e in DATA.examples]
+    assert len(texts) == len(set(texts))
+
+
+def test_has_synonyms_lookups_and_a_regex() -> None:
+    assert DATA.synonyms["past due"] == "overdue"
+    assert "overdue" in DATA.lookups["status"]
+    assert DATA.regexes["document_ref"]
+
+
+@pytest.mark.parametrize("entity", ["document_ref", "period", "status"])
+def test_extractors_find_the_annotated_spans(entity: str) -> None:
+    spans = [(e, s) for e in DATA.examples for s in e.entities if s.entity == entity]
+    assert len(spans) >= 20
+    hits = 0
+    for example, span in spans:
+        found = extract_entities(example.text, today=TODAY)
+        if entity == "document_ref":
+            refs = extract_document_refs(example.text)
+            hits += any(r.start <= span.start and span.end <= r.end for r in refs)
+        elif entity == "period":
+            hits += "period" in found.entities or "date" in found.entities
+        else:
+            hits += found.entities.get("status") == span.value
+    assert hits / len(spans) >= 0.9, (entity, hits, len(spans))
