@@ -76,3 +76,26 @@ def test_shift_period_by_each_unit() -> None:
         "start": "2026-02-01",
         "end": "2026-02-28",
     }
+
+
+def test_an_ambiguous_name_is_a_question_with_choices() -> None:
+    from companion.assistant.skills.data_query import ambiguity
+
+    entities = {
+        "customer": {
+            "text": "khulna",
+            "id": None,
+            "name": None,
+            "candidates": [
+                {"id": 1, "name": "Khulna Emporium"},
+                {"id": 2, "name": "Khulna Distributors"},
+            ],
+        }
+    }
+    assert ambiguity(entities, frozenset({"customer_id"})) == (
+        "customer",
+        ["Khulna Emporium", "Khulna Distributors"],
+    )
+    assert ambiguity(entities, frozenset({"period"})) is None
+    resolved = {"customer": {"text": "khulna emporium", "id": 1, "name": "Khulna Emporium"}}
+    assert ambiguity(resolved, frozenset({"customer_id"})) is None

@@ -93,7 +93,18 @@ class DataQuerySkill:
         spec = queries.get(turn.intent)
         if spec is None:  # pragma: no cover - every data intent has a query (tested)
             raise LookupError(f"no query for {turn.intent}")
-        params = params_from_entities(turn.entities, spec.filters | spec.required)
+        supported = spec.filters | spec.required
+        ambiguous = ambiguity(turn.entities, supported)
+        if ambiguous is not None:
+            entity, names = ambiguous
+            rest = {k: v for k, v in turn.entities.items() if k != entity}
+            return Answer(
+                text=f"Which {entity.replace('_', ' ')} do you mean: {_either(names)}?",
+                skill="clarify",
+                choices=names,
+                remember={"intent": turn.intent, "entities": rest, "awaiting": entity},
+            )
+        params = params_from_entities(turn.entities, supported)
         missing = [r for r in sorted(spec.required) if getattr(params, r) is None]
         remember = {"intent": turn.intent, "entities": turn.entities}
         if missing:
@@ -112,6 +123,24 @@ class DataQuerySkill:
             data=table_data(result),
             remember=remember,
         )
+
+
+def ambiguity(entities: dict[str, Any], supported: frozenset[str]) -> tuple[str, list[str]] | None:
+    """The first master-data mention that matched several records, with their names."""
+    for entity, field_name in _ID_ENTITIES.items():
+        found = entities.get(entity)
+        if (
+            field_name in supported
+            and isinstance(found, dict)
+            and found.get("id") is None
+            and found.get("candidates")
+        ):
+            return entity, [str(c["name"]) for c in found["candidates"]][:5]
+    return None
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
 def denied_answer(exc: PermissionDenied) -> Answer:
