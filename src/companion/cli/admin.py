@@ -2,72 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from companion.auth import repository as auth_repo
 from companion.auth import service as auth_service
-from companion.bootstrap import Container, bootstrap
+from companion.cli.common import (
+    CLI_ACTOR,
+    cli_errors,
+    container,
+    err,
+    fail,
+    out,
+    unit_of_work,
+)
 from companion.cli.main import app
-from companion.errors import CompanionError, NotFound
+from companion.errors import NotFound
 from companion.kit import migrate as migrations
-from companion.kit.db import session_scope
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage users and their roles per company.")
 audit_app = typer.Typer(no_args_is_help=True, help="Check the hash-chained audit log.")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-CLI_ACTOR = "cli"
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` on stderr; raise the returned ``Exit`` to stop with ``code``."""
-    err.print(f"[red]Error:[/red] {escape(message)}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def cli_errors() -> Iterator[None]:
-    """Known failures become one clear line on stderr and exit code 1, not a traceback."""
-    try:
-        yield
-    except CompanionError as exc:
-        raise fail(exc.message) from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise fail(f"Invalid configuration: {first.get('msg', exc)}") from exc
-    except SQLAlchemyError as exc:
-        raise fail(f"Database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
-
-
-def container() -> Container:
-    """The process's container, from the environment."""
-    return bootstrap()
-
-
-@contextmanager
-def unit_of_work(*, migrated: bool = True) -> Iterator[Session]:
-    """A committed session on the configured database (checked to be migrated)."""
-    c = container()
-    try:
-        if migrated:
-            migrations.ensure_current(c.engine)
-        with session_scope(c.session_factory) as session:
-            yield session
-    finally:
-        c.engine.dispose()
 
 
 def _roles(value: str) -> list[str]:

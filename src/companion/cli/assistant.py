@@ -11,7 +11,7 @@ from rich.table import Table
 
 from companion.assistant.schemas import ChatRequest, ChatResponse
 from companion.auth.service import context_for_user
-from companion.cli.admin import cli_errors, container, out
+from companion.cli.common import cli_errors, container, out
 from companion.cli.main import app
 from companion.kit import migrate
 from companion.kit.db import session_scope

@@ -16,8 +16,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from companion.bootstrap import Container, bootstrap
-from companion.cli.admin import cli_errors, fail
 from companion.cli.admin import serve as serve_command
+from companion.cli.common import cli_errors, fail
 from companion.cli.main import app
 from companion.config import get_settings
 from companion.demo import repository as demo_repo
@@ -70,6 +70,9 @@ def demo(
                 out.print("The database already holds the demo (use --reset to rebuild it).")
             else:
                 _build(container, day, months, scale)
+            # Train (or load) the assistant's language model now, not on the first question.
+            with out.status("Preparing the assistant's language model…"):
+                container.assistant()
         finally:
             container.engine.dispose()
         _print_users()

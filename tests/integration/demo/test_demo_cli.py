@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner, Result
 
 from companion.auth import passwords
@@ -18,11 +16,9 @@ from companion.cli.main import app
 from companion.config import get_settings
 from companion.kit.db import make_engine
 from companion.tenancy.models import Company
+from dbutil import new_database_url
 
 runner = CliRunner()
-PG_ADMIN_URL = os.environ.get(
-    "COMPANION_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SMALL = ("--no-serve", "--today", "2026-03-15", "--months", "1", "--scale", "0.05")
 
 
@@ -30,21 +26,15 @@ SMALL = ("--no-serve", "--today", "2026-03-15", "--months", "1", "--scale", "0.0
 def database(
     backend: str,
     tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
     pg_database_factory: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[str]:
     """An empty database the CLI is configured for; the environment is put back after."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'demo.db'}"
-    else:
-        name = f"companion_demo_cli_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        pg_database_factory.append(name)  # dropped at the end of the run
-        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = new_database_url(backend, tmp_path, pg_database_factory)
     monkeypatch.setenv("COMPANION_DATABASE_URL", url)
+    # The demo trains the assistant's model into the data dir: once per run, not per test.
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path_factory.getbasetemp() / "data"))
     # The command sets these two itself; registering them here restores them afterwards.
     monkeypatch.setenv("COMPANION_DEMO_MODE", "false")
     monkeypatch.setenv("COMPANION_TODAY", "2020-01-01")
