@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, TypeDecorator
+from sqlalchemy import JSON, Column, String, TypeDecorator
 from sqlalchemy.orm import Session
 
 from companion.auth import passwords
@@ -237,7 +237,10 @@ def build_sweep_records(session: Session, tenants: Tenants) -> SweepRecords:
             values: dict[str, Any] = {}
             for column in table.columns:
                 fks = list(column.foreign_keys)
-                if column.primary_key:
+                if column.primary_key and isinstance(column.type, String):
+                    # Text keys (conversation UUIDs): distinct per company, marked as theirs.
+                    values[column.name] = f"{marker}-{table.name}-{offset}"
+                elif column.primary_key:
                     values[column.name] = SWEEP_ID_BASE + 1000 * index + offset
                 elif column.name == "company_id":
                     values[column.name] = company.id
