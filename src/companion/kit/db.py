@@ -159,7 +159,24 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write_lock") else "BEGIN")
+        immediate = conn.get_execution_options().get(WRITE_INTENT)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_INTENT = "companion_write_intent"
+
+
+def begin_for_writing(session: Session) -> None:
+    """Start the session's transaction as one that will write.
+
+    On SQLite this is ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes
+    fails at once with "database is locked" when another one wrote in between (the busy
+    timeout cannot save it), while an immediate one queues on the lock. Other databases,
+    and sessions already joined to an outer transaction (tests), are left as they are.
+    """
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        session.connection(execution_options={WRITE_INTENT: True})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

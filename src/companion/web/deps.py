@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from companion.auth.service import resolve_context
 from companion.bootstrap import Container
+from companion.kit.db import begin_for_writing
 from companion.tenancy.context import RequestContext
 from companion.tenancy.permissions import PERMISSIONS
 
@@ -36,9 +37,14 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_session(container: ContainerDep) -> Iterator[Session]:
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request, container: ContainerDep) -> Iterator[Session]:
     """The request's unit of work: commit on success, roll back on error."""
     session = container.session_factory()
+    if request.method not in _SAFE_METHODS:
+        begin_for_writing(session)
     try:
         yield session
         session.commit()

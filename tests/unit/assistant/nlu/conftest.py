@@ -22,7 +22,8 @@ def fake_nlu(tiny_data: TrainingData) -> NLU:
 
 
 @pytest.fixture(scope="session")
-def real_nlu(pytestconfig: pytest.Config) -> NLU:
+def real_nlu(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> NLU:
     """The shipped data on the default (ONNX) embedder; the first run trains (~25 s)."""
-    assert pytestconfig.cache is not None
-    return NLU.load(cache_dir=pytestconfig.cache.mkdir("companion-nlu-model"))
+    cache = getattr(pytestconfig, "cache", None)  # absent under `-p no:cacheprovider`
+    folder = cache.mkdir("companion-nlu-model") if cache else tmp_path_factory.mktemp("nlu-model")
+    return NLU.load(cache_dir=folder)
