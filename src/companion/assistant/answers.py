@@ -14,29 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from companion.kit.money import format_money, quantize
+from companion.kit.money import format_money, group_digits, quantize
 from companion.tenancy.context import RequestContext
-
-_INDIAN_LOCALES = ("en_IN", "bn_BD", "bn")
-
-
-def group_digits(value: Decimal | int, locale: str = "en", places: int = 0) -> str:
-    """``1,234,567`` (or ``12,34,567`` for Indian-style locales), rounded to ``places``."""
-    amount = quantize(Decimal(value), places)
-    sign = "-" if amount < 0 else ""
-    whole, _, frac = f"{abs(amount):.{places}f}".partition(".")
-    if locale in _INDIAN_LOCALES and len(whole) > 3:
-        head, tail = whole[:-3], whole[-3:]
-        groups: list[str] = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        grouped = ",".join([*groups, tail])
-    else:
-        grouped = f"{int(whole):,}"
-    return f"{sign}{grouped}.{frac}" if places else f"{sign}{grouped}"
 
 
 def date_text(day: dt.date) -> str:

@@ -10,6 +10,7 @@ HUNDRED = Decimal("100")
 
 # Minor units for the currencies the demo and tests use; two decimals otherwise.
 _MINOR_UNITS = {"JPY": 0, "KWD": 3, "BHD": 3}
+_INDIAN_LOCALES = ("en_IN", "bn_BD", "bn")
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "BDT": "৳", "INR": "₹", "JPY": "¥"}
 
 
@@ -35,10 +36,7 @@ def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
     places = _MINOR_UNITS.get(currency, 2)
     value = quantize(amount, places)
     sign = "-" if value < 0 else ""
-    text = f"{abs(value):,.{places}f}"
-    if locale in ("en_IN", "bn_BD", "bn"):
-        text = _indian_grouping(abs(value), places)
-    return f"{sign}{currency} {text}"
+    return f"{sign}{currency} {group_digits(abs(value), locale, places)}"
 
 
 def currency_symbol(currency: str) -> str:
@@ -46,14 +44,20 @@ def currency_symbol(currency: str) -> str:
     return _SYMBOLS.get(currency, currency)
 
 
-def _indian_grouping(value: Decimal, places: int) -> str:
-    whole, _, frac = f"{value:.{places}f}".partition(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    grouped = ",".join([*groups, tail]) if groups else tail
-    return f"{grouped}.{frac}" if places else grouped
+def group_digits(value: Decimal | int, locale: str = "en", places: int = 0) -> str:
+    """``1,234,567`` (or ``12,34,567`` for Indian-style locales), rounded to ``places``."""
+    amount = quantize(Decimal(value), places)
+    sign = "-" if amount < 0 else ""
+    whole, _, frac = f"{abs(amount):.{places}f}".partition(".")
+    if locale in _INDIAN_LOCALES and len(whole) > 3:
+        head, tail = whole[:-3], whole[-3:]
+        groups: list[str] = []
+        while len(head) > 2:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        if head:
+            groups.insert(0, head)
+        grouped = ",".join([*groups, tail])
+    else:
+        grouped = f"{int(whole):,}"
+    return f"{sign}{grouped}.{frac}" if places else f"{sign}{grouped}"
