@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from companion.erp.items.models import Item
 from companion.errors import BusinessRuleViolation, NotFound
+from companion.kit.money import quantize
 from companion.kit.pricing import DocumentTotals, LineAmounts, document_totals, line_amounts
 from companion.tenancy.context import RequestContext, scoped
 
@@ -84,3 +86,48 @@ def resolve_lines(
             )
         )
     return resolved, document_totals(r.amounts for r in resolved)
+
+
+def refuse_inactive_items(resolved: list[ResolvedLine]) -> None:
+    """Orders may not name items that were deactivated."""
+    inactive = [r.item.sku for r in resolved if not r.item.is_active]
+    if inactive:
+        raise BusinessRuleViolation(
+            f"Inactive item(s) cannot be ordered: {', '.join(inactive)}",
+            details={"skus": inactive},
+        )
+
+
+def order_line_values(ctx: RequestContext, line: ResolvedLine) -> dict[str, Any]:
+    """The columns a sales or purchase order line stores for a resolved line."""
+    return {
+        "company_id": ctx.company_id,
+        "line_no": line.line_no,
+        "item_id": line.item.id,
+        "description": line.description,
+        "quantity": quantize(line.quantity, 3),
+        "unit_price": line.unit_price,
+        "discount_pct": quantize(line.discount_pct),
+        "tax_rate": quantize(line.tax_rate),
+        "net_amount": line.amounts.net,
+        "tax_amount": line.amounts.tax,
+    }
+
+
+def totals_values(totals: DocumentTotals) -> dict[str, Decimal]:
+    """A document header's amount columns."""
+    return {
+        "subtotal": totals.subtotal,
+        "discount_total": totals.discount_total,
+        "tax_total": totals.tax_total,
+        "total": totals.total,
+    }
+
+
+def clean_notes(notes: str | None) -> str | None:
+    """Trimmed notes, None when blank; over 1000 characters is refused."""
+    if notes is None or not notes.strip():
+        return None
+    if len(notes.strip()) > 1000:
+        raise BusinessRuleViolation("Notes are longer than 1000 characters")
+    return notes.strip()

@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from companion.erp.audit import service as audit
-from companion.erp.documents import DocLineIn, resolve_lines
+from companion.erp.documents import (
+    DocLineIn,
+    clean_notes,
+    order_line_values,
+    refuse_inactive_items,
+    resolve_lines,
+    totals_values,
+)
 from companion.erp.invoicing.models import Invoice, InvoiceKind
 from companion.erp.invoicing.service import create_invoice, post_invoice
 from companion.erp.items import repository as items_repo
@@ -46,7 +53,7 @@ from companion.erp.purchasing.rules import (
 from companion.erp.purchasing.schemas import ApprovalLevelIn
 from companion.erp.stock.service import check_quantity, receive_stock
 from companion.errors import BusinessRuleViolation, InvalidState
-from companion.kit.money import HUNDRED, money, quantize
+from companion.kit.money import HUNDRED, money
 from companion.tenancy.context import RequestContext
 from companion.tenancy.permissions import ROLES
 
@@ -130,11 +137,7 @@ def create_purchase_order(
         )
     warehouse = items_repo.get_warehouse(session, ctx, warehouse_id) if warehouse_id else None
     resolved, totals = resolve_lines(session, ctx, lines, price="cost")
-    inactive = [r.item.sku for r in resolved if not r.item.is_active]
-    if inactive:
-        raise BusinessRuleViolation(
-            f"Inactive item(s) cannot be ordered: {', '.join(inactive)}", details={"skus": inactive}
-        )
+    refuse_inactive_items(resolved)
     if warehouse is None and any(r.item.is_tracked for r in resolved):
         warehouse = default_warehouse(session, ctx)
     order = PurchaseOrder(
@@ -146,26 +149,14 @@ def create_purchase_order(
         expected_date=expected_date,
         status=S.DRAFT.value,
         currency=ctx.currency,
-        subtotal=totals.subtotal,
-        discount_total=totals.discount_total,
-        tax_total=totals.tax_total,
-        total=totals.total,
-        notes=_notes(notes),
+        **totals_values(totals),
+        notes=clean_notes(notes),
         created_by_id=ctx.user_id,
         lines=[
             PurchaseOrderLine(
-                company_id=ctx.company_id,
-                line_no=r.line_no,
-                item_id=r.item.id,
-                description=r.description,
-                quantity=quantize(r.quantity, 3),
+                **order_line_values(ctx, r),
                 received_quantity=Decimal("0"),
                 billed_quantity=Decimal("0"),
-                unit_price=r.unit_price,
-                discount_pct=quantize(r.discount_pct),
-                tax_rate=quantize(r.tax_rate),
-                net_amount=r.amounts.net,
-                tax_amount=r.amounts.tax,
             )
             for r in resolved
         ],
@@ -445,14 +436,6 @@ def _receipts(
             f"Nothing to receive on {order.number}", details={"number": order.number}
         )
     return pairs
-
-
-def _notes(notes: str | None) -> str | None:
-    if notes is None or not notes.strip():
-        return None
-    if len(notes.strip()) > 1000:
-        raise BusinessRuleViolation("Notes are longer than 1000 characters")
-    return notes.strip()
 
 
 def _level_values(level: ApprovalLevel) -> dict[str, Any]:

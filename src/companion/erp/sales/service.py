@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from companion.erp.audit import service as audit
-from companion.erp.documents import DocLineIn, ResolvedLine, resolve_lines
+from companion.erp.documents import (
+    DocLineIn,
+    clean_notes,
+    order_line_values,
+    refuse_inactive_items,
+    resolve_lines,
+    totals_values,
+)
 from companion.erp.invoicing.models import Invoice, InvoiceKind
 from companion.erp.invoicing.service import create_invoice, post_invoice
 from companion.erp.items import repository as items_repo
@@ -31,7 +38,7 @@ from companion.erp.stock import repository as stock_repo
 from companion.erp.stock.accounting import post_stock_journal, stock_value
 from companion.erp.stock.service import issue_stock
 from companion.errors import BusinessRuleViolation
-from companion.kit.money import ZERO, quantize
+from companion.kit.money import ZERO
 from companion.tenancy.context import RequestContext
 
 
@@ -54,7 +61,7 @@ def create_sales_order(
         )
     warehouse = items_repo.get_warehouse(session, ctx, warehouse_id) if warehouse_id else None
     resolved, totals = resolve_lines(session, ctx, lines, price="sale")
-    _refuse_inactive_items(resolved)
+    refuse_inactive_items(resolved)
     if warehouse is None and any(r.item.is_tracked for r in resolved):
         warehouse = default_warehouse(session, ctx)
     order = SalesOrder(
@@ -65,27 +72,10 @@ def create_sales_order(
         order_date=order_date,
         status=S.DRAFT.value,
         currency=ctx.currency,
-        subtotal=totals.subtotal,
-        discount_total=totals.discount_total,
-        tax_total=totals.tax_total,
-        total=totals.total,
-        notes=_notes(notes),
+        **totals_values(totals),
+        notes=clean_notes(notes),
         created_by_id=ctx.user_id,
-        lines=[
-            SalesOrderLine(
-                company_id=ctx.company_id,
-                line_no=r.line_no,
-                item_id=r.item.id,
-                description=r.description,
-                quantity=quantize(r.quantity, 3),
-                unit_price=r.unit_price,
-                discount_pct=quantize(r.discount_pct),
-                tax_rate=quantize(r.tax_rate),
-                net_amount=r.amounts.net,
-                tax_amount=r.amounts.tax,
-            )
-            for r in resolved
-        ],
+        lines=[SalesOrderLine(**order_line_values(ctx, r)) for r in resolved],
     )
     session.add(order)
     session.flush()
@@ -285,23 +275,6 @@ def _refuse_before_order_date(order: SalesOrder, on: dt.date, what: str) -> None
             f"Sales order {order.number} cannot be {what} before its order date {order.order_date}",
             details={"order_date": order.order_date.isoformat(), "on": on.isoformat()},
         )
-
-
-def _refuse_inactive_items(resolved: list[ResolvedLine]) -> None:
-    inactive = [r.item.sku for r in resolved if not r.item.is_active]
-    if inactive:
-        raise BusinessRuleViolation(
-            f"Inactive item(s) cannot be ordered: {', '.join(inactive)}",
-            details={"skus": inactive},
-        )
-
-
-def _notes(notes: str | None) -> str | None:
-    if notes is None or not notes.strip():
-        return None
-    if len(notes) > 1000:
-        raise BusinessRuleViolation("Notes are longer than 1000 characters")
-    return notes.strip()
 
 
 def _values(order: SalesOrder) -> dict[str, Any]:
