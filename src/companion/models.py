@@ -1,5 +1,6 @@
 """Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from companion.assistant.actions.models import AiAction, AiActionSetting
 from companion.assistant.models import Conversation, Message
 from companion.auth.models import ApiKey, User
 from companion.demo.models import DemoAnomaly
@@ -19,10 +20,13 @@ from companion.erp.purchasing.models import (
 from companion.erp.sales.models import SalesOrder, SalesOrderLine
 from companion.erp.stock.models import StockLevel, StockMove
 from companion.kit.db import Base
+from companion.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from companion.tenancy.models import Company, Membership
 
 __all__ = [
     "Account",
+    "AiAction",
+    "AiActionSetting",
     "ApiKey",
     "ApprovalLevel",
     "ApprovalTask",
@@ -41,6 +45,8 @@ __all__ = [
     "Item",
     "JournalLine",
     "JournalVoucher",
+    "KnowledgeChunk",
+    "KnowledgeDocument",
     "Membership",
     "Message",
     "Payment",

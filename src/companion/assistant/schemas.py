@@ -38,6 +38,8 @@ class Source(BaseModel):
     title: str
     snippet: str
     url: str | None = None
+    section: str | None = None
+    number: int | None = None  # the [n] that cites it in the message
 
 
 class PendingConfirmation(BaseModel):
@@ -45,6 +47,7 @@ class PendingConfirmation(BaseModel):
     action: str
     summary: str
     expires_at: dt.datetime
+    preview: dict[str, Any] | None = None
 
 
 class ResponseContext(BaseModel):

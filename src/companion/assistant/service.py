@@ -5,13 +5,15 @@ Knows nothing about HTTP: the web router and ``companion ask`` both call ``Assis
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from companion.assistant import followup, repository
-from companion.assistant.models import Conversation, Message
+from companion.assistant.models import Conversation, Message, new_id
 from companion.assistant.queries import registry as queries
 from companion.assistant.schemas import (
     ChatRequest,
@@ -19,15 +21,22 @@ from companion.assistant.schemas import (
     ConversationDetail,
     ConversationOut,
     MessageOut,
+    PendingConfirmation,
     ResponseContext,
+    Source,
     Usage,
 )
+from companion.assistant.skills import actions as action_skill
 from companion.assistant.skills.base import Answer, Turn, skill_for
+from companion.config import ActionSettings
 from companion.erp.audit.service import jsonable
 from companion.errors import PayloadTooLarge, ValidationFailed
 from companion.kit.clock import Clock
 from companion.kit.db import utcnow
 from companion.tenancy.context import RequestContext
+
+if TYPE_CHECKING:
+    from companion.knowledge.retrieval import Retriever
 
 
 class Understanding(Protocol):
@@ -45,10 +54,20 @@ class Understander(Protocol):
 class Assistant:
     """The chat core; one per process, shared by every request."""
 
-    def __init__(self, nlu: Understander, clock: Clock, *, max_message_chars: int = 4000) -> None:
+    def __init__(
+        self,
+        nlu: Understander,
+        clock: Clock,
+        *,
+        max_message_chars: int = 4000,
+        actions: ActionSettings | None = None,
+        retriever: Callable[[], Retriever] | None = None,
+    ) -> None:
         self._nlu = nlu
         self._clock = clock
+        self._retriever = retriever
         self._max_chars = max_message_chars
+        self._actions = actions or ActionSettings()
         self._data_intents = frozenset(queries.all_queries())
 
     @property
@@ -78,8 +97,25 @@ class Assistant:
             dict(understood.entities),
             data_intents=self._data_intents,
         )
+        how_to = action_skill.asks_how_to(text, resolved.intent)
+        if how_to:
+            # "How do I create an invoice?" is answered from the help pages, not done.
+            resolved = dataclasses.replace(resolved, intent="help")
         skill = skill_for(resolved.intent) or skill_for("out_of_scope")
+        # An action in progress takes its answers, corrections and "yes"/"no".
+        if not how_to and action_skill.claims(
+            session,
+            ctx,
+            conversation.id if request.conversation_id else None,
+            conversation.state,
+            intent=resolved.intent,
+            confidence=resolved.confidence,
+            entities=resolved.entities,
+            text=text,
+        ):
+            skill = skill_for(action_skill.ACTION_INTENTS[0])
         assert skill is not None
+        reply_id = new_id()
         answer = skill.handle(
             Turn(
                 session=session,
@@ -91,10 +127,15 @@ class Assistant:
                 today=today,
                 state=dict(conversation.state or {}),
                 module=request.context.module,
+                now=self._clock.now(),
+                conversation_id=conversation.id,
+                message_id=reply_id,
+                actions=self._actions,
+                retriever=self._retriever,
             )
         )
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        self._record(session, conversation, text, resolved, answer, latency_ms)
+        self._record(session, conversation, text, resolved, answer, latency_ms, reply_id)
         return ChatResponse(
             conversation_id=conversation.id,
             message=answer.text,
@@ -103,7 +144,8 @@ class Assistant:
             entities=jsonable(resolved.entities),
             skill=answer.skill,
             data=answer.data,
-            sources=None,
+            sources=[Source.model_validate(s) for s in answer.sources] if answer.sources else None,
+            pending_confirmation=PendingConfirmation(**answer.pending) if answer.pending else None,
             choices=answer.choices,
             context=ResponseContext(
                 company=ctx.company_slug,
@@ -133,6 +175,7 @@ class Assistant:
         resolved: followup.Resolved,
         answer: Answer,
         latency_ms: float,
+        reply_id: str,
     ) -> None:
         seq = repository.next_seq(session, conversation)
         entities = jsonable(resolved.entities)
@@ -149,6 +192,7 @@ class Assistant:
                     entities=entities,
                 ),
                 Message(
+                    id=reply_id,
                     company_id=conversation.company_id,
                     conversation_id=conversation.id,
                     seq=seq + 1,
@@ -161,11 +205,19 @@ class Assistant:
                     data=jsonable(answer.data) if answer.data else None,
                     sources=answer.sources,
                     latency_ms=latency_ms,
+                    action_type=answer.extra.get("action_type"),
+                    action_result=jsonable(answer.extra.get("action_result")),
                 ),
             ]
         )
         if answer.remember is not None:  # small talk in between keeps the last question
-            conversation.state = jsonable(answer.remember)
+            state = dict(answer.remember)
+            # An action being drafted survives questions in between; its skill clears it.
+            if "action" not in state and (conversation.state or {}).get("action"):
+                state["action"] = (conversation.state or {})["action"]
+            if state.get("action") is None:
+                state.pop("action", None)
+            conversation.state = jsonable(state)
         conversation.updated_at = utcnow()
         session.flush()
 

@@ -73,6 +73,9 @@ def demo(
             # Train (or load) the assistant's language model now, not on the first question.
             with out.status("Preparing the assistant's language model…"):
                 container.assistant()
+            # The index is derived from the chunk table: rebuild it so it matches this database.
+            with out.status("Indexing the knowledge base…"):
+                _index_documents(container)
         finally:
             container.engine.dispose()
         _print_users()
@@ -96,6 +99,14 @@ def _build(container: Container, day: dt.date, months: int, scale: float) -> Non
     elapsed = time.perf_counter() - started
     _print_summary(summary)
     out.print(f"Built in {elapsed:.1f} s.")
+
+
+def _index_documents(container: Container) -> None:
+    from companion.knowledge.repository import iter_chunk_docs
+
+    with session_scope(container.session_factory) as session:
+        version = container.retriever().rebuild(iter_chunk_docs(session))
+    out.print(f"Knowledge index {escape(version)} ready.")
 
 
 def _reset(container: Container) -> Container:

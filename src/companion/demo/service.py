@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from companion.auth.models import User
 from companion.auth.service import create_user, set_membership
 from companion.demo import repository as repo
-from companion.demo.documents import policy_documents
+from companion.demo.documents import policy_documents, read_document
 from companion.demo.plan import (
     AdjustmentEvent,
     BankTransferEvent,
@@ -81,6 +81,8 @@ from companion.erp.sales.service import (
 from companion.erp.stock.service import adjust_stock, receive_stock, transfer_stock
 from companion.errors import Conflict
 from companion.kit.money import ZERO, money
+from companion.knowledge.schemas import EntryMeta
+from companion.knowledge.service import ingest_trusted, sync_global_corpus
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
 from companion.tenancy.permissions import permissions_for
@@ -135,6 +137,8 @@ def build_demo(
 
         summaries.append(builder.build(step))
         done += len(plan.events)
+    report("Knowledge base", 0.995)
+    _load_documents(session)
     report("Done", 1.0)
     return DemoSummary(
         today=today,
@@ -147,6 +151,28 @@ def build_demo(
         documents=tuple(policy_documents()),
         counts=repo.record_counts(session),
     )
+
+
+def _load_documents(session: Session) -> None:
+    """Each company's policy documents and the product's help, as knowledge documents.
+
+    Only the database rows: the retrieval index is derived from them (``companion demo``
+    rebuilds it).
+    """
+    for document in policy_documents():
+        company = repo.company_by_slug(session, document.company)
+        assert company is not None, document.company
+        ingest_trusted(
+            session,
+            company.id,
+            read_document(document).encode(),
+            actor=DEMO_ACTOR,
+            filename=document.resource,
+            meta=EntryMeta(
+                title=document.title, type="POLICY", tags=[document.kind], topic=document.kind
+            ),
+        )
+    sync_global_corpus(session)
 
 
 def _quiet(message: str, fraction: float) -> None:

@@ -15,6 +15,7 @@ from companion.auth.endpoints import router as auth_router
 from companion.bootstrap import Container, bootstrap
 from companion.config import get_settings
 from companion.kit import migrate
+from companion.knowledge.endpoints import body_limits
 from companion.logging import configure_logging
 from companion.tenancy.permissions import roles_granting
 from companion.web.errors import install_error_handlers
@@ -98,7 +99,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     install_error_handlers(app)
     # Added last = outermost: the request id exists before the body limit answers.
     app.add_middleware(
-        BodySizeLimitMiddleware, max_body_bytes=container.settings.api.max_body_bytes
+        BodySizeLimitMiddleware,
+        max_body_bytes=container.settings.api.max_body_bytes,
+        path_limits=body_limits(container.settings),
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -146,17 +147,31 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over ``max_body_bytes``: by Content-Length up front, else while streaming."""
+    """Refuses bodies over ``max_body_bytes``: by Content-Length up front, else while streaming.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    ``path_limits`` gives exact paths (e.g. the knowledge upload) a limit of their own,
+    counted the same way; every other path keeps ``max_body_bytes``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_limits = {_plain(path): limit for path, limit in (path_limits or {}).items()}
+
+    def limit_for(self, scope: Scope) -> int:
+        """The body limit of this request's path."""
+        return self.path_limits.get(_plain(str(scope.get("path", ""))), self.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = self.limit_for(scope)
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not _DIGITS.fullmatch(declared.strip()):
@@ -191,6 +206,11 @@ class BodySizeLimitMiddleware:
             if response_started:
                 raise
             await send_json_error(send, _too_large(limit), request_id=request_id_of(scope))
+
+
+def _plain(path: str) -> str:
+    """A path without its trailing slash, so "/x/" gets the same limit as "/x"."""
+    return path.rstrip("/") or "/"
 
 
 def _bad_length() -> CompanionError:

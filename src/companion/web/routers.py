@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from companion.assistant.actions.endpoints import router as actions_router
 from companion.erp.audit.endpoints import router as audit_router
 from companion.erp.invoicing.endpoints import router as invoicing_router
 from companion.erp.items.endpoints import router as items_router
@@ -11,6 +12,8 @@ from companion.erp.payments.endpoints import router as payments_router
 from companion.erp.purchasing.endpoints import router as purchasing_router
 from companion.erp.sales.endpoints import router as sales_router
 from companion.erp.stock.endpoints import router as stock_router
+from companion.knowledge.endpoints import router as knowledge_router
+from companion.web.ai_status import router as ai_status_router
 from companion.web.chat import router as chat_router
 
 DOMAIN_ROUTERS: list[APIRouter] = [
@@ -24,4 +27,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     purchasing_router,
     audit_router,
     chat_router,
+    actions_router,
+    knowledge_router,
+    ai_status_router,
 ]

@@ -98,7 +98,7 @@ def demo_container(
     container = bootstrap(
         demo_settings, engine=demo_engine, session_factory=factory, clock=demo_clock
     )
-    container._assistant = Assistant(CompanyNLU(nlu), demo_clock)
+    container._assistant = Assistant(CompanyNLU(nlu), demo_clock, retriever=container.retriever)
     return container
 
 

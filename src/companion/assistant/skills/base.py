@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from companion.config import ActionSettings
 from companion.tenancy.context import RequestContext
+
+if TYPE_CHECKING:
+    from companion.knowledge.retrieval import Retriever
 
 
 @dataclass
@@ -25,6 +29,14 @@ class Turn:
     today: dt.date
     state: dict[str, Any]
     module: str | None = None
+    # For skills that write (actions): when, in which conversation, and the id the
+    # assistant's reply will be recorded under (audit entries link to it).
+    now: dt.datetime | None = None
+    conversation_id: str | None = None
+    message_id: str | None = None
+    actions: ActionSettings | None = None
+    # The knowledge retriever, built on first use (loading the embedder takes a moment).
+    retriever: Callable[[], Retriever] | None = None
 
 
 @dataclass
@@ -38,6 +50,7 @@ class Answer:
     choices: list[str] | None = None
     remember: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    pending: dict[str, Any] | None = None  # the confirmation this answer waits for
 
 
 class Skill(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from companion.assistant.queries import registry as queries
 from companion.assistant.skills.base import Answer, Turn, register
+from companion.assistant.skills.knowledge import answer_from_documents
 
 _EXAMPLES = {
     "cash_balance": "What's our cash balance?",
@@ -44,6 +45,11 @@ class Help:
     name = "dialogue"
 
     def handle(self, turn: Turn) -> Answer:
+        # "How do I post an invoice?" is answered from the product's help pages; a bare
+        # "help" gets the examples below.
+        from_docs = answer_from_documents(turn)
+        if from_docs is not None:
+            return from_docs
         allowed = [
             example
             for intent, example in _EXAMPLES.items()
@@ -68,6 +74,10 @@ class OutOfScope:
     name = "dialogue"
 
     def handle(self, turn: Turn) -> Answer:
+        # Not a figure or an action, but the company's documents may still answer it.
+        from_docs = answer_from_documents(turn)
+        if from_docs is not None:
+            return from_docs
         return Answer(
             text="I can only help with your company's business data — cash, sales, invoices, "
             "purchasing and stock. Say “help” for examples.",

@@ -96,7 +96,10 @@ def record(
         old_values=jsonable(old) if old is not None else None,
         new_values=jsonable(new) if new is not None else None,
         via_ai=bool(ctx and ctx.via_ai),
-        conversation_message_id=conversation_message_id,
+        # An ERP service called by an AI action links its entry to the chat message.
+        conversation_message_id=conversation_message_id
+        if conversation_message_id is not None
+        else (ctx.extra.get("conversation_message_id") if ctx else None),
         created_at=utcnow(),
         prev_hash=head.hash,
     )

@@ -1,0 +1,1 @@
+"""Actions in chat: two-phase confirmation, executed exactly once."""

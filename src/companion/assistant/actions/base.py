@@ -1,0 +1,134 @@
+"""The action-handler interface, the registry of handlers, and ``dry_run`` for exact previews.
+
+A handler turns an action intent ("approve_purchase_order") into four steps: gather the
+parameters from the user's turns, ask for what is missing, propose (validate; nothing is
+written), and execute (call the ERP services). The framework in ``service.py`` stores the
+proposal as a pending confirmation and runs ``execute`` exactly once after the user says yes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from companion.tenancy.context import RequestContext
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A clarifying question for a missing or ambiguous slot."""
+
+    slot: str
+    question: str
+    choices: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The result of validating complete parameters; nothing is written."""
+
+    summary: str
+    preview: dict[str, Any]
+    params: dict[str, Any]
+    amount: Decimal | None = None
+    document_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an executed action did."""
+
+    message: str
+    document_ref: str | None
+    result: dict[str, Any]
+
+
+class ActionHandler(Protocol):
+    """One action intent: gather its parameters, ask, propose, execute."""
+
+    action: str
+    permission: str
+
+    def gather(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        entities: dict[str, Any],
+        text: str,
+        today: dt.date,
+    ) -> dict[str, Any]:
+        """Merge this turn's entities and text into ``params``; corrections overwrite."""
+        ...
+
+    def missing(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Ask | None:
+        """The next question to ask, or None when the parameters are complete."""
+        ...
+
+    def propose(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Proposal:
+        """Validate against the ERP rules and describe the effects; raise CompanionError if not."""
+        ...
+
+    def execute(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Outcome:
+        """Do it through the ``erp`` services with ``ctx`` (already ``as_ai()``)."""
+        ...
+
+
+_REGISTRY: dict[str, ActionHandler] = {}
+_LOADED = False
+
+
+def register_action(handler: ActionHandler) -> ActionHandler:
+    """Register ``handler`` under its action name; a second one for the same name is an error."""
+    if handler.action in _REGISTRY and _REGISTRY[handler.action] is not handler:
+        raise ValueError(f"action {handler.action!r} is already registered")
+    _REGISTRY[handler.action] = handler
+    return handler
+
+
+def _load_handlers() -> None:
+    """Import every module of ``actions.handlers`` once so their handlers register."""
+    global _LOADED
+    if _LOADED:
+        return
+    from companion.assistant.actions import handlers
+
+    for info in pkgutil.iter_modules(handlers.__path__):
+        importlib.import_module(f"{handlers.__name__}.{info.name}")
+    _LOADED = True
+
+
+def action_for(name: str) -> ActionHandler | None:
+    """The handler registered for action ``name``, or None."""
+    _load_handlers()
+    return _REGISTRY.get(name)
+
+
+def all_actions() -> list[str]:
+    """The names of every registered action, sorted."""
+    _load_handlers()
+    return sorted(_REGISTRY)
+
+
+def dry_run(session: Session, fn: Callable[[], T]) -> T:
+    """Run ``fn`` inside a savepoint and roll it back: what it returns is read, nothing stays.
+
+    Handlers call this in ``propose`` to compute an exact preview by executing the ERP
+    service and discarding the writes. ``fn`` must copy what it needs out of ORM objects
+    (plain values) before returning, because the rolled-back rows are expired.
+    """
+    nested = session.begin_nested()
+    try:
+        return fn()
+    finally:
+        if nested.is_active:
+            nested.rollback()

@@ -1,0 +1,1 @@
+"""Action handlers: each module registers its handlers with ``register_action`` on import."""

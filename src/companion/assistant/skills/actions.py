@@ -1,0 +1,381 @@
+"""The chat side of actions: gather the parameters over turns, propose, confirm or cancel.
+
+Parameters come only from the user's own turns (text and validated entities), never from
+documents or remembered answers. The conversation remembers a draft under ``state["action"]``
+(``name``, ``params``, ``awaiting``, ``token``); the pending confirmation itself is in the
+database, so "yes" still works after a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from companion.assistant.actions import repository as repo
+from companion.assistant.actions import service
+from companion.assistant.actions.base import action_for
+from companion.assistant.actions.models import ActionStatus, AiAction
+from companion.assistant.nlu.entities.numbers import WORD_NUMBERS
+from companion.assistant.skills.base import Answer, Turn, register
+from companion.config import ActionSettings
+from companion.erp.audit.service import jsonable
+from companion.errors import CompanionError, PermissionDenied, RateLimited
+from companion.kit.db import utcnow
+from companion.tenancy.context import RequestContext
+
+ACTION_INTENTS = (
+    "approve_purchase_order",
+    "reject_purchase_order",
+    "create_sales_order",
+    "create_customer",
+    "post_ar_invoice",
+    "record_payment",
+    "create_purchase_order",
+    "adjust_inventory",
+    "void_document",
+)
+CONFIDENT = 0.6
+# A bare refusal ("no", "cancel it", "stop") cancels; "no, the other warehouse" corrects.
+_BARE_CANCEL = re.compile(
+    r"^\s*(no+|nope|cancel|stop|abort|don'?t|do not|never ?mind|forget it)"
+    r"(\s+(it|that|this|thanks|thank you|please|the (action|order|request)))*\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+_CORRECTION = re.compile(
+    r"^\s*(no\b[,.]?\s+\S|make it\b|change\b|actually\b|instead\b|rather\b|i meant\b|"
+    r"not\b.+\bbut\b|use\b|with\b|at\b|only\b|add\b|also\b|and\b)",
+    re.IGNORECASE,
+)
+# A correction of the action in progress ("make it 4 Ceiling Fan 56in", "change X to 4",
+# "no, the other warehouse", "6 instead"): it keeps that action even when its words alone
+# read as another one ("change X to 4" sounds like a stock adjustment).
+_KEEPS_ACTION = re.compile(
+    r"^\s*(?:(?:oh|ok|okay|sorry|wait|please|hmm)\b[,.]?\s*)*"
+    r"(?:no\b[,.]?\s+\S|make\s+it\b|change\b(?!\s+of\b)|actually\b|i\s+meant\b|rather\b|instead\b)"
+    r"|\binstead\b|\bthe\s+other\b",
+    re.IGNORECASE,
+)
+# While a question is open, only these words cancel ("remove 3" answers "By how many?").
+_EXPLICIT_CANCEL = re.compile(
+    r"\b(?:cancel|stop|abort|never\s*mind|forget\s+(?:it|that|about\s+it))\b", re.IGNORECASE
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+# Slots whose answer is a number: a number in the reply answers them.
+_NUMBER_SLOTS = frozenset({"quantity", "amount", "sign"})
+# "How do I create an invoice?" asks for the help pages, not for an invoice.
+_HOW_TO = re.compile(
+    r"^\s*(?:(?:and|so|but|ok|okay|please|hi|hello)\b[,.]?\s*)*(?:"
+    r"how\s+(?:do|can|could|should|would|does|will|must)\s+(?:i|we|you|one|someone|a\s+user|users)\b"
+    r"|how\s+to\b|how\s+is\b.*\b(?:done|created|posted|recorded|approved|raised|made)\b"
+    r"|what\s+(?:are|is)\s+the\s+(?:steps|process|procedure|way)\b|(?:the\s+)?steps\s+(?:to|for)\b"
+    r"|(?:can\s+you\s+|could\s+you\s+|please\s+)?(?:show|tell|explain\s+to|teach)\s+me\s+how\b"
+    r"|i\s+(?:want|need|would\s+like|'?d\s+like)\s+to\s+(?:know|learn|understand|see)\s+how\b"
+    r"|explain\s+how\b|where\s+do\s+i\s+go\s+to\b)"
+    r"(?!\s+(?:much|many|far|long|often|old|big)\b)",  # "show me how much we owe" is a figure
+    re.IGNORECASE,
+)
+
+
+def asks_how_to(text: str, intent: str) -> bool:
+    """Whether the message asks how to do an action rather than asking for it done."""
+    return intent in ACTION_INTENTS and bool(_HOW_TO.match(text))
+
+
+def claims(
+    session: Session,
+    ctx: RequestContext,
+    conversation_id: str | None,
+    state: dict[str, Any] | None,
+    *,
+    intent: str,
+    confidence: float,
+    entities: dict[str, Any],
+    text: str,
+) -> bool:
+    """Whether this turn belongs to the actions skill rather than the intent's own skill."""
+    if intent in ACTION_INTENTS:
+        return True
+    draft = (state or {}).get("action")
+    has_open = bool(conversation_id) and (
+        repo.open_in_conversation(session, ctx, str(conversation_id)) is not None
+    )
+    if not has_open and not isinstance(draft, dict):
+        return False
+    if intent in ("confirm", "cancel"):
+        return True
+    if _CORRECTION.match(text) or _KEEPS_ACTION.search(text):
+        return True
+    if isinstance(draft, dict):
+        awaiting = str(draft.get("awaiting") or "")
+        offered = [str(c).lower() for c in draft.get("choices") or []]
+        if awaiting and (awaiting in entities or text.strip().lower() in offered):
+            return True
+        if confidence < CONFIDENT and (entities or awaiting):
+            return True
+    return False
+
+
+@register(*ACTION_INTENTS)
+class ActionSkill:
+    name = "action"
+
+    def handle(self, turn: Turn) -> Answer:
+        """Propose, continue, confirm or cancel the conversation's action."""
+        draft = turn.state.get("action") if isinstance(turn.state.get("action"), dict) else None
+        pending = (
+            repo.open_in_conversation(turn.session, turn.ctx, turn.conversation_id)
+            if turn.conversation_id
+            else None
+        )
+        if pending is not None and turn.intent == "confirm":
+            return self._confirm(turn, pending)
+        if turn.intent == "cancel" and _cancels(turn.text, draft, pending):
+            return self._cancel(turn, pending)
+        current = draft is not None or pending is not None
+        if turn.intent in ACTION_INTENTS and not (current and _KEEPS_ACTION.search(turn.text)):
+            name = turn.intent
+        elif draft is not None:
+            name = str(draft.get("name"))
+        elif pending is not None:
+            name = pending.action
+        else:  # confirm/cancel with nothing open is routed elsewhere; be safe anyway
+            return Answer(text="There's nothing waiting for your confirmation.", skill="dialogue")
+        answer = self._propose(turn, name, draft, pending)
+        if turn.intent == "confirm" and pending is None and answer.pending is None:
+            # "yes" while a question is open (say, after a correction cancelled the proposal).
+            answer.text = f"There's nothing to confirm yet. {answer.text}"
+        return answer
+
+    def _propose(
+        self, turn: Turn, name: str, draft: dict[str, Any] | None, pending: AiAction | None
+    ) -> Answer:
+        session, ctx = turn.session, turn.ctx
+        if pending is not None and pending.action != name:
+            _supersede(turn, pending)  # the user moved on to another action
+            pending = None
+        handler = action_for(name)
+        what = name.replace("_", " ")
+        if handler is None:
+            return Answer(
+                text=f"I understood that you want to {what}, but I can't do that from chat "
+                "yet. Please do it in the ERP itself.",
+                skill=self.name,
+                remember={"action": None},
+            )
+        try:
+            service.check_allowed(session, ctx, handler)
+        except service.ActionDisabled as exc:
+            return Answer(text=exc.message, skill=self.name, remember={"action": None})
+        except PermissionDenied as exc:
+            return Answer(text=_sentence(exc.message), skill="denied", remember={"action": None})
+        base, fresh = self._base_params(name, draft, pending)
+        if fresh and turn.state.get("intent"):
+            # What was asked just before shapes a new action: an order raised after "which
+            # items are below reorder level?" takes the reorder quantities.
+            base["previous_intent"] = str(turn.state["intent"])
+        params = handler.gather(session, ctx, dict(base), turn.entities, turn.text, turn.today)
+        if pending is not None and jsonable(params) != jsonable(base):
+            # The draft changed: the proposal on screen no longer says what the user wants,
+            # so a "yes" must not execute it, even while we ask about the change.
+            _supersede(turn, pending)
+            pending = None
+        ask = handler.missing(session, ctx, params)
+        if ask is not None:
+            return Answer(
+                text=ask.question,
+                skill=self.name,
+                choices=ask.choices,
+                remember={
+                    "action": {
+                        "name": name,
+                        "params": jsonable(params),
+                        "awaiting": ask.slot,
+                        "choices": ask.choices,
+                    }
+                },
+                extra={
+                    "action_type": name,
+                    "action_result": {"status": "asking", "slot": ask.slot},
+                },
+            )
+        keep = {"action": {"name": name, "params": jsonable(params), "awaiting": None}}
+        try:
+            row = service.propose(
+                session,
+                ctx,
+                handler,
+                params,
+                now=_now(turn),
+                settings=_settings(turn),
+                conversation_id=turn.conversation_id,
+                message_id=turn.message_id,
+            )
+        except RateLimited as exc:
+            return Answer(
+                text=exc.message, skill=self.name, remember=keep, extra=_failed(name, exc)
+            )
+        except PermissionDenied as exc:
+            return Answer(
+                text=_sentence(exc.message), skill="denied", remember=keep, extra=_failed(name, exc)
+            )
+        except CompanionError as exc:
+            return Answer(
+                text=f"I can't {what}: {exc.message}",
+                skill=self.name,
+                remember=keep,
+                extra=_failed(name, exc),
+            )
+        if pending is not None and pending.token != row.token:
+            # One open proposal per conversation, so "yes" is never ambiguous.
+            _supersede(turn, pending)
+        keep["action"]["token"] = row.token
+        return Answer(
+            text=f"{row.summary}. Shall I go ahead? Say “yes” to confirm or “no” to cancel "
+            f"(this expires at {row.expires_at:%H:%M} UTC).",
+            skill=self.name,
+            remember=keep,
+            pending={
+                "token": row.token,
+                "action": row.action,
+                "summary": row.summary,
+                "expires_at": row.expires_at,
+                "preview": row.preview,
+            },
+            extra={
+                "action_type": name,
+                "action_result": {"status": row.status, "token": row.token},
+            },
+        )
+
+    def _base_params(
+        self, name: str, draft: dict[str, Any] | None, pending: AiAction | None
+    ) -> tuple[dict[str, Any], bool]:
+        """What earlier turns gave for the same action, and whether this starts a new draft."""
+        if draft is not None and draft.get("name") == name:
+            return dict(draft.get("params") or {}), False
+        if pending is not None and pending.action == name:
+            return dict(pending.params), False
+        return {}, True
+
+    def _confirm(self, turn: Turn, pending: AiAction) -> Answer:
+        session, ctx = turn.session, turn.ctx
+        try:
+            confirmed = service.confirm(
+                session,
+                ctx,
+                pending.token,
+                now=_now(turn),
+                settings=_settings(turn),
+                message_id=turn.message_id,
+            )
+        except service.ActionExpired as exc:
+            repo.claim(session, ctx, pending.token, pending.status, status="expired")
+            return Answer(
+                text=exc.message,
+                skill=self.name,
+                remember={"action": None},
+                extra=_failed(pending.action, exc),
+            )
+        except service.ExecutionFailed as exc:
+            return Answer(
+                text=f"I couldn't do it: {exc.message.rstrip('.')}. Nothing was changed.",
+                skill=self.name,
+                remember={"action": None},
+                extra=_failed(pending.action, exc),
+            )
+        except PermissionDenied as exc:
+            return Answer(
+                text=_sentence(exc.message), skill="denied", extra=_failed(pending.action, exc)
+            )
+        except CompanionError as exc:
+            return Answer(text=exc.message, skill=self.name, extra=_failed(pending.action, exc))
+        row = confirmed.action
+        return Answer(
+            text=service.describe(confirmed),
+            skill=self.name,
+            remember={"action": None},
+            extra={
+                "action_type": row.action,
+                "action_result": {
+                    "status": row.status,
+                    "token": row.token,
+                    **(row.result or {}),
+                },
+            },
+        )
+
+    def _cancel(self, turn: Turn, pending: AiAction | None) -> Answer:
+        if pending is None:
+            return Answer(
+                text="OK, I've dropped that; nothing was changed.",
+                skill=self.name,
+                remember={"action": None},
+            )
+        try:
+            row = service.cancel(turn.session, turn.ctx, pending.token, now=_now(turn))
+        except CompanionError as exc:
+            return Answer(text=exc.message, skill=self.name, remember={"action": None})
+        return Answer(
+            text="Cancelled — nothing was changed.",
+            skill=self.name,
+            remember={"action": None},
+            extra={
+                "action_type": row.action,
+                "action_result": {"status": ActionStatus.CANCELLED.value, "token": row.token},
+            },
+        )
+
+
+def _cancels(text: str, draft: dict[str, Any] | None, pending: AiAction | None) -> bool:
+    """Whether a message the NLU read as "cancel" really drops the action.
+
+    "no, the other warehouse" corrects a proposal; while a question is open, a reply that
+    answers it ("remove 3" to "By how many units?", or one of the offered choices) is an
+    answer unless it says an explicit cancel word.
+    """
+    if pending is not None:
+        return bool(_BARE_CANCEL.match(text))
+    if draft is None or not draft.get("awaiting"):
+        return True
+    if _BARE_CANCEL.match(text) or _EXPLICIT_CANCEL.search(text):
+        return True
+    offered = {str(c).strip().lower() for c in draft.get("choices") or []}
+    answers = (
+        text.strip().lower() in offered
+        or (str(draft["awaiting"]) in _NUMBER_SLOTS and bool(_NUMBER.search(text)))
+        or bool(_KEEPS_ACTION.search(text))
+    )
+    return not answers
+
+
+def _supersede(turn: Turn, pending: AiAction) -> None:
+    """Cancel an open proposal the conversation has moved past (reason: superseded)."""
+    repo.claim(
+        turn.session,
+        turn.ctx,
+        pending.token,
+        pending.status,
+        status=ActionStatus.CANCELLED.value,
+        result={"reason": "superseded"},
+    )
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _failed(action: str, exc: CompanionError) -> dict[str, Any]:
+    return {"action_type": action, "action_result": {"status": "refused", **exc.to_dict()}}
+
+
+def _now(turn: Turn) -> dt.datetime:
+    return turn.now or utcnow()
+
+
+def _settings(turn: Turn) -> ActionSettings:
+    return turn.actions or ActionSettings()

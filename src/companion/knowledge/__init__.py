@@ -1,0 +1,1 @@
+"""The knowledge base: documents, ingestion, chunking, hybrid retrieval and grounded answers."""

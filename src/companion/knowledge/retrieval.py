@@ -1,0 +1,389 @@
+"""Hybrid retrieval over the knowledge base: dense + BM25, fused by reciprocal rank fusion.
+
+Company and role filtering happen inside each index *before* ranking, never after.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from companion.knowledge.chunking import split_sentences
+from companion.knowledge.index.base import AccessFilter, Scored, SearchResult
+from companion.knowledge.safety import neutralise
+from companion.knowledge.sparse import tokenize
+
+if TYPE_CHECKING:
+    from companion.knowledge.index.base import VectorIndex
+    from companion.llm.embeddings import Embedder
+
+
+@dataclass(frozen=True)
+class ChunkDoc:
+    """One indexed chunk of a knowledge document."""
+
+    chunk_id: str  # "kb_12#3" (document 12, chunk ordinal 3): the Source id in chat
+    document_id: int
+    company_id: int | None  # None = the global product-help corpus, visible to every company
+    roles: tuple[str, ...]  # () = public to everyone with kb.read in that company
+    title: str
+    section: str | None  # heading path, e.g. "Hotels > Limits"
+    text: str  # chunk text (the section title is already carried inside by the chunker)
+    source_url: str | None
+    doc_type: str  # FAQ | POLICY | PROCEDURE | GUIDE | NOTE
+    module: str | None = None
+    topic: str | None = None  # a company doc beats a global doc on the same topic
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the per-retriever evidence."""
+
+    chunk: ChunkDoc
+    score: float
+    dense_score: float | None
+    sparse_score: float | None
+    dense_rank: int | None
+    sparse_rank: int | None
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    """What a question retrieved, already filtered by company and roles."""
+
+    query: str
+    hits: list[Hit]
+    confident: bool
+    top_dense: float  # cosine of the best visible chunk
+    neutralised: int
+    # The calibrated signal behind `confident`: top_dense + COVERAGE_WEIGHT * coverage.
+    confidence: float = 0.0
+    coverage: float = 0.0  # share of the question's topic words in the best hit / top three
+    embed_ms: float = 0.0  # embedding the question, measured apart from the search
+    search_ms: float = 0.0  # index search + fusion + neutralisation
+    version: str | None = field(default=None)  # the index version that answered
+
+
+def chunk_to_dict(chunk: ChunkDoc) -> dict[str, Any]:
+    """A JSON-ready dict of a chunk (index files, Qdrant payloads)."""
+    data = asdict(chunk)
+    data["roles"] = list(chunk.roles)
+    return data
+
+
+def chunk_from_dict(data: dict[str, Any]) -> ChunkDoc:
+    """The inverse of ``chunk_to_dict``."""
+    return ChunkDoc(
+        chunk_id=str(data["chunk_id"]),
+        document_id=int(data["document_id"]),
+        company_id=None if data.get("company_id") is None else int(data["company_id"]),
+        roles=tuple(data.get("roles") or ()),
+        title=str(data["title"]),
+        section=data.get("section"),
+        text=str(data["text"]),
+        source_url=data.get("source_url"),
+        doc_type=str(data.get("doc_type") or "NOTE"),
+        module=data.get("module"),
+        topic=data.get("topic"),
+    )
+
+
+def visible_to(chunk: ChunkDoc, company_id: int, roles: Sequence[str]) -> bool:
+    """The interface's visibility rule (company or global, and a shared role if restricted)."""
+    return AccessFilter.of(company_id, roles).allows(chunk.company_id, chunk.roles)
+
+
+def rrf_fuse(dense: Sequence[Scored], sparse: Sequence[Scored], *, rrf_k: int = 60) -> list[Hit]:
+    """Reciprocal rank fusion: sum of 1 / (rrf_k + rank) over the lists a chunk is in."""
+    merged: dict[str, dict[str, Any]] = {}
+    for kind, ranked in (("dense", dense), ("sparse", sparse)):
+        for rank, item in enumerate(ranked, start=1):
+            entry = merged.setdefault(item.chunk.chunk_id, {"chunk": item.chunk, "score": 0.0})
+            entry["score"] += 1.0 / (rrf_k + rank)
+            entry[f"{kind}_rank"] = rank
+            entry[f"{kind}_score"] = item.score
+    hits = [
+        Hit(
+            chunk=e["chunk"],
+            score=e["score"],
+            dense_score=e.get("dense_score"),
+            sparse_score=e.get("sparse_score"),
+            dense_rank=e.get("dense_rank"),
+            sparse_rank=e.get("sparse_rank"),
+        )
+        for e in merged.values()
+    ]
+    # Ties (same rank sums) go to the chunk the dense model liked better.
+    hits.sort(key=lambda h: (-h.score, -(h.dense_score or -1.0), h.chunk.chunk_id))
+    return hits
+
+
+def prefer_company(hits: Sequence[Hit]) -> list[Hit]:
+    """Drop global chunks whose topic a company chunk among the hits also covers."""
+    company_topics = {h.chunk.topic for h in hits if h.chunk.company_id is not None}
+    company_topics.discard(None)
+    return [
+        h for h in hits if h.chunk.company_id is not None or h.chunk.topic not in company_topics
+    ]
+
+
+Mode = str  # "hybrid" | "dense" | "sparse"
+
+# Words of the question itself rather than of its topic; left out of coverage.
+QUESTION_WORDS = frozenset(
+    tokenize(
+        "how much many can could what when where who which need get do does give take make "
+        "use allowed allow rule rules policy company happen happens long often maximum minimum "
+        "limit per day days year"
+    )
+)
+# confidence = top_dense + COVERAGE_WEIGHT * topic_coverage; weight and threshold are fitted
+# on the demo retrieval set with the help pages indexed, as in the product (bench/rag_eval.py).
+COVERAGE_WEIGHT = 0.7
+COVERAGE_DEPTH = 3
+
+
+def topic_terms(query: str) -> list[str]:
+    """The question's topic words: its terms without question words ("how much", "policy")."""
+    return [t for t in dict.fromkeys(tokenize(query)) if t not in QUESTION_WORDS]
+
+
+def coverage(query: str, hits: Sequence[Hit], depth: int = COVERAGE_DEPTH) -> float:
+    """Share of the question's topic words that occur in the text of the top ``depth`` hits.
+
+    A question about something the documents never mention ("dress code", "pension") has
+    topic words no hit contains, however close its best chunk is in embedding space.
+    """
+    terms = topic_terms(query)
+    if not terms:
+        return 0.0
+    seen = set(tokenize(" ".join(h.chunk.text for h in hits[:depth])))
+    return sum(1 for t in terms if t in seen) / len(terms)
+
+
+def topic_coverage(query: str, hits: Sequence[Hit]) -> float:
+    """Coverage in the best hit and in the top three, averaged.
+
+    The answer is quoted mostly from the best hit, so its words count twice: "pets in the
+    office" whose only match is "office" somewhere in the top three is weak evidence.
+    """
+    return (coverage(query, hits, 1) + coverage(query, hits, COVERAGE_DEPTH)) / 2
+
+
+def embedding_windows(text: str, max_chars: int) -> list[str]:
+    """``text`` as pieces the embedder reads whole, each led by the chunk's heading line.
+
+    all-MiniLM-L6-v2 reads 256 tokens (about 1,100 characters of English) and drops the
+    rest, so a longer chunk is embedded as whole-sentence windows whose vectors are averaged.
+    """
+    if len(text) <= max_chars:
+        return [text]
+    heading, _, body = text.partition("\n")
+    if not body or len(heading) > max_chars // 3:
+        heading, body = "", text
+    room = max_chars - len(heading) - 1
+    windows: list[str] = []
+    current = ""
+    for sentence in split_sentences(body):
+        pieces = [sentence]
+        if len(sentence) > room:  # one very long sentence: cut between words
+            pieces, piece = [], ""
+            for word in sentence.split():
+                if piece and len(piece) + 1 + len(word) > room:
+                    pieces.append(piece)
+                    piece = word
+                else:
+                    piece = f"{piece} {word}".strip()
+            pieces.append(piece)
+        for piece in pieces:
+            if current and len(current) + 1 + len(piece) > room:
+                windows.append(current)
+                current = piece
+            else:
+                current = f"{current}\n{piece}" if current else piece
+    if current:
+        windows.append(current)
+    return [f"{heading}\n{w}" if heading else w for w in windows]
+
+
+class Retriever:
+    """The process-wide hybrid retriever (built by ``Container.retriever()``).
+
+    Embeds chunks and questions, keeps the index current, fuses dense and BM25 rankings
+    with RRF, neutralises instruction-like text, and says whether it is confident.
+    """
+
+    def __init__(
+        self,
+        index: VectorIndex,
+        embedder: Embedder,
+        *,
+        k: int = 5,
+        rrf_k: int = 60,
+        candidates: int = 30,
+        confidence_threshold: float = 0.516,
+        min_top_dense: float | None = None,
+        source: Callable[[], Iterable[ChunkDoc]] | None = None,
+        batch_size: int = 256,
+        embed_window_chars: int | None = 900,
+    ) -> None:
+        self._index = index
+        self.embedder = embedder
+        self.k = k
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self.confidence_threshold = confidence_threshold
+        self.min_top_dense = min_top_dense
+        self.batch_size = batch_size
+        self.embed_window_chars = embed_window_chars
+        self._source = source
+        self._rebuild_lock = threading.Lock()
+
+    @property
+    def vector_index(self) -> VectorIndex:
+        """The index adapter behind this retriever."""
+        return self._index
+
+    # -- writing -----------------------------------------------------------------------
+    def _batches(self, chunks: Iterable[ChunkDoc]) -> Iterator[list[ChunkDoc]]:
+        batch: list[ChunkDoc] = []
+        for chunk in chunks:
+            batch.append(chunk)
+            if len(batch) >= self.batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def embed_chunks(self, texts: Sequence[str]) -> np.ndarray[Any, Any]:
+        """One unit vector per chunk text: the mean of its windows' vectors when it is long."""
+        if not self.embed_window_chars:
+            return self.embedder.embed(list(texts))
+        windows: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            for window in embedding_windows(text, self.embed_window_chars):
+                windows.append(window)
+                owner.append(i)
+        vectors = self.embedder.embed(windows)
+        if len(windows) == len(texts):
+            return vectors
+        summed = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        np.add.at(summed, np.asarray(owner), vectors)
+        norms = np.linalg.norm(summed, axis=1, keepdims=True)
+        unit: np.ndarray[Any, Any] = summed / np.maximum(norms, 1e-12)
+        return unit
+
+    def index(self, chunks: Sequence[ChunkDoc]) -> None:
+        """Upsert chunks into the live index (embeds them, updates dense and BM25)."""
+        for batch in self._batches(chunks):
+            self.index_upsert(batch, self.embed_chunks([c.text for c in batch]))
+
+    def index_upsert(
+        self, chunks: Sequence[ChunkDoc], vectors: np.ndarray[Any, Any], version: str | None = None
+    ) -> None:
+        """Upsert chunks whose vectors the caller already computed."""
+        self._index.upsert(chunks, np.asarray(vectors, dtype=np.float32), version=version)
+
+    def remove_document(self, document_id: int) -> None:
+        """Remove every chunk of a document from the live index."""
+        self._index.delete_document(document_id)
+
+    def rebuild(self, chunks: Iterable[ChunkDoc]) -> str:
+        """Build a new index version beside the live one, switch atomically, return its id.
+
+        The live version keeps answering while the new one is embedded and filled.
+        """
+        with self._rebuild_lock:
+            version = self._index.create_version()
+            for batch in self._batches(chunks):
+                self.index_upsert(
+                    batch, self.embed_chunks([c.text for c in batch]), version=version
+                )
+            self._index.switch(version)
+            return version
+
+    def ensure_built(self) -> str | None:
+        """Rebuild from the database's chunk table when no index exists yet; the live version."""
+        if self._index.current_version() is None and self._source is not None:
+            return self.rebuild(self._source())
+        return self._index.current_version()
+
+    # -- reading -----------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        company_id: int,
+        roles: Sequence[str],
+        k: int | None = None,
+        mode: Mode = "hybrid",
+    ) -> RetrievalResult:
+        """``retrieve`` with a choice of ranking: hybrid (RRF), dense-only or BM25-only."""
+        k = k or self.k
+        started = time.perf_counter()
+        vector = self.embedder.embed([query])[0]
+        embedded = time.perf_counter()
+        found = self._index.search(
+            vector, query, AccessFilter.of(company_id, roles), max(self.candidates, k)
+        )
+        dense = found.dense if mode != "sparse" else []
+        sparse = found.sparse if mode != "dense" else []
+        ranked = prefer_company(rrf_fuse(dense, sparse, rrf_k=self.rrf_k))
+        # Confidence does not depend on the ranking mode: the best chunk's closeness in
+        # meaning plus how much of the question's topic the best hybrid hits mention.
+        covered = topic_coverage(query, ranked if mode == "hybrid" else _hybrid(found, self.rrf_k))
+        top_dense = found.dense[0].score if found.dense else 0.0
+        confidence = top_dense + COVERAGE_WEIGHT * covered
+        hits, neutralised = _neutralise(ranked[:k])
+        done = time.perf_counter()
+        return RetrievalResult(
+            query=query,
+            hits=hits,
+            confident=bool(hits) and self.is_confident(top_dense, confidence),
+            top_dense=top_dense,
+            neutralised=neutralised,
+            confidence=confidence,
+            coverage=covered,
+            embed_ms=(embedded - started) * 1000.0,
+            search_ms=(done - embedded) * 1000.0,
+            version=self._index.current_version(),
+        )
+
+    def is_confident(self, top_dense: float, confidence: float) -> bool:
+        """The calibrated rule: the best chunk close enough in meaning, and enough evidence.
+
+        The floor on the best cosine catches questions whose topic word happens to match a
+        generic one ("pets in the office" against "Chief Executive Officer": both stem to
+        "offic"); the threshold on ``confidence`` does the rest.
+        """
+        if self.min_top_dense is not None and top_dense < self.min_top_dense:
+            return False
+        return confidence >= self.confidence_threshold
+
+    def retrieve(
+        self, query: str, *, company_id: int, roles: Sequence[str], k: int = 5
+    ) -> RetrievalResult:
+        """The best ``k`` chunks visible to (company, roles) for ``query``."""
+        return self.search(query, company_id=company_id, roles=roles, k=k)
+
+
+def _hybrid(found: SearchResult, rrf_k: int) -> list[Hit]:
+    return prefer_company(rrf_fuse(found.dense, found.sparse, rrf_k=rrf_k))
+
+
+def _neutralise(hits: Sequence[Hit]) -> tuple[list[Hit], int]:
+    out: list[Hit] = []
+    count = 0
+    for hit in hits:
+        cleaned = neutralise(hit.chunk.text)
+        if cleaned.count:
+            count += 1
+            hit = replace(hit, chunk=replace(hit.chunk, text=cleaned.text))
+        out.append(hit)
+    return out, count

@@ -1,0 +1,110 @@
+"""Building the LLM service from settings: the ``default`` provider and the named ones."""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import partial
+
+from companion.config import LLMSettings
+from companion.llm.errors import LLMUnavailable
+from companion.llm.locate import bundled_model_path, llama_cpp_installed, resolve_model_path
+from companion.llm.policies import PolicyBook, ProviderSpec
+from companion.llm.providers.base import LLMProvider
+from companion.llm.providers.none import NoneProvider
+from companion.llm.service import LLMService, ProviderFactory, ProviderRegistry
+
+log = logging.getLogger(__name__)
+
+
+def resolve_provider_kind(settings: LLMSettings) -> str:
+    """The default provider's kind, with ``auto`` decided by what is installed."""
+    if settings.provider != "auto":
+        return settings.provider
+    if not llama_cpp_installed():
+        return "none"
+    if settings.model_path is not None or bundled_model_path() is not None:
+        return "llamacpp"
+    return "none"
+
+
+def _llamacpp(path: str, n_ctx: int, n_threads: int | None, name: str) -> LLMProvider:
+    from pathlib import Path
+
+    from companion.llm.providers.llamacpp import LlamaCppProvider
+
+    return LlamaCppProvider(Path(path), n_ctx=n_ctx, n_threads=n_threads, name=name)
+
+
+def _openai(
+    base_url: str,
+    model: str,
+    keys: list[str],
+    timeout_s: float,
+    context_size: int,
+    name: str,
+) -> LLMProvider:
+    from companion.llm.providers.openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider(
+        base_url,
+        model,
+        api_keys=keys,
+        timeout_s=timeout_s,
+        context_size=context_size,
+        name=name,
+    )
+
+
+def default_provider_factory(settings: LLMSettings) -> ProviderFactory:
+    """How to build the ``default`` provider; a missing model fails here, at startup."""
+    kind = resolve_provider_kind(settings)
+    if kind == "llamacpp":
+        path = resolve_model_path(settings.model_path)
+        return partial(_llamacpp, str(path), settings.n_ctx, settings.n_threads, "default")
+    if kind == "openai_compat":
+        if not settings.base_url or not settings.model:
+            raise LLMUnavailable(
+                "COMPANION_LLM__PROVIDER=openai_compat needs COMPANION_LLM__BASE_URL and "
+                "COMPANION_LLM__MODEL",
+                details={"setting": "COMPANION_LLM__BASE_URL"},
+            )
+        return partial(
+            _openai,
+            settings.base_url,
+            settings.model,
+            settings.api_key_list(),
+            settings.timeout_s,
+            settings.context_size,
+            "default",
+        )
+    return NoneProvider
+
+
+def named_provider_factory(name: str, spec: ProviderSpec) -> ProviderFactory:
+    """How to build a provider named in a policy file."""
+    if spec.kind == "llamacpp":
+        path = resolve_model_path(spec.model_path)
+        return partial(_llamacpp, str(path), spec.n_ctx, spec.n_threads, name)
+    if spec.kind == "openai_compat":
+        if not spec.base_url or not spec.model:
+            raise LLMUnavailable(f"Provider {name!r} needs base_url and model in the policy file")
+        raw = os.environ.get(spec.api_keys_env, "") if spec.api_keys_env else ""
+        keys = [k.strip() for k in raw.split(",") if k.strip()]
+        return partial(
+            _openai, spec.base_url, spec.model, keys, spec.timeout_s, spec.context_size, name
+        )
+    return NoneProvider
+
+
+def build_llm_service(settings: LLMSettings) -> LLMService:
+    """Policies loaded and validated, providers registered (and loaded on first use)."""
+    policies = PolicyBook.load(settings.policies_file, company_dir=settings.company_policies_dir)
+    factories: dict[str, ProviderFactory] = {"default": default_provider_factory(settings)}
+    for name, spec in policies.providers.items():
+        factories[name] = named_provider_factory(name, spec)
+    log.info(
+        "llm.configured",
+        extra={"default": resolve_provider_kind(settings), "providers": sorted(factories)},
+    )
+    return LLMService(ProviderRegistry(factories), policies)

@@ -1,0 +1,386 @@
+"""The one entry point for model calls: policy, cache, health and fallback per use case."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from companion.llm.cache import ResponseCache, cache_key
+from companion.llm.errors import LLMError, LLMPromptTooLong, LLMUnavailable
+from companion.llm.health import HealthBoard
+from companion.llm.policies import PolicyBook, UseCasePolicy
+from companion.llm.providers.base import (
+    Generation,
+    LLMProvider,
+    Message,
+    ProbeResult,
+    Prompt,
+    as_messages,
+    elapsed_ms,
+    parse_structured,
+    schema_of,
+)
+from companion.llm.providers.none import NoneProvider
+from companion.llm.truncate import fit_messages
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+ProviderFactory = Callable[[], LLMProvider]
+
+
+@dataclass(frozen=True)
+class Structured(Generic[M]):
+    """A validated structured answer and the generation that produced it."""
+
+    value: M
+    generation: Generation
+
+
+class ProviderRegistry:
+    """Named providers, each built on first use (loading a model takes a moment)."""
+
+    def __init__(self, factories: Mapping[str, ProviderFactory]) -> None:
+        self._factories = {"none": NoneProvider, **factories}
+        self._built: dict[str, LLMProvider] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        """Every registered provider name."""
+        return sorted(self._factories)
+
+    def get(self, name: str) -> LLMProvider:
+        """The provider called ``name``, built once."""
+        with self._lock:
+            provider = self._built.get(name)
+            if provider is None:
+                factory = self._factories.get(name)
+                if factory is None:
+                    raise LLMUnavailable(f"No language model provider is named {name!r}")
+                provider = factory()
+                self._built[name] = provider
+            return provider
+
+    def is_none(self, name: str) -> bool:
+        """Whether ``name`` is (or would build) the no-model provider, without building it."""
+        return self._factories.get(name, NoneProvider) is NoneProvider
+
+    def resolve(self, name: str, model: str | None) -> LLMProvider:
+        """The provider ``name``, switched to ``model`` when a policy names another one."""
+        provider = self.get(name)
+        if model is None or model == provider.model:
+            return provider
+        key = f"{name}\x00{model}"
+        with self._lock:
+            variant = self._built.get(key)
+        if variant is None:
+            variant = provider.with_model(model)
+            with self._lock:
+                variant = self._built.setdefault(key, variant)
+        return variant
+
+    def built(self) -> dict[str, LLMProvider]:
+        """The providers built so far."""
+        with self._lock:
+            return dict(self._built)
+
+    def close(self) -> None:
+        """Close every built provider."""
+        for provider in self.built().values():
+            provider.close()
+
+
+class LLMService:
+    """Generates for a use case and a company, as the policy says, falling back along its chain.
+
+    Every failure is an ``LLMError``; callers catch it and answer without a model.
+    """
+
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        policies: PolicyBook,
+        *,
+        cache: ResponseCache | None = None,
+        health: HealthBoard | None = None,
+    ) -> None:
+        self.registry = registry
+        self.policies = policies
+        self.cache = cache or ResponseCache()
+        self.health = health or HealthBoard(policies.health)
+
+    def policy(self, use_case: str, company: str | int | None = None) -> UseCasePolicy:
+        """The effective policy for ``use_case`` in ``company``."""
+        return self.policies.policy(use_case, company)
+
+    def enabled(self, use_case: str, company: str | int | None = None) -> bool:
+        """Whether the use case may call a model at all (on, and some provider is not none)."""
+        policy = self.policy(use_case, company)
+        return policy.enabled and not all(self.registry.is_none(n) for n in policy.chain())
+
+    def _run(
+        self,
+        use_case: str,
+        company: str | int,
+        messages: list[Message],
+        call: Callable[[LLMProvider, list[Message], UseCasePolicy], Generation],
+        *,
+        data_fingerprint: str,
+        variant: Any,
+    ) -> Generation:
+        policy = self.policy(use_case, company)
+        if not policy.enabled:
+            raise LLMUnavailable(
+                f"The {use_case} use case is switched off by policy",
+                details={"use_case": use_case},
+            )
+        key = cache_key(
+            company=company,
+            use_case=use_case,
+            messages=messages,
+            data_fingerprint=data_fingerprint,
+            variant=variant,
+        )
+        if policy.cache_ttl_s:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        attempts: list[LLMError] = []
+        for name in policy.chain():
+            health = self.health[name]
+            tracked = not self.registry.is_none(name)  # "no model" is no fault to count
+            if tracked and not health.allow():
+                attempts.append(LLMUnavailable(f"{name}: circuit open", details={"provider": name}))
+                continue
+            started = time.perf_counter()
+            try:
+                provider = self.registry.resolve(name, policy.model)
+                fitted = fit_messages(
+                    provider, messages, max_tokens=policy.max_tokens, mode=policy.truncate
+                )
+                generation = call(provider, fitted, policy)
+            except LLMPromptTooLong as exc:
+                attempts.append(exc)  # the prompt is at fault, not the provider
+                if tracked:
+                    health.release_trial()
+                continue
+            except LLMError as exc:
+                attempts.append(exc)
+                if tracked:
+                    health.record_failure(elapsed_ms(started), f"{exc.code}: {exc.message}")
+                    log.warning(
+                        "llm.provider_failed",
+                        extra={"provider": name, "use_case": use_case, "code": exc.code},
+                    )
+                continue
+            except BaseException:
+                if tracked:
+                    health.release_trial()  # no verdict: never leave a half-open breaker stuck
+                raise
+            health.record_success(generation.latency_ms, policy.latency_budget_ms)
+            self.cache.put(key, generation, policy.cache_ttl_s)
+            return generation
+        raise _exhausted(use_case, attempts)
+
+    def generate(
+        self,
+        use_case: str,
+        company: str | int,
+        messages: Prompt,
+        *,
+        data_fingerprint: str = "",
+        stop: Sequence[str] | None = None,
+    ) -> Generation:
+        """Text for ``use_case`` by its policy; ``data_fingerprint`` names the data it used."""
+
+        def call(provider: LLMProvider, fitted: list[Message], policy: UseCasePolicy) -> Generation:
+            return provider.generate(
+                fitted,
+                max_tokens=policy.max_tokens,
+                temperature=policy.temperature,
+                stop=stop,
+                timeout=policy.timeout_s,
+            )
+
+        return self._run(
+            use_case,
+            company,
+            as_messages(messages),
+            call,
+            data_fingerprint=data_fingerprint,
+            variant={"stop": list(stop or [])},
+        )
+
+    def generate_structured(
+        self,
+        use_case: str,
+        company: str | int,
+        messages: Prompt,
+        schema: type[M],
+        *,
+        data_fingerprint: str = "",
+    ) -> Structured[M]:
+        """A pydantic object for ``use_case``; invalid output counts as a failure and falls back."""
+        json_schema = schema_of(schema)
+        produced: list[M] = []
+
+        def call(provider: LLMProvider, fitted: list[Message], policy: UseCasePolicy) -> Generation:
+            started = time.perf_counter()
+            value = provider.generate_structured(
+                fitted,
+                schema,
+                max_tokens=policy.max_tokens,
+                temperature=policy.temperature,
+                timeout=policy.timeout_s,
+            )
+            text = value.model_dump_json()
+            produced.append(value)
+            return Generation(
+                text=text,
+                tokens_in=provider.count_message_tokens(fitted),
+                tokens_out=provider.count_tokens(text),
+                latency_ms=elapsed_ms(started),
+                model=provider.model,
+                provider=provider.kind,
+            )
+
+        generation = self._run(
+            use_case,
+            company,
+            as_messages(messages),
+            call,
+            data_fingerprint=data_fingerprint,
+            variant={"schema": json_schema},
+        )
+        # A cached generation carries only text: validate it again into the model.
+        value = parse_structured(generation.text, schema) if generation.cached else produced[-1]
+        return Structured(value=value, generation=generation)
+
+    async def stream(
+        self,
+        use_case: str,
+        company: str | int,
+        messages: Prompt,
+        *,
+        data_fingerprint: str = "",
+    ) -> AsyncIterator[str]:
+        """Text pieces for ``use_case``; a provider failing before its first piece falls back.
+
+        Once pieces have gone out, a failure is raised: the answer cannot switch models midway.
+        Closing the iterator stops generation.
+        """
+        policy = self.policy(use_case, company)
+        if not policy.enabled:
+            raise LLMUnavailable(f"The {use_case} use case is switched off by policy")
+        prompt = as_messages(messages)
+        key = cache_key(
+            company=company,
+            use_case=use_case,
+            messages=prompt,
+            data_fingerprint=data_fingerprint,
+            variant={"stop": []},
+        )
+        if policy.cache_ttl_s:
+            hit = self.cache.get(key)
+            if hit is not None:
+                yield hit.text
+                return
+        attempts: list[LLMError] = []
+        for name in policy.chain():
+            health = self.health[name]
+            tracked = not self.registry.is_none(name)  # "no model" is no fault to count
+            if tracked and not health.allow():
+                attempts.append(LLMUnavailable(f"{name}: circuit open"))
+                continue
+            started = time.perf_counter()
+            pieces: list[str] = []
+            finished = False
+            try:
+                # Building a provider may load a model: off the event loop.
+                provider = await asyncio.to_thread(self.registry.resolve, name, policy.model)
+                fitted = fit_messages(
+                    provider, prompt, max_tokens=policy.max_tokens, mode=policy.truncate
+                )
+                async for piece in provider.stream(
+                    fitted,
+                    max_tokens=policy.max_tokens,
+                    temperature=policy.temperature,
+                    timeout=policy.timeout_s,
+                ):
+                    pieces.append(piece)
+                    yield piece
+                finished = True
+            except LLMPromptTooLong as exc:
+                attempts.append(exc)  # the prompt is at fault, not the provider
+                continue
+            except LLMError as exc:
+                attempts.append(exc)
+                if tracked:
+                    health.record_failure(elapsed_ms(started), f"{exc.code}: {exc.message}")
+                if pieces:
+                    raise
+                continue
+            finally:
+                if not finished and tracked:
+                    health.release_trial()  # closed by the caller: no verdict on the provider
+            latency = elapsed_ms(started)
+            health.record_success(latency, policy.latency_budget_ms)
+            text = "".join(pieces)
+            self.cache.put(
+                key,
+                Generation(
+                    text=text,
+                    tokens_in=provider.count_message_tokens(fitted),
+                    tokens_out=len(pieces),
+                    latency_ms=latency,
+                    model=provider.model,
+                    provider=provider.kind,
+                ),
+                policy.cache_ttl_s,
+            )
+            return
+        raise _exhausted(use_case, attempts)
+
+    def probe(self, name: str = "default") -> ProbeResult:
+        """A live health probe of one provider (builds it, loading its model, if needed)."""
+        try:
+            provider = self.registry.get(name)
+        except LLMError as exc:
+            return ProbeResult(
+                provider=name, model="", ok=False, latency_ms=0.0, detail=exc.message
+            )
+        return provider.health()
+
+    def status(self, company: str | int | None = None) -> dict[str, Any]:
+        """Providers' health and the effective policies, for ``GET /api/v1/ai/status``."""
+        return {
+            "providers": self.health.snapshot(),
+            "configured": self.registry.names(),
+            "policies": {
+                name: policy.model_dump(mode="json")
+                for name, policy in self.policies.policies(company).items()
+            },
+            "cache": {"entries": len(self.cache), "hits": self.cache.hits},
+        }
+
+    def close(self) -> None:
+        """Release the providers' connections."""
+        self.registry.close()
+
+
+def _exhausted(use_case: str, attempts: list[LLMError]) -> LLMError:
+    """One failure as itself; several as one unavailability listing each."""
+    if len(attempts) == 1:
+        return attempts[0]
+    return LLMUnavailable(
+        f"No language model could answer {use_case}: "
+        + "; ".join(f"{e.code}: {e.message}" for e in attempts),
+        details={"use_case": use_case, "attempts": [e.to_dict()["error"] for e in attempts]},
+    )

@@ -1,0 +1,67 @@
+"""Confidence with the product's embedder and settings over what ``companion demo`` indexes.
+
+The demo policy documents of both companies plus the global help pages, chunked with the
+default options, embedded by the default (ONNX) embedder, judged at the shipped threshold.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from companion.config import RagSettings
+from companion.knowledge.answers import NOT_FOUND, extractive_answer
+from companion.knowledge.evaluation import DEMO_COMPANY_IDS, demo_chunks
+from companion.knowledge.index.local import LocalIndex
+from companion.knowledge.retrieval import Retriever
+from companion.llm.embeddings import get_embedder
+
+ACME = DEMO_COMPANY_IDS["acme"]
+
+
+@pytest.fixture(scope="module")
+def retriever() -> Retriever:
+    rag = RagSettings()
+    embedder = get_embedder(rag.embedder)
+    built = Retriever(
+        LocalIndex(None, dim=embedder.dim, embedder=embedder.name),
+        embedder,
+        confidence_threshold=rag.confidence_threshold,
+        min_top_dense=rag.min_top_dense,
+        embed_window_chars=rag.embed_window_chars or None,
+    )
+    built.index(demo_chunks(with_help=True))
+    return built
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is the policy on pets in the office?",
+        "what is the policy on bringing pets to the office?",
+        "what is the company's pension contribution rate?",
+    ],
+)
+def test_questions_the_documents_do_not_answer_are_not_confident(
+    retriever: Retriever, question: str
+) -> None:
+    result = retriever.retrieve(question, company_id=ACME, roles=["finance"])
+    assert not result.confident, (result.confidence, result.top_dense, result.coverage)
+    assert extractive_answer(question, result).text == NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("how much can I spend on a hotel room in Dhaka?", "BDT 6,000"),
+        ("can I fly business class to Singapore?", "Business class is never reimbursed"),
+        ("who books my train tickets and hotel for a work trip?", "Motijheel travel desk"),
+    ],
+)
+def test_answerable_questions_are_confident_and_answered(
+    retriever: Retriever, question: str, phrase: str
+) -> None:
+    result = retriever.retrieve(question, company_id=ACME, roles=["finance"])
+    assert result.confident, (result.confidence, result.top_dense, result.coverage)
+    assert any(phrase in hit.chunk.text for hit in result.hits[:3])
+    answer = extractive_answer(question, result)
+    assert answer.found and answer.sources
