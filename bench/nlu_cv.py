@@ -29,7 +29,7 @@ from companion.assistant.nlu.linear import stratified_folds
 from companion.assistant.nlu.understanding import default_data_dir
 
 KINDS = ("customer", "supplier", "product", "warehouse", "bank_account")
-THRESHOLDS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 
 
 def decided(u: Understanding, threshold: float, config: ClassifierConfig) -> str:

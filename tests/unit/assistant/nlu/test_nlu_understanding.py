@@ -138,6 +138,44 @@ def test_real_nlu_rejects_out_of_scope(real_nlu: NLU, text: str) -> None:
     assert result.entities == {}
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("go ahead", "confirm"),
+        ("proceed", "confirm"),
+        ("do it", "confirm"),
+        ("yes", "confirm"),
+        ("yep, go ahead with it", "confirm"),
+        ("no", "cancel"),
+        ("stop", "cancel"),
+        ("cancel that", "cancel"),
+        ("never mind", "cancel"),
+        ("no, don't do it", "cancel"),
+    ],
+)
+def test_real_nlu_confirms_and_cancels_actions(real_nlu: NLU, text: str, intent: str) -> None:
+    result = real_nlu.parse(text, today=TODAY, master=MASTER)
+    assert result.intent == intent and result.confidence > 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("make it 120 units", "quantity"),
+        ("no, the other warehouse", None),
+        ("use the Dhaka Warehouse instead", "warehouse"),
+    ],
+)
+def test_real_nlu_keeps_corrections_inside_an_action(
+    real_nlu: NLU, text: str, entity: str | None
+) -> None:
+    """A correction is neither a yes, a no nor out of scope, and keeps what it names."""
+    result = real_nlu.parse(text, today=TODAY, master=MASTER)
+    assert result.intent not in {"confirm", "cancel", OUT_OF_SCOPE}
+    if entity is not None:
+        assert entity in result.entities
+
+
 def test_real_nlu_resolves_entities_of_a_sales_order(real_nlu: NLU) -> None:
     result = real_nlu.parse(
         "create a sales order for Rahim Traders: 120 units of cement at 450 each",
