@@ -76,6 +76,10 @@ class RagSettings(BaseModel):
     # A knowledge upload's file limit; its route gets this (plus room for the multipart
     # envelope) instead of api.max_body_bytes in the body-limit middleware.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Uploads past either of these are ingested by a background job (202 + a job id), not
+    # inside the request; `companion ingest` always ingests synchronously.
+    max_sync_pages: int = Field(default=300, ge=1)
+    max_sync_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
 
 class LLMSettings(BaseModel):

@@ -19,6 +19,7 @@ from companion.erp.purchasing.models import (
 )
 from companion.erp.sales.models import SalesOrder, SalesOrderLine
 from companion.erp.stock.models import StockLevel, StockMove
+from companion.jobs.models import Job
 from companion.kit.db import Base
 from companion.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from companion.tenancy.models import Company, Membership
@@ -43,6 +44,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "Item",
+    "Job",
     "JournalLine",
     "JournalVoucher",
     "KnowledgeChunk",

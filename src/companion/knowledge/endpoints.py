@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,11 @@ from starlette.datastructures import UploadFile
 from companion.bootstrap import Container
 from companion.config import Settings
 from companion.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from companion.jobs import knowledge as kb_job
+from companion.jobs import service as jobs
+from companion.jobs.endpoints import JobAccepted, accepted
+from companion.jobs.models import new_job_id
+from companion.jobs.runner import runner_for
 from companion.knowledge import repository as repo
 from companion.knowledge import service
 from companion.knowledge.chunking import ChunkingOptions
@@ -97,7 +103,10 @@ def document_out(document: KnowledgeDocument, chunk_count: int) -> DocumentOut:
     response_model=IngestOut,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_UPLOAD_DOC,
-    responses={200: {"model": IngestOut, "description": "Updated or unchanged"}},
+    responses={
+        200: {"model": IngestOut, "description": "Updated or unchanged"},
+        202: {"model": JobAccepted, "description": "A large file, ingested by a background job"},
+    },
 )
 async def add_document(
     request: Request,
@@ -105,11 +114,13 @@ async def add_document(
     session: SessionDep,
     ctx: KbManager,
     container: ContainerDep,
-) -> IngestOut:
+) -> IngestOut | JSONResponse:
     """Add a document: a file upload (multipart, field ``file``) or JSON text.
 
     Re-sending a document with the same source name (or title) replaces its chunks and
-    raises its version; the same content again changes nothing (200).
+    raises its version; the same content again changes nothing (200). A PDF of more than
+    rag.max_sync_pages pages, or a file over rag.max_sync_bytes, is ingested by a
+    background job: 202 with the job's id and status URL.
     """
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
@@ -125,6 +136,11 @@ async def add_document(
             data = await upload.read(container.settings.rag.max_upload_bytes + 1)
             values = {k: v for k in _FORM_FIELDS if isinstance(v := form.get(k), str) and v}
             meta = _validated(EntryMeta, _form_meta(values))
+            if _too_big_to_wait_for(container, data, upload):
+                queued = await run_in_threadpool(
+                    _queue_file, session, ctx, container, data, upload, meta
+                )
+                return JSONResponse(queued.model_dump(), status_code=status.HTTP_202_ACCEPTED)
             result = await run_in_threadpool(
                 _ingest_file, session, ctx, container, data, upload, meta
             )
@@ -176,6 +192,42 @@ def _ingest_file(
         max_bytes=container.settings.rag.max_upload_bytes,
     )
     return _out(session, result)
+
+
+def _too_big_to_wait_for(container: Container, data: bytes, upload: UploadFile) -> bool:
+    rag = container.settings.rag
+    if len(data) > rag.max_upload_bytes:
+        return False  # the request answers 413
+    return kb_job.needs_background(
+        data,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        max_sync_pages=rag.max_sync_pages,
+        max_sync_bytes=rag.max_sync_bytes,
+    )
+
+
+def _queue_file(
+    session: Session,
+    ctx: RequestContext,
+    container: Container,
+    data: bytes,
+    upload: UploadFile,
+    meta: EntryMeta,
+) -> JobAccepted:
+    """Keep the bytes beside the database and queue the job; it starts after the commit."""
+    job_id = new_job_id()
+    kb_job.store_upload(container.settings.data_dir, job_id, data)
+    payload = {
+        "filename": upload.filename,
+        "content_type": upload.content_type,
+        "size": len(data),
+        "meta": meta.model_dump(mode="json", exclude_unset=True),
+    }
+    job = jobs.enqueue(
+        session, ctx, kb_job.KIND, payload, runner=runner_for(container), job_id=job_id
+    )
+    return accepted(job)
 
 
 async def _json_body(request: Request) -> Any:

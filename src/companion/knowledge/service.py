@@ -281,6 +281,37 @@ def _ingest_bytes(
     )
 
 
+def ingest_parsed(
+    session: Session,
+    ctx: RequestContext,
+    parsed: ParsedDocument,
+    *,
+    filename: str | None,
+    size: int,
+    meta: EntryMeta | None = None,
+    index: IndexPort | None = None,
+    options: ChunkingOptions | None = None,
+) -> IngestResult:
+    """Add or replace a document parsed beforehand (a background job); needs kb.manage.
+
+    The same rules as ``ingest_file``: same source replaces, same content is unchanged.
+    """
+    ctx.require("kb.manage")
+    merged = _merge_meta(meta or EntryMeta(), parsed, filename)
+    title = merged.title or _title_from_filename(filename)
+    return _upsert(
+        session,
+        ctx,
+        ctx.company_id,
+        parsed,
+        merged,
+        title=title,
+        size=size,
+        index=index,
+        options=options,
+    )
+
+
 def _merge_meta(meta: EntryMeta, parsed: ParsedDocument, filename: str | None) -> EntryMeta:
     """The caller's fields win over the file's own (front matter, first heading)."""
     given = meta.model_dump(exclude_unset=True)

@@ -12,6 +12,7 @@ from companion.erp.payments.endpoints import router as payments_router
 from companion.erp.purchasing.endpoints import router as purchasing_router
 from companion.erp.sales.endpoints import router as sales_router
 from companion.erp.stock.endpoints import router as stock_router
+from companion.jobs.endpoints import router as jobs_router
 from companion.knowledge.endpoints import router as knowledge_router
 from companion.web.ai_status import router as ai_status_router
 from companion.web.chat import router as chat_router
@@ -29,5 +30,6 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     chat_router,
     actions_router,
     knowledge_router,
+    jobs_router,
     ai_status_router,
 ]

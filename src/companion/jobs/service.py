@@ -1,0 +1,242 @@
+"""Enqueueing jobs and running one: progress committed as it goes, failures stored.
+
+A job is a row first: ``enqueue`` adds it to the caller's unit of work, and only once that
+commits is the id handed to the runner (a rolled-back request leaves no job to run). A
+job's outcome is written in the same transaction as its work, so a document and the job
+saying "done" appear together; a failure is stored on the job, never raised to the web.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from companion.errors import CompanionError
+from companion.jobs import repository as repo
+from companion.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, new_job_id
+from companion.kit.db import begin_for_writing, utcnow
+from companion.tenancy.context import RequestContext
+
+log = logging.getLogger(__name__)
+
+_PENDING = "companion.jobs.pending"
+# Progress is committed when it moved by at least this much (or at the last unit).
+PROGRESS_STEP = 0.01
+
+
+class Submitter(Protocol):
+    """What takes a committed job's id and runs it (the in-process runner)."""
+
+    def submit(self, job_id: str) -> None: ...
+
+
+@dataclass
+class JobRun:
+    """A running job as its handler sees it: its fields, progress and a writing session."""
+
+    job_id: str
+    company_id: int
+    user_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    session_factory: sessionmaker[Session]
+    _write: Session | None = field(default=None, repr=False)
+    _reported: float = field(default=-1.0, repr=False)
+
+    def progress(
+        self, done: int, total: int | None, message: str | None = None, *, share: float = 1.0
+    ) -> None:
+        """Record ``done`` of ``total`` units in its own short transaction (pollers see it).
+
+        ``share`` is the part of the whole job these units stand for (the rest comes after).
+        """
+        fraction = share * min(1.0, done / total) if total else 0.0
+        if fraction - self._reported < PROGRESS_STEP and done != total:
+            return
+        self._reported = fraction
+        values: dict[str, Any] = {"done_units": done, "total_units": total, "progress": fraction}
+        if message is not None:
+            values["message"] = message[:500]
+        with self.session_factory() as session:
+            session.execute(update(Job).where(Job.id == self.job_id).values(**values))
+            session.commit()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A short session for reads before the work starts (closed at the end)."""
+        with self.session_factory() as session:
+            yield session
+
+    def writing(self) -> Session:
+        """The session the job's changes go in; it commits with the job marked done."""
+        if self._write is None:
+            self._write = self.session_factory()
+            begin_for_writing(self._write)
+        return self._write
+
+
+Handler = Callable[[JobRun], dict[str, Any]]
+
+
+class JobFailed(CompanionError):
+    """A job cannot go on; its message is what the job's status shows."""
+
+    status_code = 422
+    code = "job_failed"
+
+
+def enqueue(
+    session: Session,
+    ctx: RequestContext,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    runner: Submitter | None = None,
+    job_id: str | None = None,
+) -> Job:
+    """Add a queued job of the caller's company; ``runner`` gets it once the session commits."""
+    job = Job(
+        id=job_id or new_job_id(),
+        company_id=ctx.company_id,
+        user_id=ctx.user_id,
+        kind=kind,
+        status=QUEUED,
+        progress=0.0,
+        done_units=0,
+        payload=dict(payload),
+        message="Waiting to start",
+        created_at=utcnow(),
+    )
+    session.add(job)
+    session.flush()
+    if runner is not None:
+        _release_after_commit(session, runner, job.id)
+    return job
+
+
+def get_job(session: Session, ctx: RequestContext, job_id: str) -> Job | None:
+    """The caller's company's job (None for a missing one or another company's)."""
+    return repo.get_for(session, ctx, job_id)
+
+
+def _release_after_commit(session: Session, runner: Submitter, job_id: str) -> None:
+    if _PENDING not in session.info:
+        session.info[_PENDING] = []
+        event.listen(session, "after_commit", _release)
+        event.listen(session, "after_soft_rollback", _drop_rolled_back)
+    queued_in = session.get_nested_transaction() or session.get_transaction()
+    session.info[_PENDING].append((queued_in, runner, job_id))
+
+
+def _release(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released; the transaction itself has not committed yet
+    pending, session.info[_PENDING] = session.info.get(_PENDING, []), []
+    for _, runner, job_id in pending:
+        try:
+            runner.submit(job_id)
+        except Exception:  # the commit is done; the job stays queued for resume_queued
+            log.exception("handing job %s to the runner failed", job_id)
+
+
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    def inside(transaction: SessionTransaction | None) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    session.info[_PENDING] = [p for p in session.info.get(_PENDING, []) if not inside(p[0])]
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def _claim(factory: sessionmaker[Session], job_id: str) -> JobRun | None:
+    """Mark a queued job running (only one runner wins); None if it is not queued."""
+    with factory() as session:
+        begin_for_writing(session)
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == QUEUED)
+            .values(status=RUNNING, started_at=utcnow(), message="Started")
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            session.rollback()
+            return None
+        job = repo.get(session, job_id)
+        assert job is not None
+        run = JobRun(
+            job_id=job.id,
+            company_id=job.company_id,
+            user_id=job.user_id,
+            kind=job.kind,
+            payload=dict(job.payload or {}),
+            session_factory=factory,
+        )
+        session.commit()
+    return run
+
+
+def run_job(
+    factory: sessionmaker[Session], job_id: str, handlers: Mapping[str, Handler]
+) -> str | None:
+    """Run one queued job in its own sessions; returns its final status (None: not queued)."""
+    run = _claim(factory, job_id)
+    if run is None:
+        return None
+    handler = handlers.get(run.kind)
+    try:
+        if handler is None:
+            raise JobFailed(f"No handler for jobs of kind '{run.kind}'")
+        result = handler(run)
+        session = run.writing()
+        job = repo.get(session, job_id)
+        assert job is not None
+        job.status, job.result, job.error = DONE, result, None
+        job.progress = 1.0
+        job.done_units = job.total_units if job.total_units is not None else job.done_units
+        job.message = "Done"
+        job.finished_at = utcnow()
+        session.commit()
+        return DONE
+    except CompanionError as exc:
+        _abandon(run)
+        _fail(factory, job_id, exc.message)
+    except Exception as exc:  # a process boundary: the job fails, the runner goes on
+        log.exception("job %s (%s) failed", job_id, run.kind)
+        _abandon(run)
+        _fail(factory, job_id, f"The job stopped on an internal error ({type(exc).__name__})")
+    finally:
+        if run._write is not None:
+            run._write.close()
+    return FAILED
+
+
+def _abandon(run: JobRun) -> None:
+    if run._write is not None:
+        run._write.rollback()
+
+
+def _fail(factory: sessionmaker[Session], job_id: str, message: str) -> None:
+    with factory() as session:
+        begin_for_writing(session)
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=FAILED, error=message, message=message[:500], finished_at=utcnow())
+        )
+        session.commit()
+
+
+def queued_job_ids(factory: sessionmaker[Session]) -> list[str]:
+    """The jobs waiting to run (after a restart: those the last process never started)."""
+    with factory() as session:
+        return repo.queued_ids(session)
