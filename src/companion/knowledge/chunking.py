@@ -92,6 +92,8 @@ def split_sentences(text: str) -> list[str]:
             last_word = candidate.rsplit(" ", 1)[-1].lower()
             if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", last_word):
                 continue  # "e.g. Dhaka", "2 p.m. When" is still one sentence unless it ends
+            if re.fullmatch(r"\(?\d{1,3}[.)]", candidate):
+                continue  # a numbered list's marker ("1. Open ...") starts the sentence
             sentences.append(candidate)
             start = match.end()
         tail = line[start:].strip()

@@ -126,3 +126,14 @@ def test_sections_of_a_parsed_demo_style_document() -> None:
         "Dhaka — Staff: BDT 6,000.",
         "Sylhet — Staff: BDT 5,000.",
     ]
+
+
+def test_a_numbered_list_marker_stays_with_its_sentence() -> None:
+    text = "1. Open the invoice in the ERP. Check the lines.\n2. Say post.\nWe paid 2. Then left."
+    assert split_sentences(text) == [
+        "1. Open the invoice in the ERP.",
+        "Check the lines.",
+        "2. Say post.",
+        "We paid 2.",
+        "Then left.",
+    ]
