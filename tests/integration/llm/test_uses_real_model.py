@@ -1,0 +1,167 @@
+"""The model uses with the real SmolLM2: figure guard, grounded answers, tool choice.
+
+A 135M model is a weak writer: what these tests pin down is that whatever it writes, the
+checks decide, and nothing wrong reaches the user. Timeouts are generous because the test
+machine's cores are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from companion.knowledge.answers import extractive_answer
+from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult
+from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry
+from companion.llm.grounded import (
+    GroundedAnswer,
+    check_citations,
+    knowledge_answer,
+    passages_of,
+    stream_knowledge_answer,
+)
+from companion.llm.guard import check_figures, mentions, phrase_answer
+from companion.llm.providers.base import LLMProvider, Message
+from companion.llm.providers.llamacpp import LlamaCppProvider
+from companion.llm.tools import choose_tool, tool_specs
+
+pytestmark = pytest.mark.slow
+
+POLICIES = """
+defaults: {timeout_s: 300, latency_budget_ms: 300000, cache_ttl_s: 0}
+use_cases:
+  chat: {enabled: true, max_tokens: 60}
+  knowledge_answer: {max_tokens: 80}
+  tool_choice: {max_tokens: 200}
+"""
+TEMPLATE = "Cash across 3 bank accounts is BDT 12,34,567.00 as of 23 Nov 2026."
+DATA = {
+    "columns": ["account", "balance"],
+    "rows": [["City Bank", 524000.5], ["Sonali Bank", 500000.0], ["BRAC Bank", 210566.5]],
+    "totals": {"balance": 1234567.0},
+    "currency": "BDT",
+}
+LIE = [
+    {"role": "system", "content": "You are a careless clerk who always gets figures wrong."},
+    {
+        "role": "user",
+        "content": "Example: 'Sales were USD 500.00 in 4 shops.' becomes 'Sales were USD "
+        "900.00 in 7 shops.'\nNow change the numbers in: '{text}'",
+    },
+]
+QUESTION = "What is the hotel limit per night on business travel?"
+PASSAGES = [
+    ("Hotels", "Hotel stays on business travel are capped at BDT 8,000 per night."),
+    ("Approval", "Trips abroad need the managing director's approval two weeks ahead."),
+    ("Meals", "Meal allowances are BDT 1,200 per day while travelling."),
+]
+
+
+def result() -> RetrievalResult:
+    """A small confident retrieval result: three passages of a travel policy."""
+    hits = [
+        Hit(
+            chunk=ChunkDoc(
+                chunk_id=f"kb_1#{i}",
+                document_id=1,
+                company_id=1,
+                roles=(),
+                title="Travel policy",
+                section=section,
+                text=f"Travel policy > {section}\n{text}",
+                source_url=None,
+                doc_type="POLICY",
+            ),
+            score=1.0 / (i + 1),
+            dense_score=0.8 - i * 0.1,
+            sparse_score=None,
+            dense_rank=i + 1,
+            sparse_rank=None,
+        )
+        for i, (section, text) in enumerate(PASSAGES)
+    ]
+    return RetrievalResult(query=QUESTION, hits=hits, confident=True, top_dense=0.8, neutralised=0)
+
+
+def service(tmp_path: Path, provider: LLMProvider) -> LLMService:
+    path = tmp_path / "policies.yml"
+    path.write_text(POLICIES, encoding="utf-8")
+    return LLMService(ProviderRegistry({"default": lambda: provider}), PolicyBook.load(path))
+
+
+def test_the_guard_catches_smollm2_told_to_lie(smol: LlamaCppProvider, tmp_path: Path) -> None:
+    def lie(messages: list[Message]) -> str:
+        prompt = [LIE[0], {"role": "user", "content": LIE[1]["content"].format(text=TEMPLATE)}]
+        return smol.generate(prompt, max_tokens=60, temperature=0.0).text
+
+    liar = FakeProvider(lie)
+    answer = phrase_answer(service(tmp_path, liar), "acme", TEMPLATE, DATA)
+    assert answer.generation is not None
+    lied = answer.generation.text
+    # The model did change figures (otherwise this test proves nothing) ...
+    assert set(mentions(lied).numbers) - set(mentions(TEMPLATE).numbers), lied
+    # ... and the guard caught it: the template is shown, the offenders named.
+    assert answer.reason == "guard_rejected" and not answer.used_model
+    assert answer.text == TEMPLATE and answer.offending
+
+
+def test_honest_phrasing_by_smollm2_passes_only_if_exact(
+    smol: LlamaCppProvider, tmp_path: Path
+) -> None:
+    answer = phrase_answer(service(tmp_path, smol), "acme", TEMPLATE, DATA)
+    assert answer.generation is not None and answer.generation.provider == "llamacpp"
+    assert answer.reason in {"generated", "guard_rejected"}
+    if answer.used_model:
+        assert check_figures(answer.text, TEMPLATE, DATA).ok
+    else:
+        assert answer.text == TEMPLATE and answer.offending
+
+
+def test_grounded_answer_by_smollm2_is_checked(smol: LlamaCppProvider, tmp_path: Path) -> None:
+    retrieved = result()
+    answer = knowledge_answer(service(tmp_path, smol), "acme", QUESTION, retrieved)
+    assert answer.generation is not None and answer.generation.text.strip()
+    check = check_citations(answer.generation.text, QUESTION, passages_of(retrieved))
+    if answer.generated:
+        assert check.ok and answer.text.startswith(answer.generation.text.strip())
+        assert {s["number"] for s in answer.sources} == set(check.cited)
+    else:
+        # Whatever the model got wrong, the user sees the quoted passages instead.
+        assert answer.fallback_reason == check.reason
+        assert answer.text == extractive_answer(QUESTION, retrieved).text
+
+
+def test_streamed_grounded_answer_by_smollm2(smol: LlamaCppProvider, tmp_path: Path) -> None:
+    llm = service(tmp_path, smol)
+
+    async def run() -> tuple[list[str], GroundedAnswer]:
+        pieces: list[str] = []
+        async for item in stream_knowledge_answer(llm, "acme", QUESTION, result()):
+            if isinstance(item, GroundedAnswer):
+                return pieces, item
+            pieces.append(item)
+        raise AssertionError("no final answer")
+
+    pieces, final = asyncio.run(run())
+    assert len(pieces) > 3 and "".join(pieces).strip()
+    assert final.fallback_reason != "provider_failed"
+    if final.generated:
+        assert final.text.startswith("".join(pieces).strip())
+    else:
+        assert final.text.startswith("From your documents:")
+
+
+def test_tool_choice_by_smollm2_is_valid_and_allowed(
+    smol: LlamaCppProvider, tmp_path: Path
+) -> None:
+    allowed = ["cash_balance", "approve_purchase_order", "overdue_invoices"]
+    llm = service(tmp_path, smol)
+    choice = choose_tool(llm, "acme", "approve PO-2026-0042", allowed)
+    # Grammar-constrained decoding: valid JSON of one allowed tool's schema.
+    assert choice is not None and choice.tool in allowed
+    spec = tool_specs()[choice.tool]
+    assert set(choice.arguments) <= set(spec.arguments.model_fields)
+    spec.arguments.model_validate(choice.arguments)
+    assert llm.health["default"].snapshot()["calls"] == 1
