@@ -43,6 +43,9 @@ class ActionSettings(BaseModel):
 
     expiry_seconds: int = Field(default=300, ge=1)
     proposals_per_minute: int = Field(default=20, ge=1)
+    # The server marks unanswered confirmations expired this often; 0 turns the thread off
+    # (then run `companion actions sweep` from a scheduler).
+    sweep_interval_seconds: float = Field(default=60.0, ge=0)
 
 
 class RagSettings(BaseModel):

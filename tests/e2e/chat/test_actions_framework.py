@@ -169,7 +169,7 @@ def test_a_disabled_action_is_explained_and_listed(
 @pytest.fixture
 def tight_client(demo_container: Container) -> Iterator[TestClient]:
     """The app with a limit of 2 proposals per minute."""
-    tight = ActionSettings(expiry_seconds=300, proposals_per_minute=2)
+    tight = ActionSettings(expiry_seconds=300, proposals_per_minute=2, sweep_interval_seconds=0)
     demo_container.settings = demo_container.settings.model_copy(update={"actions": tight})
     assistant = demo_container.assistant()
     assistant._actions = tight

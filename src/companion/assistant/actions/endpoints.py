@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from companion.assistant.actions import repository as repo
@@ -18,12 +20,29 @@ from companion.assistant.actions.schemas import (
     ConfirmOut,
     ProposeIn,
 )
+from companion.assistant.actions.sweep import Sweeper
 from companion.errors import RateLimited
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, SessionDep, require
 from companion.web.errors import render
 
-router = APIRouter(prefix="/ai/actions", tags=["assistant"])
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The expiry sweep runs beside the server, unless its interval is 0."""
+    container = app.state.container
+    interval = container.settings.actions.sweep_interval_seconds
+    sweeper = Sweeper(container.session_factory, container.clock, interval) if interval else None
+    if sweeper is not None:
+        sweeper.start()
+    try:
+        yield
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
+
+
+router = APIRouter(prefix="/ai/actions", tags=["assistant"], lifespan=_lifespan)
 ActionUser = Annotated[RequestContext, Depends(require("ai.use"))]
 ActionAdmin = Annotated[RequestContext, Depends(require("ai.admin"))]
 Token = Annotated[str, Path(min_length=1, max_length=64)]

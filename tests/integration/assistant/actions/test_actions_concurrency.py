@@ -6,6 +6,7 @@ their own (not the rolled-back test transaction of the ``session`` fixture).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
@@ -233,3 +234,33 @@ def test_a_confirm_arriving_mid_execution_waits_and_gets_the_first_result(
     assert details["status"] == "executed" and details["result"] == done.action.result
     assert _executed_entries(shared, token) == 1
     assert _decisions(shared, order_id) == ["approved"]
+
+
+def test_the_background_sweeper_expires_unanswered_confirmations(shared: Shared) -> None:
+    from companion.assistant.actions import repository
+    from companion.assistant.actions.sweep import Sweeper
+    from companion.kit.clock import FixedClock
+
+    def status_of(token: str) -> str:
+        with session_scope(shared.factory) as session:
+            row = repository.get_action(session, shared.world.shop.buyer, token)
+            assert row is not None
+            return str(row.status)
+
+    token, _ = _proposal(shared)
+    clock = FixedClock(NOW)  # the proposal expires at NOW + 5 minutes
+    sweeper = Sweeper(shared.factory, clock, interval=0.05)
+    sweeper.start()
+    try:
+        time.sleep(0.3)
+        assert status_of(token) == "pending"
+        clock.advance(dt.timedelta(minutes=6))
+        deadline = time.monotonic() + 10
+        status = "pending"
+        while status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            status = status_of(token)
+        assert status == "expired"
+    finally:
+        sweeper.stop()
+    assert sweeper.sweep_once() == 0  # nothing left to expire
