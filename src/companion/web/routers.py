@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter
 
-from companion.assistant.actions.endpoints import router as actions_router
 from companion.erp.audit.endpoints import router as audit_router
 from companion.erp.invoicing.endpoints import router as invoicing_router
 from companion.erp.items.endpoints import router as items_router
@@ -14,6 +13,7 @@ from companion.erp.sales.endpoints import router as sales_router
 from companion.erp.stock.endpoints import router as stock_router
 from companion.jobs.endpoints import router as jobs_router
 from companion.knowledge.endpoints import router as knowledge_router
+from companion.web.actions import router as actions_router
 from companion.web.ai_status import router as ai_status_router
 from companion.web.chat import router as chat_router
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from companion.assistant.tools import choose_tool, tool_specs
 from companion.knowledge.answers import extractive_answer
 from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult
 from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry
@@ -25,7 +26,6 @@ from companion.llm.grounded import (
 from companion.llm.guard import check_figures, mentions, phrase_answer
 from companion.llm.providers.base import LLMProvider, Message
 from companion.llm.providers.llamacpp import LlamaCppProvider
-from companion.llm.tools import choose_tool, tool_specs
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from companion.assistant.queries.registry import all_queries
-from companion.llm import FakeProvider, LLMService, LLMTimeout, PolicyBook, ProviderRegistry
-from companion.llm.tools import (
+from companion.assistant.tools import (
     ACTION_TOOLS,
     build_prompt,
     choice_model,
@@ -21,6 +20,7 @@ from companion.llm.tools import (
     tool_specs,
     validate_choice,
 )
+from companion.llm import FakeProvider, LLMService, LLMTimeout, PolicyBook, ProviderRegistry
 
 ALLOWED = ["cash_balance", "order_status", "purchase_orders", "approve_purchase_order"]
 
