@@ -6,39 +6,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from actions_chat import Talk, member
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
-from companion.auth.models import User
 from companion.erp.documents import DocLineIn
 from companion.erp.invoicing.models import Invoice, InvoiceKind
 from companion.erp.invoicing.service import create_invoice
 from companion.erp.items.models import Item
 from companion.erp.parties.models import Customer
-from companion.tenancy.context import RequestContext
-from companion.tenancy.models import Company, Membership
-from companion.tenancy.permissions import permissions_for
+from companion.tenancy.models import Company
 
 
-class Chat:
-    """A conversation of one demo user through ``POST /api/v1/ai/chat``."""
-
-    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-        self.conversation_id: str | None = None
-
-    def say(self, message: str) -> dict[str, Any]:
-        """One turn; the answer's JSON."""
-        body: dict[str, Any] = {"message": message}
-        if self.conversation_id:
-            body["conversation_id"] = self.conversation_id
-        response = self.client.post("/api/v1/ai/chat", json=body, headers=self.headers)
-        assert response.status_code == 200, response.text
-        answer: dict[str, Any] = response.json()
-        self.conversation_id = answer["conversation_id"]
-        return answer
+class Chat(Talk):
+    """A conversation of one demo user, with a helper for turns that end in a proposal."""
 
     def propose(self, *messages: str) -> dict[str, Any]:
         """Say each message; the last answer must carry a pending confirmation."""
@@ -49,24 +30,8 @@ class Chat:
         return answer
 
 
-def context(session: Session, username: str, slug: str = "acme") -> RequestContext:
-    """The demo user's context in a company, to read figures through the ERP repositories."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one()
-    company = session.execute(select(Company).where(Company.slug == slug)).scalar_one()
-    roles = session.execute(
-        select(Membership.roles).where(
-            Membership.user_id == user.id, Membership.company_id == company.id
-        )
-    ).scalar_one()
-    return RequestContext(
-        user_id=user.id,
-        username=user.username,
-        company_id=company.id,
-        company_slug=company.slug,
-        currency=company.base_currency,
-        roles=tuple(roles),
-        permissions=permissions_for(roles),
-    )
+# The demo user's context in a company, to read figures through the ERP repositories.
+context = member
 
 
 def only_in(session: Session, theirs: str, ours: str) -> Invoice:

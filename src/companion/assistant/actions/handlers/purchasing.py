@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from companion.assistant.actions.base import Ask, Outcome, Proposal, dry_run, register_action
-from companion.assistant.nlu.entities.docrefs import extract_document_refs, format_ref
+from companion.assistant.actions.handlers.support import document_number
 from companion.erp.parties.models import Supplier
 from companion.erp.purchasing import repository as po_repo
 from companion.erp.purchasing.approvals import (
@@ -29,26 +29,6 @@ _REASON = re.compile(
     re.IGNORECASE,
 )
 MAX_COMMENT = 500
-
-
-def _document_ref(entities: dict[str, Any], text: str, today: dt.date) -> str | None:
-    """The purchase order named in this turn ("PO-2026-0042", "po 42", "#42"), if any."""
-    ref = entities.get("document_ref")
-    candidates: list[dict[str, Any]] = []
-    if isinstance(ref, dict):
-        candidates.append(ref)
-    elif isinstance(ref, list):
-        candidates.extend(r for r in ref if isinstance(r, dict))
-    if not candidates:
-        candidates = [r.to_dict() for r in extract_document_refs(text)]
-    for found in candidates:
-        prefix = found.get("prefix")
-        if prefix not in (None, "PO") or found.get("number") is None:
-            continue
-        if found.get("value") and prefix == "PO":
-            return str(found["value"])
-        return format_ref("PO", int(found.get("year") or today.year), int(found["number"]))
-    return None
 
 
 def _reason(text: str) -> str | None:
@@ -77,7 +57,7 @@ class _Decision:
     ) -> dict[str, Any]:
         """Take the order and the reason from this turn; a new one replaces the old."""
         merged = dict(params)
-        ref = _document_ref(entities, text, today)
+        ref = document_number(entities, text, today, ("PO",))
         if ref is not None:
             merged["document_ref"] = ref
         reason = _reason(text)

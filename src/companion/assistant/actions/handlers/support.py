@@ -194,8 +194,11 @@ def _refs(entities: dict[str, Any], text: str) -> list[dict[str, Any]]:
     refs = entities.get("document_refs")
     if isinstance(refs, list) and refs:
         return [r for r in refs if isinstance(r, dict)]
-    if isinstance(entities.get("document_ref"), dict):
-        return [entities["document_ref"]]
+    ref = entities.get("document_ref")
+    if isinstance(ref, dict):
+        return [ref]
+    if isinstance(ref, list) and ref:
+        return [r for r in ref if isinstance(r, dict)]
     return [r.to_dict() for r in extract_document_refs(text)]
 
 
