@@ -28,9 +28,9 @@ from companion.knowledge.parsers import (
     EmptyDocument,
     ParsedDocument,
     UnreadableDocument,
-    _pdf_text,  # the PDF text clean-up the synchronous parser uses, shared on purpose
     detect_kind,
     parse,
+    pdf_text,
 )
 from companion.knowledge.schemas import EntryMeta
 from companion.tenancy.context import RequestContext
@@ -182,7 +182,7 @@ def parse_in_pages(
             f"The PDF is damaged and cannot be read (after {len(texts)} pages)",
             details={"filename": filename, "reason": type(exc).__name__, "pages_read": len(texts)},
         ) from exc
-    text = _pdf_text(texts)
+    text = pdf_text(texts)
     if not text.strip():
         raise EmptyDocument(
             "The file has no text to index (a scanned PDF needs OCR first)",

@@ -372,7 +372,7 @@ def _parse_pdf(data: bytes, filename: str | None, max_pages: int) -> ParsedDocum
             details={"filename": filename, "reason": type(exc).__name__},
         ) from exc
     return ParsedDocument(
-        text=_pdf_text(texts),
+        text=pdf_text(texts),
         title=str(info_title) if info_title else None,
         kind=PDF,
         media_type=MEDIA_TYPES[PDF],
@@ -380,7 +380,7 @@ def _parse_pdf(data: bytes, filename: str | None, max_pages: int) -> ParsedDocum
     )
 
 
-def _pdf_text(pages: list[str]) -> str:
+def pdf_text(pages: list[str]) -> str:
     """Page texts joined: hyphenated breaks mended, short title-like lines made headings."""
     out: list[str] = []
     paragraph: list[str] = []
