@@ -13,6 +13,7 @@ from companion.erp.sales.endpoints import router as sales_router
 from companion.erp.stock.endpoints import router as stock_router
 from companion.jobs.endpoints import router as jobs_router
 from companion.knowledge.endpoints import router as knowledge_router
+from companion.outreach.endpoints import router as outreach_router
 from companion.web.actions import router as actions_router
 from companion.web.ai_status import router as ai_status_router
 from companion.web.chat import router as chat_router
@@ -32,4 +33,5 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     knowledge_router,
     jobs_router,
     ai_status_router,
+    outreach_router,
 ]
