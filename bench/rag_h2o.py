@@ -33,13 +33,16 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
+
+from rag_eval import ChunkVectors, DerivedVectorRetriever  # bench/ is on the path as a script
 
 from companion.config import RagSettings
 from companion.knowledge.chunking import ChunkingOptions, chunk_document
 from companion.knowledge.evaluation import normalise
 from companion.knowledge.index import open_index
 from companion.knowledge.parsers import parse
-from companion.knowledge.retrieval import QUESTION_WORDS, ChunkDoc, Retriever
+from companion.knowledge.retrieval import QUESTION_WORDS, ChunkDoc
 from companion.knowledge.sparse import tokenize
 from companion.llm.embeddings import get_embedder
 
@@ -154,6 +157,12 @@ def main() -> None:
         default=None,
         help="embedding window (default: the settings'; 0: embed only the first 256 tokens)",
     )
+    parser.add_argument(
+        "--chunk-vectors",
+        choices=list(get_args(ChunkVectors)),
+        default="windows",
+        help="how chunk vectors are made (windows: as shipped; see rag_eval.ChunkVectors)",
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is missing: this benchmark needs ../shared/datasets")
@@ -170,11 +179,12 @@ def main() -> None:
     cases = load_cases()
     with tempfile.TemporaryDirectory() as tmp:
         index = open_index(rag, Path(tmp), dim=embedder.dim, embedder=embedder.name)
-        retriever = Retriever(
+        retriever = DerivedVectorRetriever(
             index, embedder, rrf_k=rag.rrf_k, candidates=rag.candidates,
             confidence_threshold=rag.confidence_threshold, min_top_dense=rag.min_top_dense,
             embed_window_chars=window or None,
         )  # fmt: skip
+        retriever.chunk_vectors = args.chunk_vectors
         t0 = time.perf_counter()
         retriever.index(chunks)
         lengths = [len(c.text) for c in chunks]
@@ -182,7 +192,7 @@ def main() -> None:
             f"indexed {len(chunks)} chunks (ingestion's parser + chunker, median "
             f"{statistics.median(lengths):.0f} chars, overlap {options.overlap_chars}) in "
             f"{time.perf_counter() - t0:.1f} s [{args.adapter}, embedding windows "
-            f"{window or 'off (first 256 tokens)'}]"
+            f"{window or 'off (first 256 tokens)'}, chunk vectors {args.chunk_vectors}]"
         )
         with_constraints = sum(1 for c in cases if c.constraints)
         print(

@@ -1,10 +1,13 @@
 """Retrieval evaluation on the labelled demo set: recall@k, MRR and abstention, per ranking.
 
 The set (``eval/demo_retrieval.yml``) labels each answerable question with the company, the
-document kind and a distinctive passage of the answer; a retrieved chunk is relevant when
-it is from that company's document and contains the passage. Unanswerable questions
-measure abstention (``confident`` false). Rankings compared: ``dense`` (embeddings only),
-``sparse`` (BM25 only) and ``hybrid`` (both, reciprocal rank fusion).
+document kind (or ``help:<page>``, a product help page) and a distinctive passage of the
+answer; a retrieved chunk is relevant when it is from that company's document (or that help
+page) and contains the passage. Unanswerable questions measure abstention (``confident``
+false). ``eval/demo_heldout.yml`` is a second set in the same format that nothing is fitted
+on: the abstention rule is fitted on the first and judged on it. Rankings compared:
+``dense`` (embeddings only), ``sparse`` (BM25 only) and ``hybrid`` (both, reciprocal rank
+fusion).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from pathlib import Path
 
 import yaml
 
-from companion.knowledge.retrieval import ChunkDoc, Retriever
+from companion.knowledge.retrieval import ChunkDoc, RetrievalResult, Retriever
 
 MODES = ("dense", "sparse", "hybrid")
 DEMO_SET = "knowledge/eval/demo_retrieval.yml"
+HELDOUT_SET = "knowledge/eval/demo_heldout.yml"
+HELP_PREFIX = "help:"
 # Company ids the evaluation corpus uses for the two demo companies.
 DEMO_COMPANY_IDS = {"acme": 1, "globex": 2}
 
@@ -49,10 +54,10 @@ class EvalSet:
     unanswerable: list[Question]
 
 
-def load_set(path: Path | None = None) -> EvalSet:
-    """Read a labelled set (default: the shipped demo set)."""
+def load_set(path: Path | None = None, *, shipped: str = DEMO_SET) -> EvalSet:
+    """Read a labelled set (default: the shipped demo set; ``shipped=HELDOUT_SET``)."""
     if path is None:
-        text = resources.files("companion").joinpath(DEMO_SET).read_text(encoding="utf-8")
+        text = resources.files("companion").joinpath(shipped).read_text(encoding="utf-8")
     else:
         text = path.read_text(encoding="utf-8")
     data = yaml.safe_load(text)
@@ -151,10 +156,16 @@ def _default_chunker(text: str, title: str) -> list[tuple[str | None, str]]:
 
 
 def is_relevant(chunk: ChunkDoc, question: Question) -> bool:
-    """The chunk is from the labelled company's document and contains the passage."""
-    if question.passage is None or chunk.topic != question.document:
+    """The chunk is from the labelled company's document (or help page) and has the passage."""
+    if question.passage is None or question.document is None:
         return False
-    if chunk.company_id != DEMO_COMPANY_IDS[question.company]:
+    if question.document.startswith(HELP_PREFIX):
+        page = question.document.removeprefix(HELP_PREFIX)
+        if chunk.company_id is not None or chunk.source_url != f"help/{page}.md":
+            return False
+    elif chunk.topic != question.document or chunk.company_id != DEMO_COMPANY_IDS.get(
+        question.company
+    ):
         return False
     return normalise(question.passage) in normalise(chunk.text)
 
@@ -195,6 +206,9 @@ class Report:
     # The best chunk's cosine per question, in the order of the scores (the floor's input).
     answerable_top_dense: list[float] = field(default_factory=list)
     unanswerable_top_dense: list[float] = field(default_factory=list)
+    # The parts of the confidence, per question, to fit the weight and the rule on.
+    answerable_evidence: Evidence | None = None
+    unanswerable_evidence: Evidence | None = None
 
 
 def _rank_of_first_relevant(hits: Iterable[ChunkDoc], question: Question) -> int | None:
@@ -220,6 +234,7 @@ def evaluate(
     reports: dict[str, ModeReport] = {}
     answerable_scores: list[float] = []
     answerable_dense: list[float] = []
+    answerable_parts: list[RetrievalResult] = []
     answered: list[bool] = []
     for mode in modes:
         found = 0
@@ -236,6 +251,7 @@ def evaluate(
             if mode == modes[-1]:
                 answerable_scores.append(result.confidence)
                 answerable_dense.append(result.top_dense)
+                answerable_parts.append(result)
                 answered.append(extractive_answer(question.text, result).found)
             rank = _rank_of_first_relevant((h.chunk for h in result.hits), question)
             if rank is not None and rank <= k:
@@ -248,11 +264,13 @@ def evaluate(
         reports[mode] = ModeReport(mode, found / total, reciprocal / total, k, misses)
     unanswerable_scores: list[float] = []
     unanswerable_dense: list[float] = []
+    unanswerable_parts: list[RetrievalResult] = []
     wrongly_answered: list[bool] = []
     for q in eval_set.unanswerable:
         result = retriever.search(q.text, company_id=DEMO_COMPANY_IDS[q.company], roles=(), k=k)
         unanswerable_scores.append(result.confidence)
         unanswerable_dense.append(result.top_dense)
+        unanswerable_parts.append(result)
         wrongly_answered.append(extractive_answer(q.text, result).found)
     rule = Rule(threshold, retriever.min_top_dense)
     return Report(
@@ -269,6 +287,8 @@ def evaluate(
         answer_abstention=decision_abstention(answered, wrongly_answered),
         answerable_top_dense=answerable_dense,
         unanswerable_top_dense=unanswerable_dense,
+        answerable_evidence=Evidence.of(answerable_parts),
+        unanswerable_evidence=Evidence.of(unanswerable_parts),
     )
 
 
@@ -450,3 +470,107 @@ def leave_one_out_rule(
 def _abstains(scores: Scores, i: int, rule: Rule) -> bool:
     one = Scores([scores.confidence[i]], [scores.top_dense[i]])
     return rule.gated(one)[0] < rule.threshold
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Per question: best sentence cosine, topic coverage, best chunk cosine (same order)."""
+
+    sentence: list[float]
+    coverage: list[float]
+    top_dense: list[float]
+
+    @classmethod
+    def of(cls, results: Sequence[RetrievalResult]) -> Evidence:
+        """The parts of each result's confidence."""
+        return cls(
+            [r.evidence for r in results],
+            [r.coverage for r in results],
+            [r.top_dense for r in results],
+        )
+
+    def scores(self, weight: float) -> Scores:
+        """Confidences ``sentence + weight * coverage`` (and the best chunk cosines)."""
+        return Scores(
+            [s + weight * c for s, c in zip(self.sentence, self.coverage, strict=True)],
+            list(self.top_dense),
+        )
+
+    def where(self, keep: Sequence[bool]) -> Evidence:
+        """Only the questions where ``keep`` is true."""
+        return Evidence(
+            [v for v, k in zip(self.sentence, keep, strict=True) if k],
+            [v for v, k in zip(self.coverage, keep, strict=True) if k],
+            [v for v, k in zip(self.top_dense, keep, strict=True) if k],
+        )
+
+
+# Coverage weights ``fit_evidence_rule`` chooses among.
+WEIGHTS = (0.3, 0.5, 0.7, 1.0)
+
+
+@dataclass(frozen=True)
+class EvidenceRule:
+    """The fitted coverage weight and rule, with the leave-one-out figures that chose them."""
+
+    weight: float
+    rule: Rule
+    loo: AbstentionReport
+
+    def judge_scores(self, evidence: Evidence) -> list[float]:
+        """The rule's gated confidences of ``evidence`` (below ``rule.threshold``: refused)."""
+        return self.rule.gated(evidence.scores(self.weight))
+
+    def judge(self, answerable: Evidence, unanswerable: Evidence) -> AbstentionReport:
+        """Abstention of this rule on other questions."""
+        return rule_abstention(
+            answerable.scores(self.weight), unanswerable.scores(self.weight), self.rule
+        )
+
+
+def f1(report: AbstentionReport) -> float:
+    """Harmonic mean of abstention precision and recall."""
+    total = report.precision + report.recall
+    return 2 * report.precision * report.recall / total if total else 0.0
+
+
+def fit_evidence_rule(
+    answerable: Evidence,
+    unanswerable: Evidence,
+    *,
+    weights: Sequence[float] = WEIGHTS,
+    min_precision: float = 0.9,
+) -> EvidenceRule:
+    """Choose the coverage weight and the floor by leave-one-out, then ``fit_rule`` on all.
+
+    Each (weight, floor) is judged by its leave-one-out abstention on the fitting set: the
+    best F1 among those with precision >= ``min_precision`` (else the best F1); ties go to
+    no floor, then the smaller weight.
+    """
+    best: tuple[tuple[bool, float, int, float], float, bool, AbstentionReport] | None = None
+    for weight in weights:
+        a, u = answerable.scores(weight), unanswerable.scores(weight)
+        for floor in (False, True):
+            loo = leave_one_out_rule(a, u, floor=floor)
+            key = (loo.precision >= min_precision, round(f1(loo), 9), -int(floor), -weight)
+            if best is None or key > best[0]:
+                best = (key, weight, floor, loo)
+    assert best is not None
+    _, weight, floor, loo = best
+    rule = fit_rule(
+        answerable.scores(weight),
+        unanswerable.scores(weight),
+        min_precision=min_precision,
+        floor=floor,
+    )
+    return EvidenceRule(weight, rule, loo)
+
+
+def by_company(
+    eval_set: EvalSet, answerable: Evidence, unanswerable: Evidence, company: str
+) -> tuple[Evidence, Evidence]:
+    """One company's questions of an evaluated set (``evaluate``'s order)."""
+    return (
+        answerable.where([q.company == company for q in eval_set.answerable]),
+        unanswerable.where([q.company == company for q in eval_set.unanswerable]),
+    )

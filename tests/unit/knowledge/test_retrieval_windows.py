@@ -92,8 +92,9 @@ def test_topic_coverage_counts_the_best_hit_twice() -> None:
     assert topic_coverage(on_topic, hits) == 1.0
 
 
-def test_confidence_is_top_dense_plus_weighted_topic_coverage() -> None:
+def test_confidence_is_sentence_evidence_plus_weighted_topic_coverage() -> None:
     r = retriever(None)
     r.index([chunk("a#0", "Hotels in Dhaka cost BDT 6,000 a night."), chunk("a#1", "Office hours")])
     result = r.retrieve("hotel in Dhaka", company_id=1, roles=[])
-    assert result.confidence == pytest.approx(result.top_dense + COVERAGE_WEIGHT * result.coverage)
+    assert result.evidence > 0.0
+    assert result.confidence == pytest.approx(result.evidence + COVERAGE_WEIGHT * result.coverage)

@@ -102,9 +102,22 @@ class VectorIndex(Protocol):
     def name(self) -> str: ...
 
     def upsert(
-        self, chunks: Sequence[ChunkDoc], vectors: Vectors, *, version: str | None = None
+        self,
+        chunks: Sequence[ChunkDoc],
+        vectors: Vectors,
+        *,
+        version: str | None = None,
+        sentences: Sequence[Vectors | None] | None = None,
     ) -> None:
-        """Insert or replace chunks (by ``chunk_id``) with their unit vectors."""
+        """Insert or replace chunks (by ``chunk_id``) with their unit vectors.
+
+        ``sentences``: per chunk, the unit vectors of its sentences (the abstention evidence),
+        or None where they were not computed.
+        """
+        ...
+
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        """The stored sentence vectors of live chunks (ids without any are left out)."""
         ...
 
     def delete_document(self, document_id: int, *, version: str | None = None) -> None:

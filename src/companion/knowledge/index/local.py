@@ -3,7 +3,8 @@
 Layout under ``root`` (``settings.data_dir / "kb"``)::
 
     CURRENT               {"current": "<version>"}   replaced atomically on switch
-    <version>/index.npz   vectors + chunks (JSON), replaced atomically on every change
+    <version>/index.npz   vectors + chunks (JSON) + sentence vectors (float16), replaced
+                          atomically on every change
 
 With ``root=None`` nothing is written (tests, throw-away indexes). A second process (the
 ``companion ingest`` CLI beside a running server) writes the same files; each search checks
@@ -39,7 +40,11 @@ from companion.knowledge.sparse import SparseIndex
 
 INDEX_FILE = "index.npz"
 CURRENT_FILE = "CURRENT"
-FORMAT = 1
+# 2: sentence vectors stored beside the chunk vectors; an index of format 1 is rebuilt.
+FORMAT = 2
+# Sentence vectors only feed a max-cosine evidence score: half precision (error ~1e-3) halves
+# their memory (about 8 sentences of 384 dimensions per chunk).
+SENTENCE_DTYPE = np.float16
 
 Partition = tuple[int | None, tuple[str, ...]]
 
@@ -57,6 +62,7 @@ class LocalStore:
         self._alive = np.zeros(0, dtype=np.bool_)
         self._part_code = np.zeros(0, dtype=np.int32)
         self._chunks: dict[int, ChunkDoc] = {}
+        self._sentences: dict[int, npt.NDArray[np.float16]] = {}
         self._slot_of: dict[str, int] = {}
         self._doc_slots: dict[int, set[int]] = {}
         self._codes: dict[Partition, int] = {}
@@ -81,14 +87,22 @@ class LocalStore:
         codes[:capacity] = self._part_code
         self._vectors, self._alive, self._part_code = vectors, alive, codes
 
-    def upsert(self, chunks: Sequence[ChunkDoc], vectors: Vectors) -> None:
-        """Insert or replace chunks by id."""
+    def upsert(
+        self,
+        chunks: Sequence[ChunkDoc],
+        vectors: Vectors,
+        sentences: Sequence[Vectors | None] | None = None,
+    ) -> None:
+        """Insert or replace chunks by id (with their sentence vectors where given)."""
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        per_chunk = list(sentences) if sentences is not None else [None] * len(chunks)
+        if len(per_chunk) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(per_chunk)} sentence matrices")
         if len(chunks) and vectors.shape[1] != self.dim:
             raise ValueError(f"vectors have dimension {vectors.shape[1]}, index has {self.dim}")
         with self.lock:
-            for chunk, vector in zip(chunks, vectors, strict=True):
+            for chunk, vector, said in zip(chunks, vectors, per_chunk, strict=True):
                 slot = self._slot_of.get(chunk.chunk_id)
                 if slot is not None:
                     self._drop_slot(slot)
@@ -103,12 +117,17 @@ class LocalStore:
                 self._alive[slot] = True
                 self._part_code[slot] = code
                 self._chunks[slot] = chunk
+                if said is not None:
+                    self._sentences[slot] = np.asarray(said, dtype=SENTENCE_DTYPE).reshape(
+                        -1, self.dim
+                    )
                 self._slot_of[chunk.chunk_id] = slot
                 self._doc_slots.setdefault(chunk.document_id, set()).add(slot)
                 self.sparse.add(slot, part, chunk.text)
 
     def _drop_slot(self, slot: int) -> None:
         chunk = self._chunks.pop(slot)
+        self._sentences.pop(slot, None)
         del self._slot_of[chunk.chunk_id]
         slots = self._doc_slots[chunk.document_id]
         slots.discard(slot)
@@ -156,6 +175,16 @@ class LocalStore:
             ]
             return SearchResult(dense=dense_hits, sparse=sparse_hits)
 
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        """Stored sentence vectors by chunk id (as float32)."""
+        with self.lock:
+            out: dict[str, Vectors] = {}
+            for chunk_id in chunk_ids:
+                slot = self._slot_of.get(chunk_id)
+                if slot is not None and slot in self._sentences:
+                    out[chunk_id] = self._sentences[slot].astype(np.float32)
+            return out
+
     def chunks(self) -> list[ChunkDoc]:
         """Every chunk, in slot order."""
         with self.lock:
@@ -172,11 +201,19 @@ class LocalStore:
                 "chunks": [chunk_to_dict(self._chunks[s]) for s in slots],
             }
             vectors = self._vectors[slots] if slots else np.zeros((0, self.dim), np.float32)
+            # One matrix of every sentence vector, and per chunk how many rows are its own
+            # (-1: none stored).
+            counts = np.array(
+                [len(self._sentences[s]) if s in self._sentences else -1 for s in slots],
+                dtype=np.int32,
+            )
+            stored = [self._sentences[s] for s in slots if s in self._sentences]
+            said = np.concatenate(stored) if stored else np.zeros((0, self.dim), SENTENCE_DTYPE)
         blob = np.frombuffer(json.dumps(payload).encode("utf-8"), dtype=np.uint8)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         with tmp.open("wb") as handle:
-            np.savez(handle, vectors=vectors, meta=blob)
+            np.savez(handle, vectors=vectors, meta=blob, sentences=said, sentence_counts=counts)
         os.replace(tmp, path)
 
     @classmethod
@@ -186,6 +223,8 @@ class LocalStore:
             with np.load(path, allow_pickle=False) as data:
                 vectors = np.asarray(data["vectors"], dtype=np.float32)
                 payload = json.loads(bytes(data["meta"]).decode("utf-8"))
+                said = data["sentences"] if "sentences" in data.files else None
+                counts = data["sentence_counts"] if "sentence_counts" in data.files else None
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(
                 f"cannot read the knowledge index {path}: {exc}", details={"path": str(path)}
@@ -197,7 +236,13 @@ class LocalStore:
         ):
             return None
         store = cls(dim)
-        store.upsert([chunk_from_dict(c) for c in payload["chunks"]], vectors)
+        per_chunk: list[Vectors | None] = []
+        if counts is not None and said is not None:
+            offset = 0
+            for count in counts:
+                per_chunk.append(None if count < 0 else said[offset : offset + count])
+                offset += max(int(count), 0)
+        store.upsert([chunk_from_dict(c) for c in payload["chunks"]], vectors, per_chunk or None)
         return store
 
 
@@ -300,13 +345,18 @@ class LocalIndex:
             return version, store
 
     def upsert(
-        self, chunks: Sequence[ChunkDoc], vectors: Vectors, *, version: str | None = None
+        self,
+        chunks: Sequence[ChunkDoc],
+        vectors: Vectors,
+        *,
+        version: str | None = None,
+        sentences: Sequence[Vectors | None] | None = None,
     ) -> None:
         """Insert or replace chunks in a version (default: the live one) and persist it."""
         with self._lock:
             self._check_disk()
             name, store = self._store(version)
-        store.upsert(chunks, vectors)
+        store.upsert(chunks, vectors, sentences)
         with self._lock:
             # A version being built is written once, when it is switched to.
             if name == self._current:
@@ -335,6 +385,12 @@ class LocalIndex:
         if store is None:
             return SearchResult(dense=[], sparse=[])
         return store.search(dense, text, access, k)
+
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        """Stored sentence vectors of chunks of the live version."""
+        with self._lock:
+            store = self._stores.get(self._current) if self._current else None
+        return store.sentence_vectors(chunk_ids) if store is not None else {}
 
     def count(self, *, version: str | None = None) -> int:
         """Chunks in a version (0 before the first build)."""

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from qdrant_client import QdrantClient, models
 
 from companion.errors import InvalidState
@@ -38,6 +39,8 @@ DENSE = "dense"
 SPARSE = "bm25"
 PUBLIC = "*"  # the access-role value of a chunk open to every role
 GLOBAL_COMPANY = 0  # company ids start at 1; 0 marks the global corpus
+# Payload key of a chunk's sentence vectors (the abstention evidence); searches leave it out.
+SENTENCES = "sentence_vectors"
 # BM25 length normalisation needs an average length; chunks are sized by the chunker, so a
 # fixed typical value (terms after stop words) keeps weights stable across upserts.
 AVG_TERMS = 60.0
@@ -94,22 +97,33 @@ class QdrantIndex:
         return name
 
     def upsert(
-        self, chunks: Sequence[ChunkDoc], vectors: Vectors, *, version: str | None = None
+        self,
+        chunks: Sequence[ChunkDoc],
+        vectors: Vectors,
+        *,
+        version: str | None = None,
+        sentences: Sequence[Vectors | None] | None = None,
     ) -> None:
         """Insert or replace chunks (point id derived from ``chunk_id``)."""
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        per_chunk = list(sentences) if sentences is not None else [None] * len(chunks)
+        if len(per_chunk) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(per_chunk)} sentence matrices")
         if not chunks:
             return
         target = self._target(version)
         points = []
-        for chunk, vector in zip(chunks, vectors, strict=True):
+        for chunk, vector, said in zip(chunks, vectors, per_chunk, strict=True):
             weights = document_weights(tokenize(chunk.text), AVG_TERMS)
             payload: dict[str, Any] = chunk_to_dict(chunk)
             payload["company_key"] = (
                 GLOBAL_COMPANY if chunk.company_id is None else chunk.company_id
             )
             payload["access_roles"] = list(chunk.roles) or [PUBLIC]
+            if said is not None:
+                # Four decimals: enough for a max-cosine score, a third of the JSON.
+                payload[SENTENCES] = [[round(float(x), 4) for x in row] for row in said]
             points.append(
                 models.PointStruct(
                     id=point_id(chunk.chunk_id),
@@ -153,7 +167,7 @@ class QdrantIndex:
                 using=DENSE,
                 filter=flt,
                 limit=k,
-                with_payload=True,
+                with_payload=models.PayloadSelectorExclude(exclude=[SENTENCES]),
             )
         ]
         weights = query_weights(tokenize(text))
@@ -169,7 +183,7 @@ class QdrantIndex:
                     using=SPARSE,
                     filter=flt,
                     limit=k,
-                    with_payload=True,
+                    with_payload=models.PayloadSelectorExclude(exclude=[SENTENCES]),
                     params=params,
                 )
             )
@@ -190,6 +204,24 @@ class QdrantIndex:
             for response in responses
         ]
         return SearchResult(dense=ranked[0], sparse=ranked[1] if len(ranked) > 1 else [])
+
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        """Stored sentence vectors of live chunks, read by point id through the alias."""
+        if not chunk_ids or self.current_version() is None:
+            return {}
+        points = self.client.retrieve(
+            collection_name=self.collection,
+            ids=[point_id(c) for c in chunk_ids],
+            with_payload=["chunk_id", SENTENCES],
+            with_vectors=False,
+        )
+        out: dict[str, Vectors] = {}
+        for point in points:
+            payload = point.payload or {}
+            if SENTENCES in payload:
+                rows = np.asarray(payload[SENTENCES], dtype=np.float32)
+                out[str(payload["chunk_id"])] = rows.reshape(-1, self.dim)
+        return out
 
     def count(self, *, version: str | None = None) -> int:
         """Points in a version (0 before the first build)."""
