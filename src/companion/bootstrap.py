@@ -110,6 +110,8 @@ def build_assistant(container: Container) -> Assistant:
         max_message_chars=settings.assistant.max_message_chars,
         actions=settings.actions,
         retriever=container.retriever,
+        llm=container.llm,
+        tool_choice_below=settings.assistant.tool_choice_below,
     )
 
 

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from companion.assistant import followup, repository
+from companion.assistant import tools as tool_choice
 from companion.assistant.models import Conversation, Message, new_id
+from companion.assistant.nlu.entities.master import MasterData
+from companion.assistant.progress import Progress, report
 from companion.assistant.queries import registry as queries
 from companion.assistant.schemas import (
     ChatRequest,
@@ -28,6 +31,8 @@ from companion.assistant.schemas import (
 )
 from companion.assistant.skills import actions as action_skill
 from companion.assistant.skills.base import Answer, Turn, skill_for
+from companion.assistant.skills.data_query import one_document_intent
+from companion.assistant.skills.knowledge import answer_from_documents
 from companion.config import ActionSettings
 from companion.erp.audit.service import jsonable
 from companion.errors import PayloadTooLarge, ValidationFailed
@@ -37,6 +42,12 @@ from companion.tenancy.context import RequestContext
 
 if TYPE_CHECKING:
     from companion.knowledge.retrieval import Retriever
+    from companion.llm.service import LLMService
+
+# Intents a model is never asked to second-guess, however unsure the NLU is.
+_NO_TOOL_CHOICE = frozenset(
+    {"greet", "goodbye", "confirm", "cancel", "help", "remember", "explain_policy"}
+)
 
 
 class Understanding(Protocol):
@@ -50,6 +61,10 @@ class Understander(Protocol):
 
     def understand(self, session: Session, ctx: RequestContext, text: str, today: Any) -> Any: ...
 
+    def master(self, session: Session, ctx: RequestContext) -> MasterData:
+        """The caller's company's names (customers, products, ...) to resolve entities against."""
+        ...
+
 
 class Assistant:
     """The chat core; one per process, shared by every request."""
@@ -62,10 +77,14 @@ class Assistant:
         max_message_chars: int = 4000,
         actions: ActionSettings | None = None,
         retriever: Callable[[], Retriever] | None = None,
+        llm: Callable[[], LLMService] | None = None,
+        tool_choice_below: float = 0.5,
     ) -> None:
         self._nlu = nlu
         self._clock = clock
         self._retriever = retriever
+        self._llm = llm
+        self._tool_choice_below = tool_choice_below
         self._max_chars = max_message_chars
         self._actions = actions or ActionSettings()
         self._data_intents = frozenset(queries.all_queries())
@@ -75,10 +94,19 @@ class Assistant:
         """The understanding port this assistant uses."""
         return self._nlu
 
-    def turn(self, session: Session, ctx: RequestContext, request: ChatRequest) -> ChatResponse:
-        """Answer one message in a new or continuing conversation, and record both sides."""
+    def turn(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        request: ChatRequest,
+        progress: Progress | None = None,
+    ) -> ChatResponse:
+        """Answer one message in a new or continuing conversation, and record both sides.
+
+        ``progress`` (streamed turns) receives each step and the model's text as it is written.
+        """
         started = time.perf_counter()
-        text = self._validated(request.message)
+        text = self.validated(request.message)
         if request.conversation_id:
             conversation = repository.get_conversation(session, ctx, request.conversation_id)
         else:
@@ -88,6 +116,7 @@ class Assistant:
             session.add(conversation)
             session.flush()
         today = self._clock.today()
+        report(progress, "understanding")
         understood = self._nlu.understand(session, ctx, text, today)
         resolved = followup.resolve(
             conversation.state,
@@ -97,13 +126,16 @@ class Assistant:
             dict(understood.entities),
             data_intents=self._data_intents,
         )
+        single = one_document_intent(resolved.intent, resolved.entities)
+        if single != resolved.intent:
+            resolved = dataclasses.replace(resolved, intent=single)
         how_to = action_skill.asks_how_to(text, resolved.intent)
         if how_to:
             # "How do I create an invoice?" is answered from the help pages, not done.
             resolved = dataclasses.replace(resolved, intent="help")
         skill = skill_for(resolved.intent) or skill_for("out_of_scope")
         # An action in progress takes its answers, corrections and "yes"/"no".
-        if not how_to and action_skill.claims(
+        claimed = not how_to and action_skill.claims(
             session,
             ctx,
             conversation.id if request.conversation_id else None,
@@ -112,28 +144,37 @@ class Assistant:
             confidence=resolved.confidence,
             entities=resolved.entities,
             text=text,
-        ):
+        )
+        if claimed:
             skill = skill_for(action_skill.ACTION_INTENTS[0])
         assert skill is not None
         reply_id = new_id()
-        answer = skill.handle(
-            Turn(
-                session=session,
-                ctx=ctx,
-                text=text,
-                intent=resolved.intent,
-                confidence=resolved.confidence,
-                entities=resolved.entities,
-                today=today,
-                state=dict(conversation.state or {}),
-                module=request.context.module,
-                now=self._clock.now(),
-                conversation_id=conversation.id,
-                message_id=reply_id,
-                actions=self._actions,
-                retriever=self._retriever,
-            )
+        turn = Turn(
+            session=session,
+            ctx=ctx,
+            text=text,
+            intent=resolved.intent,
+            confidence=resolved.confidence,
+            entities=resolved.entities,
+            today=today,
+            state=dict(conversation.state or {}),
+            module=request.context.module,
+            now=self._clock.now(),
+            conversation_id=conversation.id,
+            message_id=reply_id,
+            actions=self._actions,
+            retriever=self._retriever,
+            llm=self._llm,
+            progress=progress,
         )
+        answer = None
+        if not claimed and not how_to and self._unsure(resolved):
+            chosen = self._choose_tool(turn)
+            if chosen is not None:
+                answer, resolved = chosen
+        if answer is None:
+            answer = skill.handle(turn)
+        report(progress, "recording")
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         self._record(session, conversation, text, resolved, answer, latency_ms, reply_id)
         return ChatResponse(
@@ -153,10 +194,56 @@ class Assistant:
                 module=request.context.module,
                 page=request.context.page,
             ),
-            usage=Usage(latency_ms=latency_ms, llm=None),
+            usage=Usage(latency_ms=latency_ms, llm=answer.extra.get("llm")),
         )
 
-    def _validated(self, message: str) -> str:
+    def _unsure(self, resolved: followup.Resolved) -> bool:
+        """Whether the NLU's reading is weak enough for a model to choose the tool instead."""
+        if resolved.follow_up or resolved.intent in _NO_TOOL_CHOICE:
+            return False
+        return resolved.intent == "out_of_scope" or resolved.confidence < self._tool_choice_below
+
+    def _choose_tool(self, turn: Turn) -> tuple[Answer, followup.Resolved] | None:
+        """The answer of the tool a model picks for an unsure turn, and the reading it implies.
+
+        Only tools the caller's roles may use are offered; the chosen one is handled by its
+        usual skill, so the same permission checks and confirmation flow apply. Documents
+        come first for out-of-scope messages: a policy question is not a tool call.
+        """
+        llm = turn.language_model()
+        company = turn.ctx.company_slug
+        if llm is None or not llm.enabled(tool_choice.USE_CASE, company):
+            return None
+        if turn.intent == "out_of_scope" and answer_from_documents(turn) is not None:
+            return None  # the out-of-scope skill answers from the documents
+        allowed = [
+            name for name, spec in tool_choice.tool_specs().items() if turn.ctx.can(spec.permission)
+        ]
+        report(turn.progress, "choosing_tool")
+        choice = tool_choice.choose_tool(llm, company, turn.text, allowed, today=turn.today)
+        if choice is None:
+            return None
+        skill = skill_for(choice.tool)
+        if skill is None:  # pragma: no cover - every tool is a registered intent (tested)
+            return None
+        master = self._nlu.master(turn.session, turn.ctx)
+        entities = tool_choice.entities_from_choice(choice, master)
+        answer = skill.handle(dataclasses.replace(turn, intent=choice.tool, entities=entities))
+        answer.extra["llm"] = {
+            "use_case": tool_choice.USE_CASE,
+            "tool": choice.tool,
+            "arguments": jsonable(choice.arguments),
+            "nlu_intent": turn.intent,
+            "nlu_confidence": round(turn.confidence, 4),
+            "answer": answer.extra.get("llm"),  # what a model did for the answer itself
+        }
+        resolved = followup.Resolved(
+            intent=choice.tool, confidence=turn.confidence, entities=entities, follow_up=False
+        )
+        return answer, resolved
+
+    def validated(self, message: str) -> str:
+        """The message stripped, or a 422 when empty and a 413 when over the limit."""
         text = message.strip()
         if not text:
             raise ValidationFailed("The message is empty", details={"field": "message"})

@@ -28,6 +28,8 @@ from pydantic import (
     create_model,
 )
 
+from companion.assistant.nlu.entities.docrefs import extract_document_refs
+from companion.assistant.nlu.entities.master import MasterData, match_master
 from companion.llm.errors import LLMError
 from companion.llm.service import LLMService
 
@@ -338,3 +340,52 @@ def validate_choice(
     except ValidationError:
         return None
     return ToolChoice(tool=tool, arguments=checked.model_dump(exclude_none=True))
+
+
+_MASTER_ARGUMENTS = ("customer", "supplier", "product", "warehouse", "bank_account")
+
+
+def entities_from_choice(choice: ToolChoice, master: MasterData) -> dict[str, Any]:
+    """The chosen tool's arguments as NLU entities, names resolved in the caller's company.
+
+    The skill that handles the tool then treats them like any understood message: an
+    unknown or ambiguous name is asked about, a missing argument is asked for.
+    """
+    args = choice.arguments
+    entities: dict[str, Any] = {}
+    for kind in _MASTER_ARGUMENTS:
+        if args.get(kind):
+            entities[kind] = _resolved_name(str(args[kind]), kind, master)
+    if args.get("document_ref"):
+        refs = extract_document_refs(str(args["document_ref"]))
+        if refs:
+            entities["document_ref"] = refs[0].to_dict()
+    period = args.get("period")
+    if isinstance(period, dict):
+        entities["period"] = {"start": str(period["start"]), "end": str(period["end"])}
+    if args.get("as_of"):
+        entities["date"] = str(args["as_of"])
+    if args.get("min_amount") is not None or args.get("max_amount") is not None:
+        entities["amount_range"] = {
+            "min": _number(args.get("min_amount")),
+            "max": _number(args.get("max_amount")),
+        }
+    for key in ("quantity", "unit_price", "amount"):
+        if args.get(key) is not None:
+            entities[key] = _number(args[key])
+    for key in ("top_n", "status", "reason"):
+        if args.get(key) is not None:
+            entities[key] = args[key]
+    return entities
+
+
+def _number(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _resolved_name(name: str, kind: str, master: MasterData) -> dict[str, Any]:
+    """The master record ``name`` matches best, as the NLU would report it."""
+    matches = match_master(name, master, kinds=(kind,))
+    if not matches:
+        return {"text": name, "id": None, "name": None}
+    return max(matches, key=lambda m: (m.end - m.start, m.score)).to_dict()

@@ -1,12 +1,19 @@
-"""The assistant over HTTP: one chat turn, and the caller's conversations."""
+"""The assistant over HTTP: one chat turn (whole or streamed), and the caller's conversations."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
+from fastapi.sse import EventSourceResponse, format_sse_event
 
 from companion.assistant import repository
+from companion.assistant.progress import Progress
 from companion.assistant.schemas import (
     ChatRequest,
     ChatResponse,
@@ -14,9 +21,13 @@ from companion.assistant.schemas import (
     ConversationOut,
 )
 from companion.assistant.service import conversation_detail, conversation_out
+from companion.bootstrap import Container
+from companion.errors import CompanionError
+from companion.kit.db import begin_for_writing
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, SessionDep, require
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ai", tags=["assistant"])
 ChatUser = Annotated[RequestContext, Depends(require("ai.use"))]
 ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -28,6 +39,95 @@ def chat(
 ) -> ChatResponse:
     """Ask a question in plain language; the answer carries its figures and their source."""
     return container.assistant().turn(session, ctx, body)
+
+
+@dataclass(frozen=True)
+class StreamedTurn:
+    """A chat request checked before the stream opens, so that its errors keep their status."""
+
+    body: ChatRequest
+    ctx: RequestContext
+    container: Container
+
+
+def checked_turn(
+    body: ChatRequest, session: SessionDep, ctx: ChatUser, container: ContainerDep
+) -> StreamedTurn:
+    """422/413 for a bad message and 404 for an unknown conversation, as plain JSON errors."""
+    container.assistant().validated(body.message)
+    if body.conversation_id:
+        repository.get_conversation(session, ctx, body.conversation_id)
+    return StreamedTurn(body=body, ctx=ctx, container=container)
+
+
+@router.post(
+    "/chat/stream",
+    # Not response_class=EventSourceResponse: that makes FastAPI expect a generator, which
+    # would keep the request's session open for the whole stream.
+    response_model=None,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-sent events: `status` for each step (understanding, "
+            "choosing_tool, querying, retrieving, generating, recording), `token` while a "
+            "model writes (provisional text), then one `final` event with the chat response "
+            "(the same object `/ai/chat` returns), or one `error` event with the JSON error "
+            "envelope. Closing the connection stops the model.",
+        }
+    },
+)
+async def chat_stream(turn: Annotated[StreamedTurn, Depends(checked_turn)]) -> EventSourceResponse:
+    """Ask a question and watch the answer being made; the `final` event is authoritative."""
+    # Returned, not yielded from here: the request's own session (authentication) is closed
+    # when this function returns, before the stream, so it holds no connection or lock.
+    return EventSourceResponse(
+        _events(turn), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+async def _events(turn: StreamedTurn) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    def emit(kind: str, data: dict[str, Any]) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, (kind, data))
+
+    progress = Progress(emit)
+    # The turn runs in a worker thread with its own unit of work; it finishes and is recorded
+    # even when the client goes away (the model is stopped, the answer is the one without it).
+    loop.run_in_executor(None, _run_turn, turn, progress, emit)
+    try:
+        while True:
+            kind, data = await queue.get()
+            yield format_sse_event(event=kind, data_str=json.dumps(data))
+            if kind in ("final", "error"):
+                return
+    finally:
+        progress.cancel()
+
+
+def _run_turn(turn: StreamedTurn, progress: Progress, emit: Any) -> None:
+    """One chat turn in its own session, committed once; its outcome goes out as an event."""
+    container = turn.container
+    try:
+        with container.session_factory() as session:
+            begin_for_writing(session)
+            try:
+                response = container.assistant().turn(session, turn.ctx, turn.body, progress)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    except CompanionError as exc:
+        emit("error", exc.to_dict())
+    except Exception:  # the thread's boundary: log the trace, tell the client plainly
+        log.exception("chat.stream_failed")
+        emit(
+            "error",
+            {"error": {"code": "internal_error", "message": "The answer failed", "details": {}}},
+        )
+    else:
+        emit("final", response.model_dump(mode="json"))
 
 
 @router.get("/conversations", response_model=Page[ConversationOut])

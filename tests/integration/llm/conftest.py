@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llmserver import SERVED_MODEL, RemoteFactory, Server, start_server
 
 from companion.llm.locate import resolve_model_path
 from companion.llm.providers.llamacpp import LlamaCppProvider
 from companion.llm.providers.openai_compat import OpenAICompatProvider
+from llmserver import SERVED_MODEL, RemoteFactory, Server, start_server
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from llmserver import SERVED_MODEL, RemoteFactory, Server, free_port, start_server
 from pydantic import BaseModel
 
 from companion.llm import (
@@ -27,6 +26,7 @@ from companion.llm import (
 )
 from companion.llm.providers.llamacpp import LlamaCppProvider
 from companion.llm.providers.openai_compat import OpenAICompatProvider
+from llmserver import SERVED_MODEL, RemoteFactory, Server, free_port, start_server
 
 # Real model calls: quick on an idle machine, seconds each on a loaded 2-core one.
 pytestmark = pytest.mark.slow

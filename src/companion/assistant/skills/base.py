@@ -13,7 +13,9 @@ from companion.config import ActionSettings
 from companion.tenancy.context import RequestContext
 
 if TYPE_CHECKING:
+    from companion.assistant.progress import Progress
     from companion.knowledge.retrieval import Retriever
+    from companion.llm.service import LLMService
 
 
 @dataclass
@@ -37,6 +39,14 @@ class Turn:
     actions: ActionSettings | None = None
     # The knowledge retriever, built on first use (loading the embedder takes a moment).
     retriever: Callable[[], Retriever] | None = None
+    # Language models by policy, built on first use; None: no model is ever asked.
+    llm: Callable[[], LLMService] | None = None
+    # Set when the turn is streamed: steps and model text go to the client as they happen.
+    progress: Progress | None = None
+
+    def language_model(self) -> LLMService | None:
+        """The LLM service, or None when this assistant runs without one."""
+        return self.llm() if self.llm is not None else None
 
 
 @dataclass

@@ -6,11 +6,14 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from companion.assistant.progress import report
 from companion.assistant.queries import registry as queries
 from companion.assistant.queries.registry import Period, QueryParams, QueryResult
 from companion.assistant.queries.runner import run_query
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.errors import PermissionDenied
+from companion.llm.guard import phrase_answer
+from companion.llm.providers.base import Generation
 
 # entity name -> QueryParams field, for entities that resolve to a master-data id
 _ID_ENTITIES = {
@@ -44,12 +47,17 @@ def params_from_entities(entities: dict[str, Any], supported: frozenset[str]) ->
         found = entities.get(entity)
         if isinstance(found, dict) and found.get("id") is not None:
             values[field_name] = int(found["id"])
-    for key in ("status", "document_ref"):
-        if entities.get(key):
-            values[key] = str(entities[key])
+    if entities.get("status"):
+        values["status"] = str(entities["status"])
+    ref = entities.get("document_ref")
+    if isinstance(ref, dict):  # the NLU's {text, value, prefix, year, number}
+        ref = ref.get("value") or ref.get("text")
+    if ref:
+        values["document_ref"] = str(ref)
     if entities.get("top_n"):
         values["top_n"] = max(1, min(100, int(entities["top_n"])))
-    amount = entities.get("amount")
+    # The NLU reports "over 5,000" as amount_range; older states kept it under amount.
+    amount = entities.get("amount_range") or entities.get("amount")
     if isinstance(amount, dict):
         for bound, field_name in (("min", "min_amount"), ("max", "max_amount")):
             if amount.get(bound) is not None:
@@ -90,7 +98,7 @@ class DataQuerySkill:
     name = "data_query"
 
     def handle(self, turn: Turn) -> Answer:
-        spec = queries.get(turn.intent)
+        spec = queries.get(one_document_intent(turn.intent, turn.entities))
         if spec is None:  # pragma: no cover - every data intent has a query (tested)
             raise LookupError(f"no query for {turn.intent}")
         supported = spec.filters | spec.required
@@ -113,16 +121,73 @@ class DataQuerySkill:
                 skill="clarify",
                 remember={**remember, "awaiting": missing[0]},
             )
+        report(turn.progress, "querying")
         try:
             result = run_query(turn.session, turn.ctx, spec, params, turn.today)
         except PermissionDenied as exc:
             return denied_answer(exc)
+        data = table_data(result)
+        text, usage = phrased(turn, result.summary, data)
         return Answer(
-            text=f"{result.summary}",
+            text=text,
             skill=self.name,
-            data=table_data(result),
+            data=data,
             remember=remember,
+            extra={"llm": usage} if usage else {},
         )
+
+
+def phrased(turn: Turn, text: str, data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """The answer reworded by the ``chat`` model when policy allows and every figure checks out.
+
+    Not streamed: the figure guard needs the whole text before any of it may be shown.
+    """
+    llm = turn.language_model()
+    company = turn.ctx.company_slug
+    if llm is None or not llm.enabled("chat", company):
+        return text, None
+    report(turn.progress, "generating")
+    answer = phrase_answer(llm, company, text, data)
+    usage: dict[str, Any] = {
+        "use_case": "chat",
+        "generated": answer.used_model,
+        "fallback_reason": None if answer.used_model else answer.reason,
+    }
+    if answer.offending:
+        usage["offending"] = answer.offending[:10]
+    return answer.text, usage | generation_usage(answer.generation)
+
+
+def generation_usage(generation: Generation | None) -> dict[str, Any]:
+    """The model, tokens and time of a generation, for ``usage.llm``."""
+    if generation is None:
+        return {}
+    return {
+        "provider": generation.provider,
+        "model": generation.model,
+        "tokens_in": generation.tokens_in,
+        "tokens_out": generation.tokens_out,
+        "latency_ms": generation.latency_ms,
+        "cached": generation.cached,
+    }
+
+
+# A list question naming one document ("status of PO-2026-0213", read as purchase_orders)
+# is a question about that document.
+_ONE_DOCUMENT = {"PO": "order_status", "SO": "order_status", "INV": "invoice_status"}
+
+
+def one_document_intent(intent: str, entities: dict[str, Any]) -> str:
+    """The single-document query when a list question names one document, else ``intent``."""
+    spec = queries.get(intent)
+    ref = entities.get("document_ref")
+    if spec is None or "document_ref" in spec.filters or not isinstance(ref, dict):
+        return intent
+    single = _ONE_DOCUMENT.get(str(ref.get("prefix", "")).upper())
+    spec_single = queries.get(single) if single else None
+    if single is None or spec_single is None or spec_single.permission != spec.permission:
+        return intent
+    return single
 
 
 def ambiguity(entities: dict[str, Any], supported: frozenset[str]) -> tuple[str, list[str]] | None:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from companion.assistant.progress import Progress, report
 from companion.assistant.skills.base import Answer, Turn, register
-from companion.assistant.skills.data_query import denied_answer
+from companion.assistant.skills.data_query import denied_answer, generation_usage
 from companion.errors import PermissionDenied
 from companion.knowledge.answers import KnowledgeAnswer, extractive_answer, terms
 from companion.knowledge.retrieval import RetrievalResult
+from companion.llm.grounded import (
+    USE_CASE,
+    GroundedAnswer,
+    knowledge_answer,
+    stream_knowledge_answer,
+)
+from companion.llm.service import LLMService
 
 NAME = "knowledge"
 UNAVAILABLE = "The knowledge base is not available right now; please try again later."
@@ -20,12 +29,79 @@ def retrieve(turn: Turn) -> RetrievalResult | None:
     """What the caller's company documents (and the global help) hold for the message."""
     if turn.retriever is None:
         return None
+    report(turn.progress, "retrieving")
     return turn.retriever().retrieve(
         turn.text, company_id=turn.ctx.company_id, roles=turn.ctx.roles
     )
 
 
+def answer_over(turn: Turn, result: RetrievalResult) -> KnowledgeAnswer:
+    """The answer over the retrieved passages: generated and checked when policy allows it.
+
+    Without a model, with ``knowledge_answer`` off, or when retrieval found nothing, it is the
+    extractive answer. Streamed turns pass the model's text on as it is written, and a client
+    that goes away stops the model.
+    """
+    llm = turn.language_model()
+    company = turn.ctx.company_slug
+    if llm is None or not llm.enabled(USE_CASE, company):
+        return extractive_answer(turn.text, result)
+    report(turn.progress, "generating")
+    if turn.progress is None:
+        return knowledge_answer(llm, company, turn.text, result)
+    # A streamed turn runs in a worker thread of its own, where no event loop is running.
+    return asyncio.run(_streamed(llm, company, turn.text, result, turn.progress))
+
+
+async def _streamed(
+    llm: LLMService, company: str, question: str, result: RetrievalResult, progress: Progress
+) -> GroundedAnswer:
+    items = stream_knowledge_answer(llm, company, question, result)
+
+    async def consume() -> GroundedAnswer:
+        async for item in items:
+            if isinstance(item, GroundedAnswer):
+                return item
+            progress.token(item)
+        raise RuntimeError("the knowledge stream ended without its final answer")
+
+    task = asyncio.ensure_future(consume())
+    while not task.done():
+        if progress.cancelled:
+            # Cancelling closes the model's stream (stream_knowledge_answer's finally).
+            task.cancel()
+            break
+        await asyncio.wait({task}, timeout=0.05)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        found = extractive_answer(question, result)
+        return GroundedAnswer(
+            text=found.text,
+            found=found.found,
+            sources=found.sources,
+            quotes=found.quotes,
+            generated=False,
+            fallback_reason="cancelled",
+        )
+
+
+def llm_usage(found: KnowledgeAnswer) -> dict[str, Any] | None:
+    """What the model did for this answer, for the response's ``usage.llm``."""
+    if not isinstance(found, GroundedAnswer):
+        return None
+    usage: dict[str, Any] = {
+        "use_case": USE_CASE,
+        "generated": found.generated,
+        "fallback_reason": found.fallback_reason,
+    }
+    return usage | generation_usage(found.generation)
+
+
 def _answer(found: KnowledgeAnswer, result: RetrievalResult, **extra: Any) -> Answer:
+    usage = llm_usage(found)
+    if usage is not None:
+        extra["llm"] = usage
     return Answer(
         text=found.text,
         skill=NAME,
@@ -54,7 +130,7 @@ class PolicySkill:
         result = retrieve(turn)
         if result is None:
             return Answer(text=UNAVAILABLE, skill=self.name)
-        return _answer(extractive_answer(turn.text, result), result)
+        return _answer(answer_over(turn, result), result)
 
 
 def answer_from_documents(turn: Turn) -> Answer | None:
@@ -70,5 +146,6 @@ def answer_from_documents(turn: Turn) -> Answer | None:
     result = retrieve(turn)
     if result is None:
         return None
-    found = extractive_answer(turn.text, result)
-    return _answer(found, result) if found.found else None
+    if not extractive_answer(turn.text, result).found:
+        return None  # checked first: no model is asked when the documents hold no answer
+    return _answer(answer_over(turn, result), result)

@@ -337,6 +337,11 @@ class CreateCustomer:
         """The new customer's fields from this turn; a later value replaces an earlier one."""
         p = dict(params)
         name = _customer_name(text)
+        named = entities.get("customer")
+        if name is None and isinstance(named, dict) and named.get("id") is None:
+            # A name no existing customer matches, as a model's tool choice gives it.
+            if named.get("text") and not named.get("candidates"):
+                name = str(named["text"]).strip()
         if name is None and p.get("name") is None and not _ACTION_WORDS.search(text):
             name = text.strip(" .'\"")  # the reply to "What is the customer's name?"
         if name:
