@@ -3,7 +3,8 @@
     .venv/bin/python bench/chat_stream.py [--database-url URL] [--runs 3] [--model PATH]
 
 Starts ``companion serve`` on a free 127.0.0.1 port with the default language model (the
-bundled SmolLM2, or ``--model`` GGUF) and the response cache off, logs in as ``finance``
+bundled SmolLM2, or ``--model`` GGUF), generated knowledge answers on and the response
+cache off, logs in as ``finance``
 (Acme) and sends each answerable Acme question of the demo retrieval set to
 ``POST /api/v1/ai/chat/stream`` ``--runs`` times. Reported: time to the first ``token``
 event, time to the ``final`` event (end to end, as the client sees it), p50 and p95; how many
@@ -36,7 +37,8 @@ from http_load import free_port  # noqa: E402
 
 from companion.knowledge.evaluation import load_set  # noqa: E402
 
-NO_CACHE = "defaults: {cache_ttl_s: 0}\n"
+# Cache off; generated answers on (the shipped policy leaves them off for the small model).
+POLICIES = "defaults: {cache_ttl_s: 0}\nuse_cases:\n  knowledge_answer: {enabled: true}\n"
 
 
 def events(response: httpx.Response) -> Iterator[tuple[str, dict[str, object]]]:
@@ -77,12 +79,12 @@ def main() -> None:
     args = parser.parse_args()
     url = demo_database(args.database_url)
     questions = [
-        q.question
+        q.text
         for q in load_set().answerable
         if q.company == "acme" and not (q.document or "").startswith("help:")
     ]
     policies = Path(tempfile.mkdtemp()) / "policies.yml"
-    policies.write_text(NO_CACHE)
+    policies.write_text(POLICIES)
     port = free_port()
     env = {
         **os.environ,
@@ -120,6 +122,7 @@ def main() -> None:
             firsts: list[float] = []
             totals: list[float] = []
             outcomes: Counter[str] = Counter()
+            slowest: list[tuple[float, float | None, str, str]] = []
             for _ in range(args.runs):
                 for question in questions:
                     first, total, final = ask(client, base, headers, question)
@@ -129,6 +132,7 @@ def main() -> None:
                         outcomes["no model asked"] += 1
                         continue
                     totals.append(total)
+                    slowest.append((total, first, str(llm.get("fallback_reason")), question))
                     if first is not None:
                         firsts.append(first)
                     reason = llm.get("fallback_reason")
@@ -149,6 +153,9 @@ def main() -> None:
                 f"   p95 {p(totals, 95):8.1f} ms"
             )
         print("outcomes: " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
+        for total, first, reason, question in sorted(slowest, reverse=True)[:5]:
+            shown = f"{first:.0f}" if first is not None else "-"
+            print(f"  slowest: {total:7.0f} ms (first token {shown} ms, {reason}): {question}")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -37,6 +37,7 @@ defaults: {cache_ttl_s: 0}
 use_cases:
   chat: {enabled: true}
   tool_choice: {enabled: true}
+  knowledge_answer: {enabled: true}
 """
 
 
@@ -145,11 +146,17 @@ def test_confident_messages_and_small_talk_never_ask_the_model(with_model: Any, 
     assert tool_prompts(provider) == []
 
 
-def test_tool_choice_is_off_in_the_shipped_policies(with_model: Any, login: Any) -> None:
+def test_models_stay_out_of_chat_answers_in_the_shipped_policies(
+    with_model: Any, login: Any
+) -> None:
     provider, client = with_model(FakeProvider(choose("cash_balance")), policies="version: 1\n")
     with client:
         body = ask(client, login("finance"), UNSURE)
-    assert body["intent"] == "out_of_scope" and tool_prompts(provider) == []
+        assert body["intent"] == "out_of_scope"
+        assert ask(client, login("finance"), "what's our cash balance?")["usage"]["llm"] is None
+        policy = ask(client, login("finance"), "What is the hotel limit per night in Dhaka?")
+        assert policy["skill"] == "knowledge" and policy["usage"]["llm"] is None
+    assert provider.calls == []
 
 
 def test_a_model_that_fails_leaves_the_unsure_answer(with_model: Any, login: Any) -> None:

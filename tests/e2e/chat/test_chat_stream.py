@@ -39,9 +39,11 @@ from llmserver import SERVED_MODEL, free_port, start_server
 
 STREAM = "/api/v1/ai/chat/stream"
 POLICY_QUESTION = "What is the hotel limit per night in Dhaka?"
-# No cache, and room for the slow shared test machine.
+# Generated answers on (off as shipped), no cache, and room for the slow shared test machine.
 POLICIES = """
 defaults: {cache_ttl_s: 0, timeout_s: 120, latency_budget_ms: 120000}
+use_cases:
+  knowledge_answer: {enabled: true}
 """
 
 Event = tuple[str, dict[str, Any]]

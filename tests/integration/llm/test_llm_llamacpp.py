@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from companion.llm import (
     FakeProvider,
@@ -18,7 +18,7 @@ from companion.llm import (
     PolicyBook,
     ProviderRegistry,
 )
-from companion.llm.providers.llamacpp import LlamaCppProvider, load_model
+from companion.llm.providers.llamacpp import LlamaCppProvider, grammar_schema, load_model
 
 # Real model calls: quick on an idle machine, seconds each on a loaded 2-core one.
 pytestmark = pytest.mark.slow
@@ -207,3 +207,23 @@ def test_prompt_over_the_context_is_a_clear_error_not_a_crash(smol: LlamaCppProv
         smol.generate(long, max_tokens=4)
     assert not smol.busy
     assert smol.generate(GROUNDED, max_tokens=4, temperature=0.0).text  # still usable
+
+
+class LongFields(BaseModel):
+    subject: str = Field(max_length=4000)
+    body: str = Field(max_length=4000)
+
+
+def test_long_string_limits_do_not_blow_up_the_grammar(smol: LlamaCppProvider) -> None:
+    # Spelled out in the grammar, maxLength 4000 nested 4000 optional characters and crashed
+    # the sampler; the limit is checked on the result instead.
+    draft = smol.generate_structured(
+        "Write a two-line e-mail reminding Rahim to pay invoice INV-2026-0001.",
+        LongFields,
+        max_tokens=80,
+    )
+    assert isinstance(draft, LongFields)
+    assert grammar_schema(LongFields.model_json_schema())["properties"]["body"] == {
+        "title": "Body",
+        "type": "string",
+    }

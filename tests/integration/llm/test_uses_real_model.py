@@ -8,14 +8,19 @@ machine's cores are shared.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
 
 from companion.assistant.tools import choose_tool, tool_specs
+from companion.config import RagSettings
 from companion.knowledge.answers import extractive_answer
-from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult
+from companion.knowledge.evaluation import DEMO_COMPANY_IDS, demo_chunks
+from companion.knowledge.index.local import LocalIndex
+from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult, Retriever
 from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry
+from companion.llm.embeddings import get_embedder
 from companion.llm.grounded import (
     GroundedAnswer,
     check_citations,
@@ -33,8 +38,8 @@ POLICIES = """
 defaults: {timeout_s: 300, latency_budget_ms: 300000, cache_ttl_s: 0}
 use_cases:
   chat: {enabled: true, max_tokens: 60}
-  knowledge_answer: {max_tokens: 80}
-  tool_choice: {max_tokens: 200}
+  knowledge_answer: {enabled: true, max_tokens: 80}
+  tool_choice: {enabled: true, max_tokens: 200}
 """
 TEMPLATE = "Cash across 3 bank accounts is BDT 12,34,567.00 as of 23 Nov 2026."
 DATA = {
@@ -123,13 +128,15 @@ def test_grounded_answer_by_smollm2_is_checked(smol: LlamaCppProvider, tmp_path:
     retrieved = result()
     answer = knowledge_answer(service(tmp_path, smol), "acme", QUESTION, retrieved)
     assert answer.generation is not None and answer.generation.text.strip()
-    check = check_citations(answer.generation.text, QUESTION, passages_of(retrieved))
+    # What is shown (markers inserted when the model wrote none) passes the strict check.
+    shown = answer.text.split("\nSources:")[0] if answer.generated else answer.generation.text
+    check = check_citations(shown, QUESTION, passages_of(retrieved))
     if answer.generated:
-        assert check.ok and answer.text.startswith(answer.generation.text.strip())
+        assert check.ok
         assert {s["number"] for s in answer.sources} == set(check.cited)
     else:
         # Whatever the model got wrong, the user sees the quoted passages instead.
-        assert answer.fallback_reason == check.reason
+        assert answer.fallback_reason is not None
         assert answer.text == extractive_answer(QUESTION, retrieved).text
 
 
@@ -147,8 +154,11 @@ def test_streamed_grounded_answer_by_smollm2(smol: LlamaCppProvider, tmp_path: P
     pieces, final = asyncio.run(run())
     assert len(pieces) > 3 and "".join(pieces).strip()
     assert final.fallback_reason != "provider_failed"
-    if final.generated:
+    if final.generated and not final.attributed:
         assert final.text.startswith("".join(pieces).strip())
+    elif final.generated:  # the streamed text (or its first sentences), markers inserted
+        shown = re.sub(r" \[\d+\]", "", final.text.split("\nSources:")[0])
+        assert " ".join(shown.split()) in " ".join("".join(pieces).split())
     else:
         assert final.text.startswith("From your documents:")
 
@@ -165,3 +175,61 @@ def test_tool_choice_by_smollm2_is_valid_and_allowed(
     assert set(choice.arguments) <= set(spec.arguments.model_fields)
     spec.arguments.model_validate(choice.arguments)
     assert llm.health["default"].snapshot()["calls"] == 1
+
+
+@pytest.fixture(scope="module")
+def demo_retriever() -> Retriever:
+    """The demo policy documents, indexed as ``companion demo`` does (in memory)."""
+    rag = RagSettings()
+    embedder = get_embedder(rag.embedder)
+    built = Retriever(
+        LocalIndex(None, dim=embedder.dim, embedder=embedder.name),
+        embedder,
+        confidence_threshold=rag.confidence_threshold,
+        min_top_dense=rag.min_top_dense,
+        embed_window_chars=rag.embed_window_chars or None,
+    )
+    built.index(demo_chunks())
+    return built
+
+
+# What may decide a generated answer's rejection; anything else is a bug.
+FALLBACK_REASONS = {
+    "empty",
+    "model_abstained",
+    "repetitive",
+    "unknown_citation",
+    "unsupported_figure",
+    "low_support",
+}
+
+
+# Questions SmolLM2 usually answers acceptably (the first two) and one it usually does not.
+@pytest.mark.parametrize(
+    ("question", "company"),
+    [
+        ("how long does a customer have to dispute an invoice?", "globex"),
+        ("how long is maternity leave", "acme"),
+        ("Who books my train tickets and hotel for a work trip?", "acme"),
+    ],
+)
+def test_smollm2_on_a_demo_question_cites_only_given_passages_or_falls_back(
+    smol: LlamaCppProvider, demo_retriever: Retriever, tmp_path: Path, question: str, company: str
+) -> None:
+    retrieved = demo_retriever.retrieve(question, company_id=DEMO_COMPANY_IDS[company], roles=[])
+    assert retrieved.confident
+    given = passages_of(retrieved)
+    answer = knowledge_answer(service(tmp_path, smol), company, question, retrieved)
+    assert answer.generation is not None  # the model was asked
+    if answer.generated:
+        body, _, sources = answer.text.partition("\nSources: ")
+        numbers = {int(n) for n in re.findall(r"\[(\d+)\]", body)}
+        assert numbers and numbers <= set(range(1, len(given) + 1)), answer.text
+        assert {s["number"] for s in answer.sources} == numbers
+        assert all(given[s["number"] - 1].chunk.chunk_id == s["id"] for s in answer.sources)
+        assert sources.count("[") == len(numbers)
+        assert check_citations(body, question, given).ok, answer.text
+    else:
+        assert answer.fallback_reason in FALLBACK_REASONS, answer.fallback_reason
+        assert not answer.attributed
+        assert answer.text == extractive_answer(question, retrieved).text

@@ -42,6 +42,7 @@ use_cases:
     fallback: [backup2]
     cache_ttl_s: 0
   knowledge_answer:
+    enabled: true
     cache_ttl_s: 300
 """
 

@@ -25,7 +25,9 @@ from companion.llm import FakeProvider, LLMService, LLMTimeout, PolicyBook, Prov
 ALLOWED = ["cash_balance", "order_status", "purchase_orders", "approve_purchase_order"]
 
 
-def llm_with(tmp_path: Path, provider: FakeProvider, policy: str = "enabled: true, cache_ttl_s: 0") -> LLMService:
+def llm_with(
+    tmp_path: Path, provider: FakeProvider, policy: str = "enabled: true, cache_ttl_s: 0"
+) -> LLMService:
     path = tmp_path / "policies.yml"
     path.write_text(f"use_cases:\n  tool_choice: {{{policy}}}\n", encoding="utf-8")
     return LLMService(ProviderRegistry({"default": lambda: provider}), PolicyBook.load(path))

@@ -93,6 +93,8 @@ def llm_usage(found: KnowledgeAnswer) -> dict[str, Any] | None:
     usage: dict[str, Any] = {
         "use_case": USE_CASE,
         "generated": found.generated,
+        # True when the model wrote no markers and each sentence was matched to a passage.
+        "attributed": found.attributed,
         "fallback_reason": found.fallback_reason,
     }
     return usage | generation_usage(found.generation)

@@ -89,6 +89,20 @@ def load_model(path: Path, *, n_ctx: int, n_threads: int | None) -> LoadedModel:
         return loaded
 
 
+def grammar_schema(schema: Any) -> Any:
+    """``schema`` without string length limits, for building the decoding grammar.
+
+    llama.cpp spells ``maxLength: n`` out as n optional characters, nested n deep: a limit
+    in the thousands crashed the sampler. ``max_tokens`` bounds the output anyway, and the
+    result is validated against the full schema afterwards.
+    """
+    if isinstance(schema, dict):
+        return {k: grammar_schema(v) for k, v in schema.items() if k != "maxLength"}
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    return schema
+
+
 @lru_cache(maxsize=64)
 def _grammar(schema_json: str) -> LlamaGrammar:
     """The GBNF grammar for a JSON schema, built once per schema."""
@@ -271,7 +285,7 @@ class LlamaCppProvider(LLMProvider):
             max_tokens=max_tokens,
             temperature=temperature,
             stop=None,
-            grammar=_grammar(json.dumps(json_schema, sort_keys=True)),
+            grammar=_grammar(json.dumps(grammar_schema(json_schema), sort_keys=True)),
             timeout=timeout,
         )
 
