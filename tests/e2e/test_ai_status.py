@@ -23,7 +23,7 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
         "providers:\n"
         "  remote: {kind: openai_compat, base_url: 'http://127.0.0.1:9/v1', model: m}\n"
         "use_cases:\n"
-        "  knowledge_answer: {fallback: [remote]}\n"
+        "  knowledge_answer: {enabled: true, fallback: [remote]}\n"
         "  chat: {enabled: false}\n",
         encoding="utf-8",
     )
