@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from companion.erp.parties import repository as parties
 from companion.erp.purchasing.models import POStatus, PurchaseOrder
 from companion.errors import InvalidState
 from companion.llm.service import LLMService
@@ -56,7 +57,7 @@ def _factor_out(factor: Factor) -> FactorOut:
 
 
 def _score(session: Session, ctx: RequestContext, customer_id: int, today: dt.date) -> Score:
-    customer = repo.get_customer(session, ctx, customer_id)
+    customer = parties.get_customer(session, ctx, customer_id)
     (facts,) = repo.customer_facts(session, ctx, [customer], today)
     largest = repo.largest_overdue(session, ctx, today)
     return score_customer(facts, today, largest_overdue=largest, locale=ctx.locale)
@@ -171,7 +172,7 @@ def payment_reminder(
 ) -> DraftOut:
     """A payment reminder draft for the customer's overdue invoices (never sent)."""
     ctx.require("finance.read")
-    customer = repo.get_customer(session, ctx, customer_id)
+    customer = parties.get_customer(session, ctx, customer_id)
     items = repo.open_items(session, ctx, [customer.id]).get(customer.id, [])
     late = overdue_items(items, today)
     if not late:
@@ -254,7 +255,7 @@ def supplier_follow_up(
                 "expected_date": order.expected_date.isoformat() if order.expected_date else None,
             },
         )
-    supplier = repo.get_supplier(session, ctx, order.supplier_id)
+    supplier = parties.get_supplier(session, ctx, order.supplier_id)
     facts = drafts.FollowUpFacts(
         company_name=repo.company_name(session, ctx),
         supplier_name=supplier.name,

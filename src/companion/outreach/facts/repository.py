@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceStatus
-from companion.erp.parties.models import Customer, Supplier
+from companion.erp.parties.models import Customer
 from companion.erp.payments.models import Payment, PaymentAllocation, PaymentStatus
 from companion.erp.purchasing.models import PurchaseOrder
 from companion.errors import NotFound
@@ -38,24 +38,6 @@ def company_name(session: Session, ctx: RequestContext) -> str:
         select(Company.name).where(Company.id == ctx.company_id)
     ).scalar_one_or_none()
     return name or ctx.company_slug
-
-
-def get_customer(session: Session, ctx: RequestContext, customer_id: int) -> Customer:
-    """A customer of the caller's company (NotFound otherwise)."""
-    stmt = scoped(select(Customer), Customer, ctx).where(Customer.id == customer_id)
-    customer = session.execute(stmt).scalar_one_or_none()
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} not found", details={"customer_id": customer_id})
-    return customer
-
-
-def get_supplier(session: Session, ctx: RequestContext, supplier_id: int) -> Supplier:
-    """A supplier of the caller's company (NotFound otherwise)."""
-    stmt = scoped(select(Supplier), Supplier, ctx).where(Supplier.id == supplier_id)
-    supplier = session.execute(stmt).scalar_one_or_none()
-    if supplier is None:
-        raise NotFound(f"Supplier {supplier_id} not found", details={"supplier_id": supplier_id})
-    return supplier
 
 
 def get_purchase_order(session: Session, ctx: RequestContext, ref: int | str) -> PurchaseOrder:
