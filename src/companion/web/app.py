@@ -21,7 +21,11 @@ from companion.tenancy.permissions import roles_granting
 from companion.web.errors import install_error_handlers
 from companion.web.health import router as health_router
 from companion.web.introspect import API_PREFIX, api_routes
-from companion.web.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from companion.web.middleware import (
+    BodySizeLimitMiddleware,
+    JsonDepthLimitMiddleware,
+    RequestContextMiddleware,
+)
 from companion.web.routers import DOMAIN_ROUTERS
 
 log = logging.getLogger(__name__)
@@ -97,7 +101,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     install_error_handlers(app)
-    # Added last = outermost: the request id exists before the body limit answers.
+    # Added last = outermost: the request id exists before the body limit answers, and the
+    # body the nesting check reads whole is already within the limit.
+    app.add_middleware(JsonDepthLimitMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=container.settings.api.max_body_bytes,

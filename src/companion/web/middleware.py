@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids and access logs, and the request body size limit.
+"""Pure ASGI middleware: request ids and access logs, the body size limit, JSON nesting.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so bodies stream through untouched and context
 variables set here are seen by the endpoint.
@@ -206,6 +206,81 @@ class BodySizeLimitMiddleware:
             if response_started:
                 raise
             await send_json_error(send, _too_large(limit), request_id=request_id_of(scope))
+
+
+# Deeper JSON is refused before any parser recurses into it: a request's documents are a few
+# levels deep, and json.loads of 100,000 nested brackets runs at the interpreter's recursion
+# limit, where any finalizer the garbage collector runs meanwhile fails.
+MAX_JSON_DEPTH = 64
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+class JsonNestedTooDeep(BadRequest):
+    """A JSON body nested deeper than MAX_JSON_DEPTH (answered like malformed JSON)."""
+
+    code = "malformed_json"
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether brackets outside strings nest deeper than ``limit`` (no recursion, no parse)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKENS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+class JsonDepthLimitMiddleware:
+    """Refuses JSON bodies nested deeper than ``max_depth`` with 400 ``malformed_json``.
+
+    Sits inside the body size limit, so the body it reads whole is already bounded; the
+    app then reads the same body from a replay.
+    """
+
+    def __init__(self, app: ASGIApp, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if scope["type"] != "http" or not (
+            content_type == "application/json" or content_type.endswith("+json")
+        ):
+            await self.app(scope, receive, send)
+            return
+        parts: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            parts.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(parts)
+        if json_depth_exceeds(body, self.max_depth):
+            error = JsonNestedTooDeep(
+                f"The request body is nested deeper than {self.max_depth} levels",
+                details={"max_depth": self.max_depth},
+            )
+            await send_json_error(send, error, request_id=request_id_of(scope))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 def _plain(path: str) -> str:

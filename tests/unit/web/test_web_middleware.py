@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from companion.web.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from companion.web.middleware import (
+    BodySizeLimitMiddleware,
+    JsonDepthLimitMiddleware,
+    RequestContextMiddleware,
+    json_depth_exceeds,
+)
 
 LIMIT = 1024
 
@@ -131,3 +136,34 @@ def test_other_scopes_pass_through() -> None:
 
 async def _never(*args: Any) -> Any:
     raise AssertionError("not called")
+
+
+JSON = [(b"content-type", b"application/json; charset=utf-8")]
+
+
+@pytest.mark.parametrize(
+    ("body", "too_deep"),
+    [
+        (b"[" * 64 + b"]" * 64, False),
+        (b"[" * 65 + b"]" * 65, True),
+        (b"[" * 100_000, True),  # unclosed: still refused by depth, not left to the parser
+        (b'{"a": "' + b"[" * 500 + b'"}', False),  # brackets inside a string do not nest
+        (b'{"a": "\\"' + b"[" * 500 + b'"}', False),  # nor after an escaped quote
+        (b'[{"a": [1, 2]}, {"b": {"c": []}}]' * 200, False),  # many brackets, shallow
+    ],
+)
+def test_json_depth_is_counted_without_parsing(body: bytes, too_deep: bool) -> None:
+    assert json_depth_exceeds(body) is too_deep
+
+
+def test_deeply_nested_json_is_refused_and_shallow_json_replayed_whole() -> None:
+    app = JsonDepthLimitMiddleware(_reading_app)
+    status, _, body = _run(app, _scope(JSON), [b"[" * 40, b"[" * 40, b"]" * 80])
+    assert status == 400
+    assert body["error"]["code"] == "malformed_json"
+    assert body["error"]["details"] == {"max_depth": 64}
+    status, _, body = _run(app, _scope(JSON), [b'{"a": ', b"[1, 2]}"])
+    assert (status, body) == (200, {"size": 13})
+    # Not JSON: streamed through untouched, however it nests.
+    status, _, body = _run(app, _scope([(b"content-type", b"text/plain")]), [b"[" * 100])
+    assert (status, body) == (200, {"size": 100})
