@@ -24,7 +24,7 @@ def open_adapter(kind: str, root: Path, *, dim: int, embedder: str) -> Iterator[
         return
     client = QdrantClient(path=str(root / "qdrant"))
     try:
-        yield QdrantIndex(client, "kb_test", dim=dim)
+        yield QdrantIndex(client, "kb_test", dim=dim, vectors_by=embedder)
     finally:
         client.close()
 

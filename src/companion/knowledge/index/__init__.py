@@ -31,7 +31,7 @@ def open_index(rag: RagSettings, root: Path | None, *, dim: int, embedder: str) 
             # Embedded Qdrant (same API as a server) in a folder beside the database.
             path = rag.qdrant_path or (root / "qdrant" if root is not None else None)
             client = QdrantClient(path=str(path)) if path else QdrantClient(":memory:")
-        return QdrantIndex(client, rag.collection, dim=dim)
+        return QdrantIndex(client, rag.collection, dim=dim, vectors_by=embedder)
     from companion.knowledge.index.local import LocalIndex
 
     return LocalIndex(root, dim=dim, embedder=embedder)

@@ -12,6 +12,7 @@ which speaks the same API as a server.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -73,10 +74,18 @@ class QdrantIndex:
 
     name = "qdrant"
 
-    def __init__(self, client: QdrantClient, collection: str, *, dim: int) -> None:
+    def __init__(
+        self, client: QdrantClient, collection: str, *, dim: int, vectors_by: str | None = None
+    ) -> None:
         self.client = client
         self.collection = collection
         self.dim = dim
+        # How the vectors are made (embedder, windows, sentence vectors), recorded in each
+        # version's collection metadata: a live version made otherwise counts as missing,
+        # so the retriever rebuilds it from the database.
+        self.vectors_by = vectors_by
+        self._metadata = "metadata" in inspect.signature(client.create_collection).parameters
+        self._made_by: dict[str, bool] = {}
         # A server that predates corpus-scoped IDF gets collection-wide IDF instead.
         self._scoped_idf = hasattr(models, "IdfCorpusParams")
 
@@ -239,6 +248,7 @@ class QdrantIndex:
                 DENSE: models.VectorParams(size=self.dim, distance=models.Distance.COSINE)
             },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            **self._recorded(),
         )
         with warnings.catch_warnings():
             # Local mode ignores payload indexes and warns so; a server builds them.
@@ -261,7 +271,7 @@ class QdrantIndex:
                 f"no knowledge index version {version!r}", details={"version": version}
             )
         operations: list[models.CreateAliasOperation | models.DeleteAliasOperation] = []
-        if self.current_version() is not None:
+        if self._aliased() is not None:
             operations.append(
                 models.DeleteAliasOperation(
                     delete_alias=models.DeleteAlias(alias_name=self.collection)
@@ -281,12 +291,34 @@ class QdrantIndex:
         return target
 
     def current_version(self) -> str | None:
-        """The version the alias points at."""
+        """The version the alias points at (None when it was made by other vectors)."""
+        live = self._aliased()
+        if live is None or not self._made_here(live):
+            return None
+        return live
+
+    def _aliased(self) -> str | None:
         prefix = f"{self.collection}__"
         for alias in self.client.get_aliases().aliases:
             if alias.alias_name == self.collection and alias.collection_name.startswith(prefix):
                 return alias.collection_name[len(prefix) :]
         return None
+
+    def _recorded(self) -> dict[str, Any]:
+        """create_collection's metadata argument (a client too old for it records nothing)."""
+        if not (self._metadata and self.vectors_by):
+            return {}
+        return {"metadata": {"vectors_by": self.vectors_by}}
+
+    def _made_here(self, version: str) -> bool:
+        """Whether a version's recorded vectors_by matches ours (unrecorded: assume so)."""
+        if not self.vectors_by:
+            return True
+        if version not in self._made_by:  # fixed once the collection exists: read it once
+            config = self.client.get_collection(self._collection_of(version)).config
+            recorded = (getattr(config, "metadata", None) or {}).get("vectors_by")
+            self._made_by[version] = recorded is None or recorded == self.vectors_by
+        return self._made_by[version]
 
     def versions(self) -> list[str]:
         """Every version collection, oldest first."""
@@ -299,7 +331,7 @@ class QdrantIndex:
 
     def drop_version(self, version: str) -> None:
         """Delete a version's collection (never the live one)."""
-        if version == self.current_version():
+        if version == self._aliased():
             raise InvalidState(
                 "the live index version cannot be dropped; switch first",
                 details={"version": version},
@@ -309,3 +341,4 @@ class QdrantIndex:
                 f"no knowledge index version {version!r}", details={"version": version}
             )
         self.client.delete_collection(collection_name=self._collection_of(version))
+        self._made_by.pop(version, None)
