@@ -1,4 +1,4 @@
-"""``companion ingest``: add documents (a file or a folder) to a company's knowledge base."""
+"""``companion ingest``, ``help-sync`` and ``kb-index``: the knowledge base from a shell."""
 
 from __future__ import annotations
 
@@ -159,3 +159,60 @@ def _report(rows: list[tuple[str, str, str]]) -> None:
     out.print(table)
     counts = {s: sum(1 for r in rows if r[1] == s) for s in colours}
     out.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
+
+
+index_app = typer.Typer(
+    no_args_is_help=True, help="The knowledge index: its versions, a rebuild, a rollback."
+)
+app.add_typer(index_app, name="kb-index")
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """The live index version, every version kept, and the chunks in the live one."""
+    with cli_errors():
+        c = container()
+        try:
+            migrate.ensure_current(c.engine)
+            index = c.retriever().vector_index
+            live = index.current_version()
+            out.print(f"Live version: {live or 'none'} ({index.count()} chunks).")
+            for version in index.versions():
+                out.print(f"  {version}{'  (live)' if version == live else ''}")
+        finally:
+            c.engine.dispose()
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Build a new version from the database beside the live one, then switch to it.
+
+    The live version answers questions until the switch; roll back with
+    ``companion kb-index rollback``.
+    """
+    from companion.knowledge.repository import iter_chunk_docs
+
+    with cli_errors():
+        c = container()
+        try:
+            migrate.ensure_current(c.engine)
+            retriever = c.retriever()
+            with session_scope(c.session_factory) as session:
+                version = retriever.rebuild(iter_chunk_docs(session))
+            count = retriever.vector_index.count()
+        finally:
+            c.engine.dispose()
+    out.print(f"Rebuilt the knowledge index: version {version} is live ({count} chunks).")
+
+
+@index_app.command("rollback")
+def index_rollback() -> None:
+    """Switch back to the version before the live one."""
+    with cli_errors():
+        c = container()
+        try:
+            migrate.ensure_current(c.engine)
+            version = c.retriever().vector_index.rollback()
+        finally:
+            c.engine.dispose()
+    out.print(f"Rolled back the knowledge index: version {version} is live.")
