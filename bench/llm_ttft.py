@@ -116,14 +116,7 @@ def build_retriever(root: Path) -> Retriever:
     embedder = get_embedder("onnx")
     rag = RagSettings()
     index = open_index(rag, root, dim=embedder.dim, embedder=embedder.name)
-    retriever = Retriever(
-        index,
-        embedder,
-        k=rag.k,
-        rrf_k=rag.rrf_k,
-        candidates=rag.candidates,
-        confidence_threshold=rag.confidence_threshold,
-    )
+    retriever = Retriever.configured(index, embedder, rag)
     retriever.index(demo_chunks())
     return retriever
 

@@ -53,7 +53,7 @@ from companion.knowledge.evaluation import (
     rule_abstention,
 )
 from companion.knowledge.index import open_index
-from companion.knowledge.retrieval import ChunkDoc, Retriever, evidence_sentences
+from companion.knowledge.retrieval import ChunkDoc, Retriever, evidence_sentences, vectors_by
 from companion.llm.embeddings import get_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,12 +79,12 @@ def filler_texts(count: int, words_per_chunk: int = 110) -> list[str]:
     return texts
 
 
-# How a chunk's dense vector is made. "windows" is what ingestion does (Retriever.embed_chunks).
-# The others, tried for issue 5 and not shipped (docs/performance.md), derive it from the
-# sentence vectors ingestion embeds anyway, so each chunk's text is embedded once: their
-# normalised sum; with the heading line embedded once as one more member; or weighted by
-# length (heading included), as mean pooling over the whole text would weigh them.
-ChunkVectors = Literal["windows", "sentences", "sentences+heading", "weighted"]
+# How a chunk's dense vector and its sentence vectors are made. in_context: chunk windows
+# embedded, sentence vectors pooled from the same pass (shipped,
+# COMPANION_RAG__SENTENCE_VECTORS=in_context); separate: the same chunk vectors, every
+# sentence embedded on its own as well (=separate); the rest: sentences embedded on their
+# own and the chunk vector derived from them (not shipped).
+ChunkVectors = Literal["in_context", "separate", "sentences", "sentences+heading", "weighted"]
 
 
 def heading_line(chunk: ChunkDoc) -> str | None:
@@ -96,27 +96,21 @@ def heading_line(chunk: ChunkDoc) -> str | None:
 class DerivedVectorRetriever(Retriever):
     """Ingestion's retriever with chunk vectors made as ``chunk_vectors`` says."""
 
-    chunk_vectors: ChunkVectors = "windows"
-
-    def index(self, chunks: Sequence[ChunkDoc]) -> None:
-        """Upsert chunks, embedding each text once unless ``chunk_vectors`` is "windows"."""
-        for batch in self._batches(chunks):
-            vectors, sentences = self.embed_for_index(batch)
-            self.index_upsert(batch, vectors, sentences=sentences)
+    chunk_vectors: ChunkVectors = "in_context"
 
     def embed_for_index(
         self, chunks: Sequence[ChunkDoc]
     ) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
-        """The chunks' dense vectors and their sentence vectors, each text embedded once.
+        """The chunks' dense vectors and their sentence vectors as ``chunk_vectors`` says.
 
         A chunk with evidence sentences gets the normalised sum of their vectors (plus its
         heading line's in the heading modes, all weighted by length in "weighted") as its
         dense vector, so ingestion costs about one embedding pass per chunk; a chunk without
         any (a heading alone) is embedded whole.
         """
+        if self.chunk_vectors in ("in_context", "separate"):
+            return super().embed_for_index(chunks)
         sentences = self.embed_sentences(chunks)
-        if self.chunk_vectors == "windows":
-            return self.embed_chunks([c.text for c in chunks]), sentences
         vectors = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
         whole = [i for i, rows in enumerate(sentences) if not len(rows)]
         if whole:
@@ -147,23 +141,18 @@ def build_retriever(
     adapter: str,
     root: Path,
     window: int | None = None,
-    chunk_vectors: ChunkVectors = "windows",
+    chunk_vectors: ChunkVectors = "in_context",
 ) -> DerivedVectorRetriever:
     """A retriever on the chosen adapter with the configured ranking settings."""
     embedder = get_embedder("onnx")
-    rag = RagSettings(index_backend=adapter)
-    window = rag.embed_window_chars if window is None else window
-    index = open_index(rag, root, dim=embedder.dim, embedder=embedder.name)
-    retriever = DerivedVectorRetriever(
-        index,
-        embedder,
-        k=rag.k,
-        rrf_k=rag.rrf_k,
-        candidates=rag.candidates,
-        confidence_threshold=rag.confidence_threshold,
-        min_top_dense=rag.min_top_dense,
-        embed_window_chars=window or None,
+    rag = RagSettings(
+        index_backend=adapter,
+        sentence_vectors="in_context" if chunk_vectors == "in_context" else "separate",
     )
+    if window is not None:
+        rag = rag.model_copy(update={"embed_window_chars": window})
+    index = open_index(rag, root, dim=embedder.dim, embedder=vectors_by(embedder, rag))
+    retriever = DerivedVectorRetriever.configured(index, embedder, rag)
     retriever.chunk_vectors = chunk_vectors
     return retriever
 
@@ -349,7 +338,9 @@ def latency(retriever: Retriever, extra: int, runs: int) -> None:
     )
 
 
-def throughput(adapter: str, passages: int, modes: Sequence[ChunkVectors]) -> None:
+def throughput(
+    adapter: str, passages: int, modes: Sequence[ChunkVectors], window: int | None = None
+) -> None:
     """Indexing (embed + upsert) against the raw embedder on the same passages.
 
     The raw embedder is timed before and after the indexing runs and the two averaged, so a
@@ -372,7 +363,7 @@ def throughput(adapter: str, passages: int, modes: Sequence[ChunkVectors]) -> No
     indexed: dict[ChunkVectors, float] = {}
     for mode in modes:
         with tempfile.TemporaryDirectory() as tmp:
-            retriever = build_retriever(adapter, Path(tmp), chunk_vectors=mode)
+            retriever = build_retriever(adapter, Path(tmp), window, chunk_vectors=mode)
             t0 = time.perf_counter()
             retriever.index(chunks)
             indexed[mode] = time.perf_counter() - t0
@@ -390,12 +381,89 @@ def throughput(adapter: str, passages: int, modes: Sequence[ChunkVectors]) -> No
         )
 
 
+def pipeline_throughput(documents: int, modes: Sequence[ChunkVectors], sections: int = 8) -> None:
+    """``ingest_trusted`` end to end (parse, chunk, SQLite, embed, index) against the raw embedder.
+
+    Markdown documents of ``sections`` headed sections of ~110 words each go into a fresh
+    SQLite database, one commit per document as the CLI does; the raw embedder then embeds the
+    chunk texts ingestion made, twice, in the same run.
+    """
+    bodies = filler_texts(documents * sections)
+    texts = [
+        f"# Policy {d}\n\n"
+        + "\n\n".join(
+            f"## Section {s}\n\n{bodies[d * sections + s].partition(chr(10))[2]}"
+            for s in range(sections)
+        )
+        for d in range(documents)
+    ]
+    embedder = get_embedder("onnx")
+    embedder.embed(bodies[:8])  # warm-up
+    for mode in [m for m in modes if m in ("in_context", "separate")]:
+        seconds, chunk_texts = _ingest_all(texts, mode)
+
+        def raw_pass(chunk_texts: list[str] = chunk_texts) -> float:
+            started = time.perf_counter()
+            embedder.embed(chunk_texts)
+            return time.perf_counter() - started
+
+        raw = (raw_pass() + raw_pass()) / 2
+        count = len(chunk_texts)
+        print(
+            f"\n== Ingestion end to end, sentence vectors {mode}: {documents} Markdown documents, "
+            f"{count} chunks (ingest_trusted into SQLite, one commit each)\n"
+            f"  ingestion {count / seconds:.1f} chunks/s, raw embedder on the same chunk texts "
+            f"{count / raw:.1f}/s, ratio {raw / seconds:.2f}"
+        )
+
+
+def _ingest_all(texts: list[str], mode: ChunkVectors) -> tuple[float, list[str]]:
+    """Seconds to ingest ``texts`` into a fresh database, and the chunk texts it made."""
+    from sqlalchemy.orm import sessionmaker
+
+    from companion.kit import migrate
+    from companion.kit.db import make_engine, session_scope
+    from companion.knowledge.repository import iter_chunk_docs
+    from companion.knowledge.service import ingest_trusted
+    from companion.tenancy.models import Company
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/ingest.db")
+        migrate.upgrade(engine)
+        factory = sessionmaker(bind=engine)
+        with session_scope(factory) as session:
+            company = Company(slug="bench", name="Bench Ltd", base_currency="USD")
+            session.add(company)
+            session.flush()
+            company_id = company.id
+        retriever = build_retriever("local", Path(tmp) / "kb", chunk_vectors=mode)
+        t0 = time.perf_counter()
+        for number, text in enumerate(texts):
+            with session_scope(factory) as session:
+                ingest_trusted(
+                    session,
+                    company_id,
+                    text.encode(),
+                    actor="bench",
+                    filename=f"policy-{number}.md",
+                    index=retriever,
+                )
+        seconds = time.perf_counter() - t0
+        with session_scope(factory) as session:
+            chunk_texts = [c.text for c in iter_chunk_docs(session)]
+        engine.dispose()
+    return seconds, chunk_texts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--adapter", choices=["local", "qdrant"], default="local")
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--passages", type=int, default=256)
+    parser.add_argument(
+        "--documents", type=int, default=24, help="documents ingested end to end (part 3)"
+    )
     parser.add_argument(
         "--max-chars", type=int, default=None, help="chunk size (default: settings)"
     )
@@ -410,14 +478,16 @@ def main() -> None:
         "--chunk-vectors",
         choices=list(get_args(ChunkVectors)),
         default=None,
-        help="how chunk vectors are made (default: windows, as shipped; throughput compares all)",
+        help="how chunk and sentence vectors are made "
+        "(default: in_context, as shipped; throughput compares all)",
     )
     args = parser.parse_args()
     modes: list[ChunkVectors] = (
         [args.chunk_vectors] if args.chunk_vectors else list(get_args(ChunkVectors))
     )
     if args.ingestion_only:
-        throughput(args.adapter, args.passages or 256, modes)
+        throughput(args.adapter, args.passages or 256, modes, args.window_chars)
+        pipeline_throughput(args.documents, modes)
         return
     rag = RagSettings()
     options = ChunkingOptions(
@@ -431,7 +501,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         retriever = build_retriever(
-            args.adapter, Path(tmp), args.window_chars, args.chunk_vectors or "windows"
+            args.adapter, Path(tmp), args.window_chars, args.chunk_vectors or "in_context"
         )
         t0 = time.perf_counter()
         retriever.index(demo_chunks(chunker, with_help=not args.no_help))
@@ -445,7 +515,8 @@ def main() -> None:
         if args.chunks:
             latency(retriever, args.chunks, args.runs)
     if args.passages:
-        throughput(args.adapter, args.passages, modes)
+        throughput(args.adapter, args.passages, modes, args.window_chars)
+        pipeline_throughput(args.documents, modes)
 
 
 if __name__ == "__main__":

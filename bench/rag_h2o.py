@@ -35,16 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
 
-from rag_eval import ChunkVectors, DerivedVectorRetriever  # bench/ is on the path as a script
+from rag_eval import ChunkVectors, build_retriever  # bench/ is on the path as a script
 
 from companion.config import RagSettings
 from companion.knowledge.chunking import ChunkingOptions, chunk_document
 from companion.knowledge.evaluation import normalise
-from companion.knowledge.index import open_index
 from companion.knowledge.parsers import parse
 from companion.knowledge.retrieval import QUESTION_WORDS, ChunkDoc
 from companion.knowledge.sparse import tokenize
-from companion.llm.embeddings import get_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets" / "h2o-hr-policy"
@@ -160,14 +158,13 @@ def main() -> None:
     parser.add_argument(
         "--chunk-vectors",
         choices=list(get_args(ChunkVectors)),
-        default="windows",
-        help="how chunk vectors are made (windows: as shipped; see rag_eval.ChunkVectors)",
+        default="in_context",
+        help="how chunk vectors are made (in_context: as shipped; see rag_eval.ChunkVectors)",
     )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is missing: this benchmark needs ../shared/datasets")
 
-    embedder = get_embedder("onnx")
     rag = RagSettings(index_backend=args.adapter)
     options = ChunkingOptions(
         strategy=rag.chunk_strategy,
@@ -178,13 +175,7 @@ def main() -> None:
     chunks = policy_chunks(options)
     cases = load_cases()
     with tempfile.TemporaryDirectory() as tmp:
-        index = open_index(rag, Path(tmp), dim=embedder.dim, embedder=embedder.name)
-        retriever = DerivedVectorRetriever(
-            index, embedder, rrf_k=rag.rrf_k, candidates=rag.candidates,
-            confidence_threshold=rag.confidence_threshold, min_top_dense=rag.min_top_dense,
-            embed_window_chars=window or None,
-        )  # fmt: skip
-        retriever.chunk_vectors = args.chunk_vectors
+        retriever = build_retriever(args.adapter, Path(tmp), window, args.chunk_vectors)
         t0 = time.perf_counter()
         retriever.index(chunks)
         lengths = [len(c.text) for c in chunks]

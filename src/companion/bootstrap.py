@@ -64,15 +64,16 @@ def build_retriever(container: Container) -> Retriever:
     from collections.abc import Iterator
 
     from companion.knowledge.index import open_index
-    from companion.knowledge.retrieval import ChunkDoc, Retriever
+    from companion.knowledge.retrieval import ChunkDoc, Retriever, vectors_by
     from companion.llm.embeddings import get_embedder
 
     rag = container.settings.rag
     embedder = get_embedder(rag.embedder)
-    # The index records how its vectors were made: changing the window rebuilds it.
-    vectors_by = f"{embedder.name}+w{rag.embed_window_chars}"
     index = open_index(
-        rag, container.settings.data_dir / "kb", dim=embedder.dim, embedder=vectors_by
+        rag,
+        container.settings.data_dir / "kb",
+        dim=embedder.dim,
+        embedder=vectors_by(embedder, rag),
     )
 
     def chunks_from_db() -> Iterator[ChunkDoc]:
@@ -81,17 +82,7 @@ def build_retriever(container: Container) -> Retriever:
         with container.session_factory() as session:
             yield from iter_chunk_docs(session)
 
-    retriever = Retriever(
-        index,
-        embedder,
-        k=rag.k,
-        rrf_k=rag.rrf_k,
-        candidates=rag.candidates,
-        confidence_threshold=rag.confidence_threshold,
-        min_top_dense=rag.min_top_dense,
-        embed_window_chars=rag.embed_window_chars or None,
-        source=chunks_from_db,
-    )
+    retriever = Retriever.configured(index, embedder, rag, source=chunks_from_db)
     retriever.ensure_built()
     return retriever
 

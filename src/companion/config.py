@@ -64,22 +64,32 @@ class RagSettings(BaseModel):
     k: int = Field(default=5, ge=1, le=50)
     candidates: int = Field(default=30, ge=1, le=500)
     rrf_k: int = Field(default=60, ge=1)
+    # How each chunk's sentence vectors (the evidence behind "confident") are made:
+    # in_context pools them from the chunk's own model pass (ingestion costs one pass);
+    # separate embeds every sentence on its own as well (sharper abstention on near-miss
+    # questions, about twice the embedding work). An embedder without span pooling (the
+    # torch one) always uses separate. Changing it rebuilds the local index.
+    sentence_vectors: Literal["in_context", "separate"] = "in_context"
     # Below this confidence (best cosine of the question with one sentence of the top three
-    # hits + 0.5 x topic-word coverage) the answer is "not in your documents"; fitted by
-    # evaluation.fit_evidence_rule on the demo retrieval set with the help pages indexed, both
-    # companies together, and judged on the held-out set (bench/rag_eval.py).
-    confidence_threshold: float = Field(default=0.590, ge=-1.0, le=2.0)
-    # ... and below this cosine of the best chunk, whatever else matched. The same fit chose
-    # no floor: a floor fitted on one company refused the other's answerable paraphrases.
+    # hits + coverage_weight x topic-word coverage) the answer is "not in your documents";
+    # and below min_top_dense (the best chunk's cosine), whatever else matched; -1 turns the
+    # floor off. Unset: the values fitted for sentence_vectors by
+    # evaluation.fit_evidence_rule on the demo retrieval set and judged on the held-out set
+    # (retrieval.CALIBRATIONS, bench/rag_eval.py).
+    confidence_threshold: float | None = Field(default=None, ge=-1.0, le=2.0)
+    coverage_weight: float | None = Field(default=None, ge=0.0, le=5.0)
     min_top_dense: float | None = Field(default=None, ge=-1.0, le=1.0)
     # Chunking (used by ingestion): heading | paragraph | fixed, sizes in characters.
     chunk_strategy: str = "heading"
     # 1,200: h2o HR-policy hit rate@5 0.828 (900: 0.770); see docs/performance.md.
     chunk_max_chars: int = Field(default=1200, ge=100)
     chunk_overlap_chars: int = Field(default=150, ge=0)
-    # The embedder reads ~256 tokens (~1,100 characters): a longer chunk's dense vector is the
-    # mean of its windows of at most this many characters; 0 embeds only the first 256 tokens.
-    embed_window_chars: int = Field(default=900, ge=0)
+    # A chunk is embedded as whole-sentence windows of at most this many characters (each led
+    # by its heading line) and its dense vector is their mean; 0 embeds the chunk whole (the
+    # model reads ~256 tokens, ~1,100 characters, and drops the rest). 450 rather than 900:
+    # in-context sentence vectors then see a few sentences around them, not the whole chunk,
+    # and separate better near-miss questions (bench/rag_eval.py, docs/performance.md).
+    embed_window_chars: int = Field(default=450, ge=0)
     # A knowledge upload's file limit; its route gets this (plus room for the multipart
     # envelope) instead of api.max_body_bytes in the body-limit middleware.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 
@@ -18,8 +18,10 @@ from companion.knowledge.chunking import split_sentences
 from companion.knowledge.index.base import AccessFilter, Scored, SearchResult
 from companion.knowledge.safety import neutralise
 from companion.knowledge.sparse import tokenize
+from companion.llm.embeddings.base import SpanEmbedder
 
 if TYPE_CHECKING:
+    from companion.config import RagSettings
     from companion.knowledge.index.base import VectorIndex
     from companion.llm.embeddings import Embedder
 
@@ -62,7 +64,7 @@ class RetrievalResult:
     confident: bool
     top_dense: float  # cosine of the best visible chunk
     neutralised: int
-    # The calibrated signal behind `confident`: evidence + COVERAGE_WEIGHT * coverage.
+    # The calibrated signal behind `confident`: evidence + coverage weight x coverage.
     confidence: float = 0.0
     coverage: float = 0.0  # share of the question's topic words in the best hit / top three
     embed_ms: float = 0.0  # embedding the question, measured apart from the search
@@ -146,14 +148,71 @@ QUESTION_WORDS = frozenset(
         "limit per day days year"
     )
 )
-# confidence = evidence + COVERAGE_WEIGHT * topic_coverage, where evidence is the best cosine
-# between the question and a single sentence of the top EVIDENCE_DEPTH hits. The weight and
-# the threshold are fitted by evaluation.fit_evidence_rule on the demo retrieval set with the
-# help pages indexed, as in the product (bench/rag_eval.py).
-COVERAGE_WEIGHT = 0.5
 COVERAGE_DEPTH = 3
 EVIDENCE_DEPTH = 3
 _WORDY = re.compile(r"[A-Za-z0-9]")
+
+SentenceVectors = Literal["in_context", "separate"]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The rule behind ``confident``: evidence + weight x coverage >= threshold (and floor).
+
+    Evidence is the best cosine between the question and one sentence of the top
+    EVIDENCE_DEPTH hybrid hits, so the rule depends on how sentence vectors are made.
+    """
+
+    coverage_weight: float
+    threshold: float
+    min_top_dense: float | None = None
+
+
+# Fitted by evaluation.fit_evidence_rule on the demo retrieval set (99 answerable, 47
+# unanswerable questions, help pages indexed, as in the product) with 450-character embedding
+# windows, and judged on the held-out set: bench/rag_eval.py --chunk-vectors in_context |
+# separate; docs/performance.md. Another window size needs its own fit.
+CALIBRATIONS: dict[SentenceVectors, Calibration] = {
+    # Sentence vectors pooled from the chunk's own pass: ingestion costs one model pass.
+    "in_context": Calibration(coverage_weight=0.7, threshold=0.543, min_top_dense=0.25),
+    # Every sentence embedded on its own as well: twice the embedding work.
+    "separate": Calibration(coverage_weight=1.0, threshold=0.762, min_top_dense=0.25),
+}
+
+
+def sentence_vectors_mode(embedder: Embedder, rag: RagSettings) -> SentenceVectors:
+    """How sentence vectors are made: as configured, or separate where the embedder can't pool."""
+    return rag.sentence_vectors if isinstance(embedder, SpanEmbedder) else "separate"
+
+
+def vectors_by(embedder: Embedder, rag: RagSettings) -> str:
+    """How an index's vectors were made: a change (window, sentence vectors) rebuilds it.
+
+    An index of separate sentence vectors keeps the name indexes had before the choice.
+    """
+    name = f"{embedder.name}+w{rag.embed_window_chars}"
+    mode = sentence_vectors_mode(embedder, rag)
+    return name if mode == "separate" else f"{name}+s{mode}"
+
+
+def calibration_for(
+    mode: SentenceVectors,
+    *,
+    threshold: float | None = None,
+    coverage_weight: float | None = None,
+    min_top_dense: float | None = None,
+) -> Calibration:
+    """The fitted calibration of ``mode`` with any value an operator set in its place.
+
+    ``min_top_dense`` of -1 or less turns the floor off.
+    """
+    base = CALIBRATIONS[mode]
+    floor = base.min_top_dense if min_top_dense is None else min_top_dense
+    return Calibration(
+        coverage_weight=base.coverage_weight if coverage_weight is None else coverage_weight,
+        threshold=base.threshold if threshold is None else threshold,
+        min_top_dense=None if floor is None or floor <= -1.0 else floor,
+    )
 
 
 def topic_terms(query: str) -> list[str]:
@@ -246,23 +305,51 @@ class Retriever:
         k: int = 5,
         rrf_k: int = 60,
         candidates: int = 30,
-        confidence_threshold: float = 0.590,
-        min_top_dense: float | None = None,
+        calibration: Calibration = CALIBRATIONS["in_context"],
         source: Callable[[], Iterable[ChunkDoc]] | None = None,
         batch_size: int = 256,
-        embed_window_chars: int | None = 900,
+        embed_window_chars: int | None = 450,
+        sentences_in_context: bool = True,
     ) -> None:
         self._index = index
         self.embedder = embedder
         self.k = k
         self.rrf_k = rrf_k
         self.candidates = candidates
-        self.confidence_threshold = confidence_threshold
-        self.min_top_dense = min_top_dense
+        self.calibration = calibration
         self.batch_size = batch_size
         self.embed_window_chars = embed_window_chars
+        self.sentences_in_context = sentences_in_context
         self._source = source
         self._rebuild_lock = threading.Lock()
+
+    @classmethod
+    def configured(
+        cls,
+        index: VectorIndex,
+        embedder: Embedder,
+        rag: RagSettings,
+        *,
+        source: Callable[[], Iterable[ChunkDoc]] | None = None,
+    ) -> Self:
+        """A retriever with the ranking, windows, sentence vectors and calibration of ``rag``."""
+        mode = sentence_vectors_mode(embedder, rag)
+        return cls(
+            index,
+            embedder,
+            k=rag.k,
+            rrf_k=rag.rrf_k,
+            candidates=rag.candidates,
+            calibration=calibration_for(
+                mode,
+                threshold=rag.confidence_threshold,
+                coverage_weight=rag.coverage_weight,
+                min_top_dense=rag.min_top_dense,
+            ),
+            embed_window_chars=rag.embed_window_chars or None,
+            sentences_in_context=mode == "in_context",
+            source=source,
+        )
 
     @property
     def vector_index(self) -> VectorIndex:
@@ -280,49 +367,92 @@ class Retriever:
         if batch:
             yield batch
 
+    def _windows(self, text: str) -> list[str]:
+        if not self.embed_window_chars:
+            return [text]
+        return embedding_windows(text, self.embed_window_chars)
+
     def embed_chunks(self, texts: Sequence[str]) -> np.ndarray[Any, Any]:
         """One unit vector per chunk text: the mean of its windows' vectors when it is long."""
-        if not self.embed_window_chars:
-            return self.embedder.embed(list(texts))
         windows: list[str] = []
         owner: list[int] = []
         for i, text in enumerate(texts):
-            for window in embedding_windows(text, self.embed_window_chars):
+            for window in self._windows(text):
                 windows.append(window)
                 owner.append(i)
-        vectors = self.embedder.embed(windows)
-        if len(windows) == len(texts):
-            return vectors
-        summed = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-        np.add.at(summed, np.asarray(owner), vectors)
-        norms = np.linalg.norm(summed, axis=1, keepdims=True)
-        unit: np.ndarray[Any, Any] = summed / np.maximum(norms, 1e-12)
-        return unit
+        return _mean_by_owner(self.embedder.embed(windows), owner, len(texts))
 
     def embed_sentences(self, chunks: Sequence[ChunkDoc]) -> list[np.ndarray[Any, Any]]:
-        """Per chunk, the unit vectors of its ``evidence_sentences`` (one embedder call)."""
+        """Per chunk, the unit vectors of its ``evidence_sentences``, each embedded alone."""
         texts: list[str] = []
         owner: list[int] = []
         for i, chunk in enumerate(chunks):
             for sentence in evidence_sentences(chunk):
                 texts.append(sentence)
                 owner.append(i)
-        # Similar lengths side by side: the embedder pads each batch to its longest input.
-        order = sorted(range(len(texts)), key=lambda j: len(texts[j]))
-        vectors = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
-        if texts:
-            vectors[order] = self.embedder.embed([texts[j] for j in order])
+        vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dim))
         owners = np.asarray(owner, dtype=np.int64)
         return [vectors[owners == i] for i in range(len(chunks))]
+
+    def embed_for_index(
+        self, chunks: Sequence[ChunkDoc]
+    ) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
+        """The chunks' dense vectors and their evidence sentences' vectors.
+
+        With ``sentences_in_context`` (and an embedder that pools spans), one model pass per
+        embedding window gives both: each sentence's vector pools the window's token states
+        over that sentence, so ingestion costs about what embedding the chunks alone does.
+        Otherwise every sentence is embedded on its own as well.
+        """
+        if not (self.sentences_in_context and isinstance(self.embedder, SpanEmbedder)):
+            return self.embed_chunks([c.text for c in chunks]), self.embed_sentences(chunks)
+        windows: list[str] = []
+        spans: list[list[tuple[int, int]]] = []
+        owner: list[int] = []
+        # Per chunk, each evidence sentence's (window, span) or None where no window holds it
+        # verbatim (a sentence longer than a window, cut between words).
+        placed: list[list[tuple[int, int] | None]] = []
+        for i, chunk in enumerate(chunks):
+            first = len(windows)
+            for window in self._windows(chunk.text):
+                windows.append(window)
+                spans.append([])
+                owner.append(i)
+            where: list[tuple[int, int] | None] = []
+            w, pos = first, 0
+            for sentence in evidence_sentences(chunk):
+                found = None
+                for candidate in range(w, len(windows)):
+                    at = windows[candidate].find(sentence, pos if candidate == w else 0)
+                    if at >= 0:
+                        found = (candidate, len(spans[candidate]))
+                        spans[candidate].append((at, at + len(sentence)))
+                        w, pos = candidate, at + len(sentence)
+                        break
+                where.append(found)
+            placed.append(where)
+        vectors, span_vectors = self.embedder.embed_spans(windows, spans)
+        alone = [
+            s
+            for chunk, where in zip(chunks, placed, strict=True)
+            for s, at in zip(evidence_sentences(chunk), where, strict=True)
+            if at is None
+        ]
+        extra = iter(self.embedder.embed(alone)) if alone else iter(())
+        sentences = [
+            np.asarray(
+                [span_vectors[at[0]][at[1]] if at is not None else next(extra) for at in where],
+                dtype=np.float32,
+            ).reshape(len(where), self.embedder.dim)
+            for where in placed
+        ]
+        return _mean_by_owner(vectors, owner, len(chunks)), sentences
 
     def index(self, chunks: Sequence[ChunkDoc]) -> None:
         """Upsert chunks into the live index (embeds them and their sentences)."""
         for batch in self._batches(chunks):
-            self.index_upsert(
-                batch,
-                self.embed_chunks([c.text for c in batch]),
-                sentences=self.embed_sentences(batch),
-            )
+            vectors, sentences = self.embed_for_index(batch)
+            self.index_upsert(batch, vectors, sentences=sentences)
 
     def index_upsert(
         self,
@@ -349,12 +479,8 @@ class Retriever:
         with self._rebuild_lock:
             version = self._index.create_version()
             for batch in self._batches(chunks):
-                self.index_upsert(
-                    batch,
-                    self.embed_chunks([c.text for c in batch]),
-                    version=version,
-                    sentences=self.embed_sentences(batch),
-                )
+                vectors, sentences = self.embed_for_index(batch)
+                self.index_upsert(batch, vectors, version=version, sentences=sentences)
             self._index.switch(version)
             return version
 
@@ -394,7 +520,7 @@ class Retriever:
         searched = time.perf_counter()
         evidence = self.evidence(vector, hybrid[:EVIDENCE_DEPTH])
         done = time.perf_counter()
-        confidence = evidence + COVERAGE_WEIGHT * covered
+        confidence = evidence + self.calibration.coverage_weight * covered
         return RetrievalResult(
             query=query,
             hits=hits,
@@ -425,7 +551,8 @@ class Retriever:
         if not rows:
             return 0.0
         # einsum, not `@`: see LocalStore.search (threaded BLAS on a busy machine).
-        scores = np.einsum("ij,j->i", np.concatenate(rows), np.asarray(vector, dtype=np.float32))
+        question = np.asarray(vector, dtype=np.float32)
+        scores = np.einsum("ij,j->i", np.concatenate(rows), question)
         return float(scores.max())
 
     def is_confident(self, top_dense: float, confidence: float) -> bool:
@@ -439,11 +566,35 @@ class Retriever:
             return False
         return confidence >= self.confidence_threshold
 
+    @property
+    def confidence_threshold(self) -> float:
+        """The calibrated threshold on ``confidence``."""
+        return self.calibration.threshold
+
+    @property
+    def min_top_dense(self) -> float | None:
+        """The calibrated floor on the best chunk's cosine (None: no floor)."""
+        return self.calibration.min_top_dense
+
     def retrieve(
         self, query: str, *, company_id: int, roles: Sequence[str], k: int = 5
     ) -> RetrievalResult:
         """The best ``k`` chunks visible to (company, roles) for ``query``."""
         return self.search(query, company_id=company_id, roles=roles, k=k)
+
+
+def _mean_by_owner(
+    vectors: np.ndarray[Any, Any], owner: Sequence[int], count: int
+) -> np.ndarray[Any, Any]:
+    """Unit vectors of the rows summed by owner (a chunk's windows -> the chunk)."""
+    if len(owner) == count:
+        return vectors
+    summed = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+    np.add.at(summed, np.asarray(owner), vectors)
+    unit: np.ndarray[Any, Any] = summed / np.maximum(
+        np.linalg.norm(summed, axis=1, keepdims=True), 1e-12
+    )
+    return unit
 
 
 def _hybrid(found: SearchResult, rrf_k: int) -> list[Hit]:

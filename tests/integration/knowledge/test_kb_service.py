@@ -18,7 +18,7 @@ from companion.knowledge import repository as repo
 from companion.knowledge import service
 from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.models import KnowledgeChunk, KnowledgeDocument
-from companion.knowledge.retrieval import ChunkDoc, Retriever
+from companion.knowledge.retrieval import Calibration, ChunkDoc, Retriever
 from companion.knowledge.schemas import EntryIn, EntryMeta
 from companion.llm.embeddings.fake import FakeEmbedder
 from companion.tenancy.context import RequestContext
@@ -55,7 +55,7 @@ def retriever() -> Retriever:
     live = Retriever(
         LocalIndex(None, dim=embedder.dim, embedder=embedder.name),
         embedder,
-        confidence_threshold=0.05,
+        calibration=Calibration(coverage_weight=0.5, threshold=0.05),
     )
     live.rebuild([])
     return live

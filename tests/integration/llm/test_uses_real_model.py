@@ -182,12 +182,8 @@ def demo_retriever() -> Retriever:
     """The demo policy documents, indexed as ``companion demo`` does (in memory)."""
     rag = RagSettings()
     embedder = get_embedder(rag.embedder)
-    built = Retriever(
-        LocalIndex(None, dim=embedder.dim, embedder=embedder.name),
-        embedder,
-        confidence_threshold=rag.confidence_threshold,
-        min_top_dense=rag.min_top_dense,
-        embed_window_chars=rag.embed_window_chars or None,
+    built = Retriever.configured(
+        LocalIndex(None, dim=embedder.dim, embedder=embedder.name), embedder, rag
     )
     built.index(demo_chunks())
     return built

@@ -17,7 +17,7 @@ from companion.knowledge.evaluation import (
     is_relevant,
 )
 from companion.knowledge.index.local import LocalIndex
-from companion.knowledge.retrieval import ChunkDoc, Retriever, evidence_sentences
+from companion.knowledge.retrieval import Calibration, ChunkDoc, Retriever, evidence_sentences
 from companion.llm.embeddings import FakeEmbedder
 
 HOTELS = "Travel policy > Hotels\nHotels in Dhaka cost BDT 6,000 a night. Book through the desk."
@@ -31,7 +31,7 @@ def chunk(cid: str, text: str, *, document: int = 1) -> ChunkDoc:
 def retriever(root: Path | None = None) -> Retriever:
     embedder = FakeEmbedder()
     index = LocalIndex(root, dim=embedder.dim, embedder=embedder.name)
-    return Retriever(index, embedder, confidence_threshold=0.0)
+    return Retriever(index, embedder, calibration=Calibration(0.5, 0.0))
 
 
 def test_evidence_sentences_drop_the_heading_line_and_table_rules() -> None:

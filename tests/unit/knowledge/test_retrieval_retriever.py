@@ -7,6 +7,7 @@ import pytest
 from companion.knowledge.index.base import AccessFilter, Scored
 from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.retrieval import (
+    Calibration,
     ChunkDoc,
     Retriever,
     chunk_from_dict,
@@ -45,7 +46,7 @@ def chunk(
 def make_retriever(threshold: float = 0.3) -> Retriever:
     embedder = FakeEmbedder()
     index = LocalIndex(None, dim=embedder.dim, embedder=embedder.name)
-    return Retriever(index, embedder, confidence_threshold=threshold)
+    return Retriever(index, embedder, calibration=Calibration(0.5, threshold))
 
 
 def test_rrf_sums_reciprocal_ranks() -> None:

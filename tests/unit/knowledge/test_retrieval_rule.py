@@ -13,7 +13,7 @@ from companion.knowledge.evaluation import (
     rule_abstention,
 )
 from companion.knowledge.index.local import LocalIndex
-from companion.knowledge.retrieval import ChunkDoc, Retriever
+from companion.knowledge.retrieval import Calibration, ChunkDoc, Retriever
 from companion.llm.embeddings import FakeEmbedder
 
 # Answerable: high confidence, best cosine >= 0.30. Unanswerable: one hides behind a high
@@ -64,8 +64,7 @@ def test_the_retriever_applies_the_floor() -> None:
         retriever = Retriever(
             LocalIndex(None, dim=embedder.dim, embedder=embedder.name),
             embedder,
-            confidence_threshold=0.0,
-            min_top_dense=floor,
+            calibration=Calibration(0.5, 0.0, min_top_dense=floor),
         )
         retriever.index([chunk])
         results[floor] = retriever.retrieve("hotel cap", company_id=1, roles=[])

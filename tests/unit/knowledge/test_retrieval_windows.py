@@ -8,7 +8,7 @@ import pytest
 from companion.knowledge.index.base import Scored
 from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.retrieval import (
-    COVERAGE_WEIGHT,
+    Calibration,
     ChunkDoc,
     Retriever,
     coverage,
@@ -32,7 +32,7 @@ def chunk(cid: str, text: str) -> ChunkDoc:
 def retriever(window: int | None = 300) -> Retriever:
     embedder = FakeEmbedder()
     index = LocalIndex(None, dim=embedder.dim, embedder=embedder.name)
-    return Retriever(index, embedder, embed_window_chars=window, confidence_threshold=0.0)
+    return Retriever(index, embedder, embed_window_chars=window, calibration=Calibration(0.7, 0.0))
 
 
 def test_a_short_chunk_is_one_window() -> None:
@@ -97,4 +97,4 @@ def test_confidence_is_sentence_evidence_plus_weighted_topic_coverage() -> None:
     r.index([chunk("a#0", "Hotels in Dhaka cost BDT 6,000 a night."), chunk("a#1", "Office hours")])
     result = r.retrieve("hotel in Dhaka", company_id=1, roles=[])
     assert result.evidence > 0.0
-    assert result.confidence == pytest.approx(result.evidence + COVERAGE_WEIGHT * result.coverage)
+    assert result.confidence == pytest.approx(result.evidence + 0.7 * result.coverage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -12,6 +13,8 @@ import numpy.typing as npt
 from companion.errors import ServiceUnavailable
 
 Vectors = npt.NDArray[np.float32]
+# A [start, end) range of characters in a text.
+Span = tuple[int, int]
 
 
 @runtime_checkable
@@ -25,6 +28,15 @@ class Embedder(Protocol):
     def name(self) -> str: ...
 
     def embed(self, texts: list[str]) -> Vectors: ...
+
+
+@runtime_checkable
+class SpanEmbedder(Embedder, Protocol):
+    """An embedder that also pools spans of each text from the same model pass."""
+
+    def embed_spans(
+        self, texts: list[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[Vectors, list[Vectors]]: ...
 
 
 class EmbeddingModelUnavailable(ServiceUnavailable):

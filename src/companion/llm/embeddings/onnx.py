@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 from companion.llm.embeddings import assets
 from companion.llm.embeddings.base import (
     EmbeddingModelUnavailable,
+    Span,
     Vectors,
     empty_vectors,
     l2_normalise,
@@ -78,7 +80,48 @@ class OnnxEmbedder:
             out[chunk] = self._embed_batch([texts[i] for i in chunk])
         return out
 
+    def embed_spans(
+        self, texts: list[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[Vectors, list[Vectors]]:
+        """Each text's vector and, from the same model pass, a vector per character span of it.
+
+        A span's vector is the mean of the token states inside it ("late chunking"): the
+        tokens have read the whole text, so a sentence costs no pass of its own. A span the
+        256-token limit cut off is embedded on its own instead.
+        """
+        if len(spans) != len(texts):
+            raise ValueError("one list of spans per text")
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        span_out = [np.zeros((len(s), DIM), dtype=np.float32) for s in spans]
+        cut_off: list[tuple[int, int]] = []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), BATCH_SIZE):
+            chunk = order[start : start + BATCH_SIZE]
+            encodings, hidden, mask = self._run([texts[i] for i in chunk])
+            out[chunk] = _pool(hidden, mask)
+            for row, i in enumerate(chunk):
+                starts = np.array([a for a, _ in encodings[row].offsets])
+                ends = np.array([b for _, b in encodings[row].offsets])
+                real = (mask[row] > 0) & (ends > starts)  # not [CLS], [SEP] or padding
+                for j, (lo, hi) in enumerate(spans[i]):
+                    inside = real & (starts >= lo) & (ends <= hi)
+                    if inside.any():
+                        span_out[i][j] = hidden[row][inside].mean(axis=0)
+                    else:
+                        cut_off.append((i, j))
+        if cut_off:
+            alone = self.embed([texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in cut_off])
+            for (i, j), vector in zip(cut_off, alone, strict=True):
+                span_out[i][j] = vector
+        return out, [l2_normalise(m) for m in span_out]
+
     def _embed_batch(self, texts: list[str]) -> Vectors:
+        _, hidden, mask = self._run(texts)
+        return _pool(hidden, mask)
+
+    def _run(
+        self, texts: list[str]
+    ) -> tuple[list[Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -86,6 +129,10 @@ class OnnxEmbedder:
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
         hidden = self._session.run(None, feeds)[0]
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return l2_normalise(pooled)
+        return encodings, hidden, mask
+
+
+def _pool(hidden: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> Vectors:
+    weights = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return l2_normalise(pooled)

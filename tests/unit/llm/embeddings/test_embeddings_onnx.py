@@ -37,3 +37,38 @@ def test_meaning_is_captured(onnx: OnnxEmbedder) -> None:
         ["how much cash do we have in the bank", "what is our bank balance", "tell me a joke"]
     )
     assert float(a @ b) > 0.5 > float(a @ c)
+
+
+HOTEL = "Hotels in Dhaka cost BDT 6,000 a night."
+DRESS = "Staff wear formal clothes on client visits."
+
+
+def spans_of(text: str, *parts: str) -> list[tuple[int, int]]:
+    return [(text.index(p), text.index(p) + len(p)) for p in parts]
+
+
+def test_embed_spans_gives_the_texts_vectors_and_one_vector_per_span(onnx: OnnxEmbedder) -> None:
+    texts = [f"Travel policy\n{HOTEL} {DRESS}", "Leave: 20 days a year.", "cash"]
+    spans = [spans_of(texts[0], HOTEL, DRESS), spans_of(texts[1], "20 days a year"), []]
+    vectors, span_vectors = onnx.embed_spans(texts, spans)
+    # The same pass: the texts' vectors are exactly what embed gives.
+    assert np.allclose(vectors, onnx.embed(texts), atol=1e-5)
+    assert [m.shape for m in span_vectors] == [(2, 384), (1, 384), (0, 384)]
+    assert np.allclose(np.linalg.norm(span_vectors[0], axis=1), 1.0, atol=1e-5)
+    # Each span's vector is its own sentence's (offsets are right), coloured by the text
+    # around it: nearer its own sentence embedded alone than the other sentence.
+    alone = onnx.embed([HOTEL, DRESS])
+    similarity = span_vectors[0] @ alone.T
+    assert similarity[0, 0] > 0.8 and similarity[0, 0] > similarity[0, 1] + 0.3
+    assert similarity[1, 1] > similarity[1, 0]
+
+
+def test_a_span_past_the_token_limit_is_embedded_on_its_own(onnx: OnnxEmbedder) -> None:
+    text = "word " * 400 + HOTEL  # the sentence lies beyond the model's 256 tokens
+    _, span_vectors = onnx.embed_spans([text], [spans_of(text, HOTEL)])
+    assert np.allclose(span_vectors[0][0], onnx.embed([HOTEL])[0], atol=1e-5)
+
+
+def test_embed_spans_needs_one_list_of_spans_per_text(onnx: OnnxEmbedder) -> None:
+    with pytest.raises(ValueError, match="one list of spans per text"):
+        onnx.embed_spans(["a", "b"], [[]])
