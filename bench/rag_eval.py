@@ -381,12 +381,16 @@ def throughput(
         )
 
 
-def pipeline_throughput(documents: int, modes: Sequence[ChunkVectors], sections: int = 8) -> None:
+def pipeline_throughput(
+    documents: int, modes: Sequence[ChunkVectors], sections: int = 8, prefill: int = 0
+) -> None:
     """``ingest_trusted`` end to end (parse, chunk, SQLite, embed, index) against the raw embedder.
 
     Markdown documents of ``sections`` headed sections of ~110 words each go into a fresh
     SQLite database, one commit per document as the CLI does; the raw embedder then embeds the
-    chunk texts ingestion made, twice, in the same run.
+    chunk texts ingestion made, twice, in the same run. ``prefill`` puts that many filler
+    chunks (random vectors, eight sentence vectors each) in the index first, as a company's
+    existing knowledge base.
     """
     bodies = filler_texts(documents * sections)
     texts = [
@@ -400,7 +404,7 @@ def pipeline_throughput(documents: int, modes: Sequence[ChunkVectors], sections:
     embedder = get_embedder("onnx")
     embedder.embed(bodies[:8])  # warm-up
     for mode in [m for m in modes if m in ("in_context", "separate")]:
-        seconds, chunk_texts = _ingest_all(texts, mode)
+        seconds, chunk_texts = _ingest_all(texts, mode, prefill)
 
         def raw_pass(chunk_texts: list[str] = chunk_texts) -> float:
             started = time.perf_counter()
@@ -411,13 +415,14 @@ def pipeline_throughput(documents: int, modes: Sequence[ChunkVectors], sections:
         count = len(chunk_texts)
         print(
             f"\n== Ingestion end to end, sentence vectors {mode}: {documents} Markdown documents, "
-            f"{count} chunks (ingest_trusted into SQLite, one commit each)\n"
+            f"{count} chunks (ingest_trusted into SQLite, one commit each; {prefill} chunks in "
+            "the index before)\n"
             f"  ingestion {count / seconds:.1f} chunks/s, raw embedder on the same chunk texts "
             f"{count / raw:.1f}/s, ratio {raw / seconds:.2f}"
         )
 
 
-def _ingest_all(texts: list[str], mode: ChunkVectors) -> tuple[float, list[str]]:
+def _ingest_all(texts: list[str], mode: ChunkVectors, prefill: int) -> tuple[float, list[str]]:
     """Seconds to ingest ``texts`` into a fresh database, and the chunk texts it made."""
     from sqlalchemy.orm import sessionmaker
 
@@ -437,6 +442,18 @@ def _ingest_all(texts: list[str], mode: ChunkVectors) -> tuple[float, list[str]]
             session.flush()
             company_id = company.id
         retriever = build_retriever("local", Path(tmp) / "kb", chunk_vectors=mode)
+        retriever.rebuild([])
+        if prefill:
+            rng = np.random.default_rng(7)
+            filler = [
+                ChunkDoc(f"kb_{10**7 + i}#0", 10**7 + i, company_id, (), "F", None, t, None, "NOTE")
+                for i, t in enumerate(filler_texts(prefill))
+            ]
+            vectors = rng.standard_normal((prefill, retriever.embedder.dim)).astype(np.float32)
+            sentences = [
+                rng.standard_normal((8, vectors.shape[1])).astype(np.float32) for _ in filler
+            ]
+            retriever.index_upsert(filler, vectors, sentences=sentences)
         t0 = time.perf_counter()
         for number, text in enumerate(texts):
             with session_scope(factory) as session:
@@ -465,6 +482,9 @@ def main() -> None:
         "--documents", type=int, default=24, help="documents ingested end to end (part 3)"
     )
     parser.add_argument(
+        "--prefill", type=int, default=0, help="chunks already in the index (end to end)"
+    )
+    parser.add_argument(
         "--max-chars", type=int, default=None, help="chunk size (default: settings)"
     )
     parser.add_argument("--window-chars", type=int, default=None, help="0: first 256 tokens only")
@@ -487,7 +507,7 @@ def main() -> None:
     )
     if args.ingestion_only:
         throughput(args.adapter, args.passages or 256, modes, args.window_chars)
-        pipeline_throughput(args.documents, modes)
+        pipeline_throughput(args.documents, modes, prefill=args.prefill)
         return
     rag = RagSettings()
     options = ChunkingOptions(
@@ -516,7 +536,7 @@ def main() -> None:
             latency(retriever, args.chunks, args.runs)
     if args.passages:
         throughput(args.adapter, args.passages, modes, args.window_chars)
-        pipeline_throughput(args.documents, modes)
+        pipeline_throughput(args.documents, modes, prefill=args.prefill)
 
 
 if __name__ == "__main__":

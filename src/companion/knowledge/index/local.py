@@ -2,13 +2,19 @@
 
 Layout under ``root`` (``settings.data_dir / "kb"``)::
 
-    CURRENT               {"current": "<version>"}   replaced atomically on switch
-    <version>/index.npz   vectors + chunks (JSON) + sentence vectors (float16), replaced
-                          atomically on every change
+    CURRENT                   {"current": "<version>"}   replaced atomically on switch
+    <version>/index.npz       vectors + chunks (JSON) + sentence vectors (float16), written
+                              atomically when the version is switched to or compacted
+    <version>/delta-<n>.npz   one change to the live version (chunks upserted, or documents
+                              deleted), applied in name order on top of index.npz
 
-With ``root=None`` nothing is written (tests, throw-away indexes). A second process (the
+A change to the live version writes only its own delta file, so ingesting a document costs
+the same whatever the index holds; after COMPACT_AFTER deltas (or more than COMPACT_BYTES
+of them and half the base) the version is written whole again and its deltas removed. With
+``root=None`` nothing is written (tests, throw-away indexes). A second process (the
 ``companion ingest`` CLI beside a running server) writes the same files; each search checks
-two file stamps and reloads when another process changed them.
+the stamps of CURRENT and of the live version's files and reloads when another process
+changed them.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +49,11 @@ from companion.knowledge.sparse import SparseIndex
 
 INDEX_FILE = "index.npz"
 CURRENT_FILE = "CURRENT"
+DELTA_PREFIX = "delta-"
+# Delta files (or bytes of them, when more than half the base) before the live version is
+# written whole again.
+COMPACT_AFTER = 64
+COMPACT_BYTES = 8 * 1024 * 1024
 # 2: sentence vectors stored beside the chunk vectors; an index of format 1 is rebuilt.
 FORMAT = 2
 # Sentence vectors only feed a max-cosine evidence score: half precision (error ~1e-3) halves
@@ -47,6 +61,8 @@ FORMAT = 2
 SENTENCE_DTYPE = np.float16
 
 Partition = tuple[int | None, tuple[str, ...]]
+# A version's files on disk: the base's mtime, and its delta files' names.
+Stamp = tuple[float, tuple[str, ...]]
 
 
 def _partition(chunk: ChunkDoc) -> Partition:
@@ -194,56 +210,97 @@ class LocalStore:
         """Write vectors + chunks to ``path`` atomically."""
         with self.lock:
             slots = sorted(self._chunks)
-            payload = {
-                "format": FORMAT,
-                "embedder": embedder,
-                "dim": self.dim,
-                "chunks": [chunk_to_dict(self._chunks[s]) for s in slots],
-            }
+            chunks = [self._chunks[s] for s in slots]
             vectors = self._vectors[slots] if slots else np.zeros((0, self.dim), np.float32)
-            # One matrix of every sentence vector, and per chunk how many rows are its own
-            # (-1: none stored).
-            counts = np.array(
-                [len(self._sentences[s]) if s in self._sentences else -1 for s in slots],
-                dtype=np.int32,
-            )
-            stored = [self._sentences[s] for s in slots if s in self._sentences]
-            said = np.concatenate(stored) if stored else np.zeros((0, self.dim), SENTENCE_DTYPE)
-        blob = np.frombuffer(json.dumps(payload).encode("utf-8"), dtype=np.uint8)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with tmp.open("wb") as handle:
-            np.savez(handle, vectors=vectors, meta=blob, sentences=said, sentence_counts=counts)
-        os.replace(tmp, path)
+            sentences = [self._sentences.get(s) for s in slots]
+        write_entries(path, embedder, self.dim, chunks, vectors, sentences)
 
     @classmethod
     def load(cls, path: Path, embedder: str, dim: int) -> LocalStore | None:
         """Read a saved version; None when it was made by another embedder or format."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                vectors = np.asarray(data["vectors"], dtype=np.float32)
-                payload = json.loads(bytes(data["meta"]).decode("utf-8"))
-                said = data["sentences"] if "sentences" in data.files else None
-                counts = data["sentence_counts"] if "sentence_counts" in data.files else None
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexUnavailable(
-                f"cannot read the knowledge index {path}: {exc}", details={"path": str(path)}
-            ) from exc
-        if (
-            payload.get("format") != FORMAT
-            or payload.get("embedder") != embedder
-            or payload.get("dim") != dim
-        ):
+        entries = read_entries(path, embedder, dim)
+        if entries is None:
             return None
         store = cls(dim)
-        per_chunk: list[Vectors | None] = []
-        if counts is not None and said is not None:
-            offset = 0
-            for count in counts:
-                per_chunk.append(None if count < 0 else said[offset : offset + count])
-                offset += max(int(count), 0)
-        store.upsert([chunk_from_dict(c) for c in payload["chunks"]], vectors, per_chunk or None)
+        store.apply(entries)
         return store
+
+    def apply(self, entries: Entries) -> None:
+        """Apply a saved change: its deleted documents, then its chunks."""
+        for document_id in entries.deleted_documents:
+            self.delete_document(document_id)
+        if entries.chunks:
+            self.upsert(entries.chunks, entries.vectors, entries.sentences)
+
+
+@dataclass(frozen=True)
+class Entries:
+    """What one index file holds: chunks with their vectors, and documents deleted."""
+
+    chunks: list[ChunkDoc]
+    vectors: Vectors
+    sentences: list[Vectors | None]
+    deleted_documents: list[int]
+
+
+def write_entries(
+    path: Path,
+    embedder: str,
+    dim: int,
+    chunks: Sequence[ChunkDoc],
+    vectors: Vectors,
+    sentences: Sequence[npt.NDArray[Any] | None],
+    *,
+    deleted_documents: Sequence[int] = (),
+) -> None:
+    """Write chunks, their vectors and sentence vectors (and deleted documents) atomically."""
+    payload = {
+        "format": FORMAT,
+        "embedder": embedder,
+        "dim": dim,
+        "chunks": [chunk_to_dict(c) for c in chunks],
+        "deleted_documents": list(deleted_documents),
+    }
+    # One matrix of every sentence vector, and per chunk how many rows are its own
+    # (-1: none stored).
+    counts = np.array([len(m) if m is not None else -1 for m in sentences], dtype=np.int32)
+    stored = [np.asarray(m, dtype=SENTENCE_DTYPE) for m in sentences if m is not None]
+    said = np.concatenate(stored) if stored else np.zeros((0, dim), SENTENCE_DTYPE)
+    blob = np.frombuffer(json.dumps(payload).encode("utf-8"), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with tmp.open("wb") as handle:
+        np.savez(handle, vectors=vectors, meta=blob, sentences=said, sentence_counts=counts)
+    os.replace(tmp, path)
+
+
+def read_entries(path: Path, embedder: str, dim: int) -> Entries | None:
+    """An index file's entries; None when it was made by another embedder or format."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            vectors = np.asarray(data["vectors"], dtype=np.float32)
+            payload = json.loads(bytes(data["meta"]).decode("utf-8"))
+            said = data["sentences"] if "sentences" in data.files else None
+            counts = data["sentence_counts"] if "sentence_counts" in data.files else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexUnavailable(
+            f"cannot read the knowledge index {path}: {exc}", details={"path": str(path)}
+        ) from exc
+    if (
+        payload.get("format") != FORMAT
+        or payload.get("embedder") != embedder
+        or payload.get("dim") != dim
+    ):
+        return None
+    chunks = [chunk_from_dict(c) for c in payload["chunks"]]
+    per_chunk: list[Vectors | None] = [None] * len(chunks)
+    if counts is not None and said is not None:
+        offset = 0
+        for i, count in enumerate(counts):
+            per_chunk[i] = None if count < 0 else said[offset : offset + count]
+            offset += max(int(count), 0)
+    deleted = [int(d) for d in payload.get("deleted_documents", [])]
+    return Entries(chunks, vectors, per_chunk, deleted)
 
 
 class LocalIndex:
@@ -258,7 +315,8 @@ class LocalIndex:
         self._lock = threading.RLock()
         self._stores: dict[str, LocalStore] = {}
         self._current: str | None = None
-        self._stamps: dict[str, float] = {}
+        self._stamps: dict[str, Stamp] = {}
+        self._current_stamp = -1.0
         self._dirty: set[str] = set()
         if root is not None:
             root.mkdir(parents=True, exist_ok=True)
@@ -269,11 +327,37 @@ class LocalIndex:
         assert self.root is not None
         return self.root / version / INDEX_FILE
 
-    def _stamp(self, path: Path) -> float:
+    def _mtime(self, path: Path) -> float:
         try:
             return path.stat().st_mtime_ns
         except FileNotFoundError:
             return -1.0
+
+    def _deltas(self, version: str) -> list[Path]:
+        assert self.root is not None
+        try:
+            names = os.listdir(self.root / version)
+        except FileNotFoundError:
+            return []
+        return [
+            self.root / version / n
+            for n in sorted(names)
+            if n.startswith(DELTA_PREFIX) and n.endswith(".npz")
+        ]
+
+    def _stamp(self, version: str) -> Stamp:
+        return (self._mtime(self._file(version)), tuple(p.name for p in self._deltas(version)))
+
+    def _load(self, version: str) -> LocalStore | None:
+        """A version from disk: its base, then its deltas in order (None: made otherwise)."""
+        store = LocalStore.load(self._file(version), self.embedder, self.dim)
+        if store is None:
+            return None
+        for path in self._deltas(version):
+            entries = read_entries(path, self.embedder, self.dim)
+            if entries is not None:
+                store.apply(entries)
+        return store
 
     def _read_current(self) -> str | None:
         assert self.root is not None
@@ -287,14 +371,27 @@ class LocalIndex:
         """Adopt what is on disk when another process changed it (or on first open)."""
         assert self.root is not None
         current = self._read_current()
-        self._stamps[CURRENT_FILE] = self._stamp(self.root / CURRENT_FILE)
+        self._current_stamp = self._mtime(self.root / CURRENT_FILE)
         if current is None or not self._file(current).is_file():
             return
-        stamp = self._stamp(self._file(current))
-        if current in self._stores and self._stamps.get(current) == stamp:
+        stamp = self._stamp(current)
+        known = self._stamps.get(current)
+        if current in self._stores and known == stamp:
             self._current = current
             return
-        store = LocalStore.load(self._file(current), self.embedder, self.dim)
+        if current in self._stores and known is not None and known[0] == stamp[0]:
+            # Same base, more deltas (another process's changes): apply only the new ones.
+            seen = set(known[1])
+            live = self._stores[current]
+            for name in stamp[1]:
+                if name not in seen:
+                    entries = read_entries(self.root / current / name, self.embedder, self.dim)
+                    if entries is not None:
+                        live.apply(entries)
+            self._stamps[current] = stamp
+            self._current = current
+            return
+        store = self._load(current)
         if store is None:  # made by another embedder: treat as missing, rebuild from the DB
             return
         self._stores[current] = store
@@ -304,19 +401,55 @@ class LocalIndex:
     def _check_disk(self) -> None:
         if self.root is None:
             return
-        current_stamp = self._stamp(self.root / CURRENT_FILE)
         live = self._current
-        if current_stamp != self._stamps.get(CURRENT_FILE) or (
-            live is not None and self._stamp(self._file(live)) != self._stamps.get(live)
+        if self._mtime(self.root / CURRENT_FILE) != self._current_stamp or (
+            live is not None and self._stamp(live) != self._stamps.get(live)
         ):
             self._reload_current()
 
     def _persist(self, version: str) -> None:
+        """Write the version whole and remove the deltas it now contains."""
         if self.root is None:
             return
-        path = self._file(version)
-        self._stores[version].save(path, self.embedder)
-        self._stamps[version] = self._stamp(path)
+        deltas = self._deltas(version)
+        self._stores[version].save(self._file(version), self.embedder)
+        for path in deltas:
+            path.unlink(missing_ok=True)
+        self._stamps[version] = self._stamp(version)
+
+    def _append(
+        self,
+        version: str,
+        chunks: Sequence[ChunkDoc] = (),
+        vectors: Vectors | None = None,
+        sentences: Sequence[Vectors | None] | None = None,
+        *,
+        deleted_documents: Sequence[int] = (),
+    ) -> None:
+        """Record one change to the live version as a delta file (or compact it)."""
+        if self.root is None:
+            return
+        deltas = self._deltas(version)
+        base = self._mtime(self._file(version)) >= 0
+        size = sum(p.stat().st_size for p in deltas) if deltas else 0
+        if (
+            not base
+            or len(deltas) >= COMPACT_AFTER
+            or size > max(self._file(version).stat().st_size // 2, COMPACT_BYTES)
+        ):
+            self._persist(version)
+            return
+        name = f"{DELTA_PREFIX}{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}.npz"
+        write_entries(
+            self.root / version / name,
+            self.embedder,
+            self.dim,
+            chunks,
+            vectors if vectors is not None else np.zeros((0, self.dim), np.float32),
+            list(sentences) if sentences is not None else [None] * len(chunks),
+            deleted_documents=deleted_documents,
+        )
+        self._stamps[version] = self._stamp(version)
 
     def _write_current(self, version: str) -> None:
         if self.root is None:
@@ -325,7 +458,7 @@ class LocalIndex:
         tmp = path.with_name(f".{CURRENT_FILE}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"current": version}), encoding="utf-8")
         os.replace(tmp, path)
-        self._stamps[CURRENT_FILE] = self._stamp(path)
+        self._current_stamp = self._mtime(path)
 
     # -- the port ----------------------------------------------------------------------
     def _store(self, version: str | None) -> tuple[str, LocalStore]:
@@ -360,7 +493,7 @@ class LocalIndex:
         with self._lock:
             # A version being built is written once, when it is switched to.
             if name == self._current:
-                self._persist(name)
+                self._append(name, chunks, vectors, sentences)
             else:
                 self._dirty.add(name)
 
@@ -373,7 +506,7 @@ class LocalIndex:
             name, store = self._store(version)
             if store.delete_document(document_id):
                 if name == self._current:
-                    self._persist(name)
+                    self._append(name, deleted_documents=[document_id])
                 else:
                     self._dirty.add(name)
 
@@ -434,14 +567,14 @@ class LocalIndex:
         with self._lock:
             target = previous_version(self.versions(), self._current)
             if target not in self._stores:
-                store = LocalStore.load(self._file(target), self.embedder, self.dim)
+                store = self._load(target)
                 if store is None:
                     raise VersionNotFound(
                         f"index version {target!r} was made by another embedder",
                         details={"version": target},
                     )
                 self._stores[target] = store
-                self._stamps[target] = self._stamp(self._file(target))
+                self._stamps[target] = self._stamp(target)
             self.switch(target)
             return target
 
