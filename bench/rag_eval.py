@@ -442,7 +442,8 @@ def _ingest_all(texts: list[str], mode: ChunkVectors, prefill: int) -> tuple[flo
             session.flush()
             company_id = company.id
         retriever = build_retriever("local", Path(tmp) / "kb", chunk_vectors=mode)
-        retriever.rebuild([])
+        # The existing knowledge base is the live version as a rebuild writes it.
+        version = retriever.vector_index.create_version()
         if prefill:
             rng = np.random.default_rng(7)
             filler = [
@@ -453,7 +454,8 @@ def _ingest_all(texts: list[str], mode: ChunkVectors, prefill: int) -> tuple[flo
             sentences = [
                 rng.standard_normal((8, vectors.shape[1])).astype(np.float32) for _ in filler
             ]
-            retriever.index_upsert(filler, vectors, sentences=sentences)
+            retriever.index_upsert(filler, vectors, version, sentences=sentences)
+        retriever.vector_index.switch(version)
         t0 = time.perf_counter()
         for number, text in enumerate(texts):
             with session_scope(factory) as session:
