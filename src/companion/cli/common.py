@@ -48,6 +48,17 @@ def container() -> Container:
 
 
 @contextmanager
+def migrated_container() -> Iterator[Container]:
+    """The process's container on a database checked to be migrated; disposed after."""
+    c = container()
+    try:
+        migrations.ensure_current(c.engine)
+        yield c
+    finally:
+        c.engine.dispose()
+
+
+@contextmanager
 def unit_of_work(*, migrated: bool = True) -> Iterator[Session]:
     """A committed session on the configured database (checked to be migrated)."""
     c = container()

@@ -12,10 +12,15 @@ from rich.table import Table
 from sqlalchemy import select
 
 from companion.bootstrap import Container
-from companion.cli.common import CLI_ACTOR, cli_errors, container, fail, out
+from companion.cli.common import (
+    CLI_ACTOR,
+    cli_errors,
+    fail,
+    migrated_container,
+    out,
+)
 from companion.cli.main import app
 from companion.errors import CompanionError
-from companion.kit import migrate
 from companion.kit.db import session_scope
 from companion.knowledge import service
 from companion.knowledge.chunking import ChunkingOptions
@@ -74,12 +79,8 @@ def ingest(
                 if v
             }
         )
-        c = container()
-        try:
-            migrate.ensure_current(c.engine)
+        with migrated_container() as c:
             rows, failed = _ingest_all(c, company, files, path, meta)
-        finally:
-            c.engine.dispose()
     _report(rows)
     if failed:
         raise typer.Exit(1)
@@ -133,18 +134,12 @@ def _ingest_all(
 @app.command("help-sync")
 def help_sync() -> None:
     """Load the product's own help pages (the global corpus) and update the index."""
-    with cli_errors():
-        c = container()
-        try:
-            migrate.ensure_current(c.engine)
-            with session_scope(c.session_factory) as session:
-                report = service.sync_global_corpus(
-                    session,
-                    index=service.LazyIndex(c.retriever),
-                    options=ChunkingOptions.from_settings(c.settings.rag),
-                )
-        finally:
-            c.engine.dispose()
+    with cli_errors(), migrated_container() as c, session_scope(c.session_factory) as session:
+        report = service.sync_global_corpus(
+            session,
+            index=service.LazyIndex(c.retriever),
+            options=ChunkingOptions.from_settings(c.settings.rag),
+        )
     out.print(
         f"Help pages: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.removed} removed."
@@ -170,17 +165,12 @@ app.add_typer(index_app, name="kb-index")
 @index_app.command("status")
 def index_status() -> None:
     """The live index version, every version kept, and the chunks in the live one."""
-    with cli_errors():
-        c = container()
-        try:
-            migrate.ensure_current(c.engine)
-            index = c.retriever().vector_index
-            live = index.current_version()
-            out.print(f"Live version: {live or 'none'} ({index.count()} chunks).")
-            for version in index.versions():
-                out.print(f"  {version}{'  (live)' if version == live else ''}")
-        finally:
-            c.engine.dispose()
+    with cli_errors(), migrated_container() as c:
+        index = c.retriever().vector_index
+        live = index.current_version()
+        out.print(f"Live version: {live or 'none'} ({index.count()} chunks).")
+        for version in index.versions():
+            out.print(f"  {version}{'  (live)' if version == live else ''}")
 
 
 @index_app.command("rebuild")
@@ -192,27 +182,17 @@ def index_rebuild() -> None:
     """
     from companion.knowledge.repository import iter_chunk_docs
 
-    with cli_errors():
-        c = container()
-        try:
-            migrate.ensure_current(c.engine)
-            retriever = c.retriever()
-            with session_scope(c.session_factory) as session:
-                version = retriever.rebuild(iter_chunk_docs(session))
-            count = retriever.vector_index.count()
-        finally:
-            c.engine.dispose()
+    with cli_errors(), migrated_container() as c:
+        retriever = c.retriever()
+        with session_scope(c.session_factory) as session:
+            version = retriever.rebuild(iter_chunk_docs(session))
+        count = retriever.vector_index.count()
     out.print(f"Rebuilt the knowledge index: version {version} is live ({count} chunks).")
 
 
 @index_app.command("rollback")
 def index_rollback() -> None:
     """Switch back to the version before the live one."""
-    with cli_errors():
-        c = container()
-        try:
-            migrate.ensure_current(c.engine)
-            version = c.retriever().vector_index.rollback()
-        finally:
-            c.engine.dispose()
+    with cli_errors(), migrated_container() as c:
+        version = c.retriever().vector_index.rollback()
     out.print(f"Rolled back the knowledge index: version {version} is live.")
