@@ -540,13 +540,15 @@ class Retriever:
         """Best cosine between the question's vector and one sentence of ``hits``.
 
         Sentence vectors are stored at ingestion; a chunk indexed without them (an index
-        written before they existed) has its sentences embedded here instead.
+        written before they existed) has them made here instead, the way ingestion would.
         """
         if not hits:
             return 0.0
         stored = self._index.sentence_vectors([h.chunk.chunk_id for h in hits])
         missing = [h.chunk for h in hits if h.chunk.chunk_id not in stored]
-        matrices = list(stored.values()) + (self.embed_sentences(missing) if missing else [])
+        # Made the way this retriever indexes them, so the calibration applies.
+        made = self.embed_for_index(missing)[1] if missing else []
+        matrices = list(stored.values()) + made
         rows = [m for m in matrices if len(m)]
         if not rows:
             return 0.0
