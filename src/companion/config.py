@@ -86,10 +86,9 @@ class RagSettings(BaseModel):
     chunk_overlap_chars: int = Field(default=150, ge=0)
     # A chunk is embedded as whole-sentence windows of at most this many characters (each led
     # by its heading line) and its dense vector is their mean; 0 embeds the chunk whole (the
-    # model reads ~256 tokens, ~1,100 characters, and drops the rest). 450 rather than 900:
-    # in-context sentence vectors then see a few sentences around them, not the whole chunk,
-    # and separate better near-miss questions (bench/rag_eval.py, docs/performance.md).
-    embed_window_chars: int = Field(default=450, ge=0)
+    # model reads ~256 tokens, ~1,100 characters, and drops the rest). The fitted abstention
+    # rules (retrieval.CALIBRATIONS) assume 900 (450 was measured: docs/performance.md).
+    embed_window_chars: int = Field(default=900, ge=0)
     # A knowledge upload's file limit; its route gets this (plus room for the multipart
     # envelope) instead of api.max_body_bytes in the body-limit middleware.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

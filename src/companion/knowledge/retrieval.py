@@ -169,14 +169,14 @@ class Calibration:
 
 
 # Fitted by evaluation.fit_evidence_rule on the demo retrieval set (99 answerable, 47
-# unanswerable questions, help pages indexed, as in the product) with 450-character embedding
+# unanswerable questions, help pages indexed, as in the product) with 900-character embedding
 # windows, and judged on the held-out set: bench/rag_eval.py --chunk-vectors in_context |
 # separate; docs/performance.md. Another window size needs its own fit.
 CALIBRATIONS: dict[SentenceVectors, Calibration] = {
     # Sentence vectors pooled from the chunk's own pass: ingestion costs one model pass.
-    "in_context": Calibration(coverage_weight=0.7, threshold=0.543, min_top_dense=0.25),
+    "in_context": Calibration(coverage_weight=0.7, threshold=0.543),
     # Every sentence embedded on its own as well: twice the embedding work.
-    "separate": Calibration(coverage_weight=1.0, threshold=0.762, min_top_dense=0.25),
+    "separate": Calibration(coverage_weight=0.5, threshold=0.590, min_top_dense=0.25),
 }
 
 
@@ -308,7 +308,7 @@ class Retriever:
         calibration: Calibration = CALIBRATIONS["in_context"],
         source: Callable[[], Iterable[ChunkDoc]] | None = None,
         batch_size: int = 256,
-        embed_window_chars: int | None = 450,
+        embed_window_chars: int | None = 900,
         sentences_in_context: bool = True,
     ) -> None:
         self._index = index

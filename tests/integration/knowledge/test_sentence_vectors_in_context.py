@@ -95,7 +95,7 @@ def test_the_settings_choose_the_sentence_vectors_and_their_calibration(
 
 
 def test_the_index_name_records_how_sentence_vectors_are_made(onnx: OnnxEmbedder) -> None:
-    assert vectors_by(onnx, RagSettings()) == f"{onnx.name}+w450+sin_context"
+    assert vectors_by(onnx, RagSettings()) == f"{onnx.name}+w900+sin_context"
     # Separate sentence vectors keep the name indexes had before the choice existed.
-    assert vectors_by(onnx, RagSettings(sentence_vectors="separate")) == f"{onnx.name}+w450"
-    assert vectors_by(FakeEmbedder(), RagSettings()) == f"{FakeEmbedder().name}+w450"
+    assert vectors_by(onnx, RagSettings(sentence_vectors="separate")) == f"{onnx.name}+w900"
+    assert vectors_by(FakeEmbedder(), RagSettings()) == f"{FakeEmbedder().name}+w900"
