@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
 import numpy as np
 
@@ -18,12 +18,12 @@ from companion.knowledge.chunking import split_sentences
 from companion.knowledge.index.base import AccessFilter, Scored, SearchResult
 from companion.knowledge.safety import neutralise
 from companion.knowledge.sparse import tokenize
-from companion.llm.embeddings.base import SpanEmbedder
 
 if TYPE_CHECKING:
     from companion.config import RagSettings
     from companion.knowledge.index.base import VectorIndex
     from companion.llm.embeddings import Embedder
+    from companion.llm.embeddings.base import SpanEmbedder
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,12 @@ CALIBRATIONS: dict[SentenceVectors, Calibration] = {
 
 def sentence_vectors_mode(embedder: Embedder, rag: RagSettings) -> SentenceVectors:
     """How sentence vectors are made: as configured, or separate where the embedder can't pool."""
-    return rag.sentence_vectors if isinstance(embedder, SpanEmbedder) else "separate"
+    return rag.sentence_vectors if pools_spans(embedder) else "separate"
+
+
+def pools_spans(embedder: Embedder) -> bool:
+    """Whether the embedder is a ``SpanEmbedder`` (duck-typed: llm/ is a sibling layer)."""
+    return callable(getattr(embedder, "embed_spans", None))
 
 
 def vectors_by(embedder: Embedder, rag: RagSettings) -> str:
@@ -404,7 +409,7 @@ class Retriever:
         over that sentence, so ingestion costs about what embedding the chunks alone does.
         Otherwise every sentence is embedded on its own as well.
         """
-        if not (self.sentences_in_context and isinstance(self.embedder, SpanEmbedder)):
+        if not (self.sentences_in_context and pools_spans(self.embedder)):
             return self.embed_chunks([c.text for c in chunks]), self.embed_sentences(chunks)
         windows: list[str] = []
         spans: list[list[tuple[int, int]]] = []
@@ -431,7 +436,8 @@ class Retriever:
                         break
                 where.append(found)
             placed.append(where)
-        vectors, span_vectors = self.embedder.embed_spans(windows, spans)
+        pooling = cast("SpanEmbedder", self.embedder)
+        vectors, span_vectors = pooling.embed_spans(windows, spans)
         alone = [
             s
             for chunk, where in zip(chunks, placed, strict=True)
