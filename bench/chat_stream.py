@@ -33,7 +33,7 @@ import httpx
 sys.path.insert(0, os.path.dirname(__file__))
 
 from common import DEMO_TODAY, demo_database, p  # noqa: E402
-from http_load import free_port  # noqa: E402
+from http_load import bearer, free_port, wait_until_ready  # noqa: E402
 
 from companion.knowledge.evaluation import load_set  # noqa: E402
 
@@ -100,19 +100,8 @@ def main() -> None:
     server = subprocess.Popen([companion, "serve", "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not become ready")
-        token = httpx.post(
-            f"{base}/api/v1/auth/login", json={"username": "finance", "password": "demo"}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        wait_until_ready(base, 240)
+        headers = bearer(base)
         load = os.getloadavg()[0]
         print(f"{platform.machine()}, {os.cpu_count()} cores, load {load:.1f}")
         with httpx.Client(timeout=180) as client:

@@ -35,6 +35,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_ready(base: str, attempts: int) -> None:
+    """Poll ``/readyz`` every half second until the server answers 200 (or give up)."""
+    for _ in range(attempts):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server did not become ready")
+
+
+def bearer(base: str, username: str = "finance") -> dict[str, str]:
+    """An Authorization header for a demo user (password ``demo``)."""
+    token = httpx.post(
+        f"{base}/api/v1/auth/login", json={"username": username, "password": "demo"}
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def load(
     clients: int, total: int, send: Callable[[httpx.Client, int], httpx.Response]
 ) -> tuple[float, list[float], int]:
@@ -93,20 +113,12 @@ def main() -> None:
     server = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not become ready")
-        token = httpx.post(
-            f"{base}/api/v1/auth/login", json={"username": "finance", "password": "demo"}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        httpx.post(f"{base}/api/v1/ai/chat", json={"message": "hello"}, headers=headers)
+        wait_until_ready(base, 120)
+        headers = bearer(base)
+        # Warm-up: the first turn loads the NLU and builds the knowledge index (seconds).
+        httpx.post(
+            f"{base}/api/v1/ai/chat", json={"message": "hello"}, headers=headers, timeout=300
+        )
 
         def health(client: httpx.Client, n: int) -> httpx.Response:
             return client.get(f"{base}/healthz")
