@@ -427,9 +427,10 @@ def _source(hit: Hit, number: int) -> dict[str, Any]:
     }
 
 
-def _fallback(
+def fallback_answer(
     extractive: KnowledgeAnswer, reason: str, generation: Generation | None = None
 ) -> GroundedAnswer:
+    """The quoted extractive answer, marked not generated, with the reason why."""
     return GroundedAnswer(
         text=extractive.text,
         found=extractive.found,
@@ -451,14 +452,14 @@ def _finish(
     """The generated answer with its sources if its citations check out, else the fallback."""
     text = unlooped(trim_answer(first_paragraph(text)))
     if not text:
-        return _fallback(extractive, "empty", generation)
+        return fallback_answer(extractive, "empty", generation)
     if abstains(text):
         # Retrieval was confident, so the quoted passages serve better than a refusal.
         log.info("llm.knowledge_fallback", extra={"reason": "model_abstained"})
-        return _fallback(extractive, "model_abstained", generation)
+        return fallback_answer(extractive, "model_abstained", generation)
     if repeats(text):
         log.info("llm.knowledge_fallback", extra={"reason": "repetitive"})
-        return _fallback(extractive, "repetitive", generation)
+        return fallback_answer(extractive, "repetitive", generation)
     attributed = not _cited(text)
     if attributed:
         # Only what the extractive answer quotes counts as support: a model this small
@@ -484,7 +485,7 @@ def _finish(
                 "attributed": attributed,
             },
         )
-        return _fallback(extractive, verdict.reason or "rejected", generation)
+        return fallback_answer(extractive, verdict.reason or "rejected", generation)
     sources = [_source(passages[n - 1], n) for n in sorted(verdict.cited)]
     cited = "; ".join(f"[{s['number']}] {_label(passages[s['number'] - 1])}" for s in sources)
     return GroundedAnswer(
@@ -506,9 +507,9 @@ def _prepare(
     extractive = extractive_answer(question, result)
     if not extractive.found:
         # Retrieval (or the extractive check) found no answer: a model would only guess.
-        return extractive, [], _fallback(extractive, "not_found")
+        return extractive, [], fallback_answer(extractive, "not_found")
     if not llm.enabled(USE_CASE, company):
-        return extractive, [], _fallback(extractive, "policy_off")
+        return extractive, [], fallback_answer(extractive, "policy_off")
     return extractive, passages_of(result), None
 
 
@@ -532,7 +533,7 @@ def knowledge_answer(
         )
     except LLMError as exc:
         log.info("llm.knowledge_failed", extra={"code": exc.code})
-        return _fallback(extractive, "provider_failed")
+        return fallback_answer(extractive, "provider_failed")
     return _finish(question, passages, extractive, generation.text, generation)
 
 
@@ -566,7 +567,7 @@ async def stream_knowledge_answer(
                 break  # the model repeats itself or moves on: nothing after will be kept
     except LLMError as exc:
         log.info("llm.knowledge_failed", extra={"code": exc.code, "streamed": len(pieces)})
-        yield _fallback(extractive, "provider_failed")
+        yield fallback_answer(extractive, "provider_failed")
         return
     finally:
         await stream.aclose()  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from companion.knowledge.retrieval import RetrievalResult
 from companion.llm.grounded import (
     USE_CASE,
     GroundedAnswer,
+    fallback_answer,
     knowledge_answer,
     stream_knowledge_answer,
 )
@@ -75,15 +76,7 @@ async def _streamed(
     try:
         return await task
     except asyncio.CancelledError:
-        found = extractive_answer(question, result)
-        return GroundedAnswer(
-            text=found.text,
-            found=found.found,
-            sources=found.sources,
-            quotes=found.quotes,
-            generated=False,
-            fallback_reason="cancelled",
-        )
+        return fallback_answer(extractive_answer(question, result), "cancelled")
 
 
 def llm_usage(found: KnowledgeAnswer) -> dict[str, Any] | None:
