@@ -1,13 +1,17 @@
 """Customer and supplier names, emails and phone numbers, distinct per company.
 
 Names are combinations of word lists taken in a seeded shuffled order; the pools of the
-two companies share no words, so a name tells which tenant it belongs to.
+two companies share no words, so a name tells which tenant it belongs to. A large demo
+that needs more names than a pool holds gets variants of them ("New Rahman Traders",
+then "Rahman Traders 2"), after every name of the pool, so smaller demos are unchanged.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from companion.demo.streams import stream
@@ -177,17 +181,29 @@ def _slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", name.lower())
 
 
-def _unique(candidates: list[str], count: int, rng: random.Random) -> list[str]:
+def _unique(
+    candidates: list[str], count: int, rng: random.Random, variants: tuple[str, ...]
+) -> list[str]:
+    """``count`` distinct names: the pool in a seeded order, then variants of it.
+
+    The pool's own names come first, in the same order whatever ``count`` is, so a larger
+    demo only adds names. Past the pool each name comes again through the next template of
+    ``variants`` and then numbered ("Rahman Traders 2"), which never runs out.
+    """
     rng.shuffle(candidates)
-    seen: set[str] = set()
-    result: list[str] = []
-    for name in candidates:
-        if name not in seen:
-            seen.add(name)
-            result.append(name)
+    base = list(dict.fromkeys(candidates))
+    result = base[:count]
+    for template in _templates(variants):
         if len(result) == count:
             return result
-    raise ValueError(f"only {len(result)} distinct names available, {count} asked")
+        result.extend(template.format(name) for name in base[: count - len(result)])
+    raise AssertionError("unreachable: _templates never ends")
+
+
+def _templates(variants: tuple[str, ...]) -> Iterator[str]:
+    yield from variants
+    for n in itertools.count(2):
+        yield f"{{}} {n}"
 
 
 def _bd_phone(rng: random.Random) -> str:
@@ -204,7 +220,7 @@ def customer_names(slug: str, count: int) -> list[PartyName]:
     rng = stream(slug, "customer-names")
     if slug == "acme":
         pool = [f"{w} {t}" for w in _ACME_FAMILIES + _ACME_PLACES for t in _ACME_TRADES]
-        names = _unique(pool, count, rng)
+        names = _unique(pool, count, rng, ("New {}",))
         return [
             PartyName(
                 n,
@@ -214,7 +230,7 @@ def customer_names(slug: str, count: int) -> list[PartyName]:
             for n in names
         ]
     pool = [f"{p} {t} {f}" for p in _GLOBEX_PLACES for t in _GLOBEX_TRADES for f in _GLOBEX_FORMS]
-    names = _unique(pool, count, rng)
+    names = _unique(pool, count, rng, ())
     return [PartyName(n, f"ap@{_slugify(n.rsplit(' ', 1)[0])}.com", _us_phone(rng)) for n in names]
 
 
@@ -228,8 +244,8 @@ def supplier_names(slug: str, count: int) -> list[PartyName]:
             for n in _ACME_SUPPLIER_NAMES
             for k in _ACME_SUPPLIER_KINDS
         ]
-        names = _unique(pool, count, rng)
+        names = _unique(pool, count, rng, ())
         return [PartyName(n, f"sales@{_slugify(n)}.com", _bd_phone(rng)) for n in names]
     pool = [f"{r} {g}" for r in _GLOBEX_SUPPLIER_REGIONS for g in _GLOBEX_SUPPLIER_GOODS]
-    names = _unique(pool, count, rng)
+    names = _unique(pool, count, rng, ("{} Company",))
     return [PartyName(n, f"orders@{_slugify(n)}.com", _us_phone(rng)) for n in names]

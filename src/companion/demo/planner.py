@@ -24,7 +24,7 @@ from companion.demo.plan_master import (
 )
 from companion.demo.plan_rules import document_amounts, fill_anomaly_figures
 from companion.demo.plan_sim import Decision, Receipt, Simulation
-from companion.demo.profiles import CompanyProfile
+from companion.demo.profiles import PROFILES, CompanyProfile
 from companion.demo.streams import stream
 from companion.kit.money import quantize
 
@@ -62,6 +62,11 @@ SCRIPTS = (
 )
 WRITEOFF_DAYS_BEFORE = 3
 VOIDED_INVOICE_DAYS_BEFORE = 20
+
+
+def plan_demo(today: dt.date, *, months: int = 13, scale: float = 1.0) -> list[CompanyPlan]:
+    """The plans of every demo company, in profile order."""
+    return [plan_company(p, today, months=months, scale=scale) for p in PROFILES.values()]
 
 
 def plan_company(

@@ -19,6 +19,25 @@ def test_party_names_are_distinct_within_and_across_companies() -> None:
     assert customer_names("acme", 5) == customer_names("acme", 5)
 
 
+def test_the_largest_demo_gets_more_names_and_keeps_the_smaller_ones_first() -> None:
+    """Scale 5 needs more names than some pools hold; scale 1's names stay exactly as they were."""
+    for names, full, large in ((customer_names, 120, 600), (supplier_names, 40, 200)):
+        for slug in PROFILES:
+            many = names(slug, large)
+            assert len({p.name for p in many}) == large
+            assert many[:full] == names(slug, full)
+    acme = [p.name for p in customer_names("acme", 600)]
+    assert not any(n.startswith("New ") for n in acme[:532])  # the pool holds 532 names
+    assert all(n.startswith("New ") and n[4:] in acme[:532] for n in acme[532:])
+    globex = [p.name for p in supplier_names("globex", 200)]
+    assert all(n.endswith(" Company") and n[:-8] in globex[:110] for n in globex[110:])
+    # Past every template the names are numbered, so any count can be met.
+    numbered = [p.name for p in supplier_names("globex", 400)][220:]
+    assert all(n.endswith(" 2") and n[:-2] in globex[:110] for n in numbered[:110])
+    assert all(n.endswith(" 3") and n[:-2] in globex[:110] for n in numbered[110:])
+    assert len(set(numbered)) == 180
+
+
 def test_emails_look_like_addresses() -> None:
     for slug in PROFILES:
         for party in customer_names(slug, 120) + supplier_names(slug, 40):

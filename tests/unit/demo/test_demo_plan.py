@@ -12,6 +12,7 @@ from functools import cache
 
 import pytest
 
+from companion.demo.calendar import demo_start
 from companion.demo.plan import (
     AdjustmentEvent,
     BillPurchaseEvent,
@@ -28,7 +29,7 @@ from companion.demo.plan import (
     VoidInvoiceEvent,
 )
 from companion.demo.plan_rules import bucket_of
-from companion.demo.planner import plan_company
+from companion.demo.planner import plan_company, plan_demo
 from companion.demo.profiles import PROFILES
 
 TODAY = dt.date(2026, 3, 15)
@@ -43,8 +44,10 @@ ALL_PO_STATUSES = {
     "cancelled",
 }
 SIZES = [(13, 1.0), (2, 0.15)]
-# Even the smallest demo (what the CLI tests build) must only ask for what the services allow.
-VALID_SIZES = [*SIZES, (1, 0.05)]
+# Every corner of the CLI's range (--months 1-36, --scale 0.05-5.0; the smallest is what
+# the CLI tests build) must only ask for what the services allow.
+CORNERS = [(1, 0.05), (36, 0.05), (1, 5.0), (36, 5.0)]
+VALID_SIZES = [*SIZES, *CORNERS]
 
 
 @cache
@@ -250,6 +253,23 @@ def test_volume_is_hundreds_of_invoices_per_company_at_full_scale() -> None:
         assert 300 <= len(invoiced) <= 1200, (slug, len(invoiced))
         assert p.start == dt.date(2025, 2, 16)
         assert len(p.customers) == 120 and len(p.suppliers) == 40 and len(p.items) == 80
+
+
+@pytest.mark.parametrize(("months", "scale"), CORNERS)
+def test_the_plan_is_made_at_every_corner_of_the_cli_range(months: int, scale: float) -> None:
+    for p in (plan(slug, months, scale) for slug in sorted(PROFILES)):
+        assert p.start == demo_start(TODAY, months)
+        assert len(p.customers) == (600 if scale == 5.0 else 12)
+        assert len(p.suppliers) == (200 if scale == 5.0 else 6)
+        assert len({c.name for c in p.customers}) == len(p.customers)
+        assert len({s.name for s in p.suppliers}) == len(p.suppliers)
+        assert any(isinstance(e, SaleEvent) and e.outcome == "invoiced" for e in p.events)
+
+
+def test_plan_demo_plans_every_company_as_plan_company_does() -> None:
+    plans = plan_demo(TODAY, months=1, scale=0.05)
+    assert [p.profile.slug for p in plans] == list(PROFILES)
+    assert all(p.events == plan(p.profile.slug, 1, 0.05).events for p in plans)
 
 
 def test_scale_shrinks_master_data_and_orders() -> None:
