@@ -2,8 +2,10 @@
 
 Parameters come only from the user's own turns (text and validated entities), never from
 documents or remembered answers. The conversation remembers a draft under ``state["action"]``
-(``name``, ``params``, ``awaiting``, ``token``); the pending confirmation itself is in the
-database, so "yes" still works after a restart.
+(``name``, ``params``, ``awaiting``, ``token``); the confirmation itself is in the database
+and is the one source of truth for what became of it: whatever confirmed, cancelled or
+expired the token (the API, another worker, the sweep) ends the draft too, so a "yes" after
+that says what happened and never proposes or executes a copy unasked.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from companion.assistant.actions import repository as repo
 from companion.assistant.actions import service
 from companion.assistant.actions.base import action_for
-from companion.assistant.actions.models import ActionStatus, AiAction
+from companion.assistant.actions.models import OPEN_STATUSES, ActionStatus, AiAction
 from companion.assistant.nlu.entities.numbers import WORD_NUMBERS
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.config import ActionSettings
@@ -108,6 +110,8 @@ def claims(
         return False
     if intent in ("confirm", "cancel"):
         return True
+    if not has_open and isinstance(draft, dict) and draft.get("token"):
+        return False  # its proposal was decided elsewhere: only "yes"/"no" still refer to it
     if _CORRECTION.match(text) or _KEEPS_ACTION.search(text):
         return True
     if isinstance(draft, dict):
@@ -132,6 +136,12 @@ class ActionSkill:
             if turn.conversation_id
             else None
         )
+        settled = _settled_elsewhere(turn, draft, pending)
+        if settled is not None:
+            if turn.intent in ACTION_INTENTS and not _KEEPS_ACTION.search(turn.text):
+                draft = None  # a new request: the finished draft has nothing more to say
+            else:
+                return _settled_answer(turn, settled)
         if pending is not None and turn.intent == "confirm":
             return self._confirm(turn, pending)
         if turn.intent == "cancel" and _cancels(turn.text, draft, pending):
@@ -273,14 +283,13 @@ class ActionSkill:
                 settings=_settings(turn),
                 message_id=turn.message_id,
             )
-        except service.ActionExpired as exc:
+        except service.ActionExpired:
             repo.claim(session, ctx, pending.token, pending.status, status="expired")
-            return Answer(
-                text=exc.message,
-                skill=self.name,
-                remember={"action": None},
-                extra=_failed(pending.action, exc),
-            )
+            return _settled_answer(turn, _reread(turn, pending))
+        except service.AlreadyDecided:
+            # Confirmed, cancelled or expired elsewhere while this turn ran (the API, another
+            # worker, another "yes"): say what became of it; never propose it again unasked.
+            return _settled_answer(turn, _reread(turn, pending))
         except service.ExecutionFailed as exc:
             return Answer(
                 text=f"I couldn't do it: {exc.message.rstrip('.')}. Nothing was changed.",
@@ -318,6 +327,10 @@ class ActionSkill:
             )
         try:
             row = service.cancel(turn.session, turn.ctx, pending.token, now=_now(turn))
+        except service.ActionExpired:
+            return _settled_answer(turn, _reread(turn, pending))
+        except service.AlreadyDecided:
+            return _settled_answer(turn, _reread(turn, pending))
         except CompanionError as exc:
             return Answer(text=exc.message, skill=self.name, remember={"action": None})
         return Answer(
@@ -351,6 +364,68 @@ def _cancels(text: str, draft: dict[str, Any] | None, pending: AiAction | None) 
         or bool(_KEEPS_ACTION.search(text))
     )
     return not answers
+
+
+def _settled_elsewhere(
+    turn: Turn, draft: dict[str, Any] | None, pending: AiAction | None
+) -> AiAction | None:
+    """The draft's confirmation if it was decided (confirmed, cancelled, expired) meanwhile."""
+    token = str((draft or {}).get("token") or "")
+    if not token or (pending is not None and pending.token == token):
+        return None
+    row = repo.get_action(turn.session, turn.ctx, token)
+    if row is None or service.status_now(row, _now(turn)) in OPEN_STATUSES:
+        return None
+    return row
+
+
+def _settled_answer(turn: Turn, row: AiAction) -> Answer:
+    """What became of a confirmation, in words; offers a fresh proposal where nothing was done.
+
+    A cancelled or expired action is proposed again only if the user says so: the draft is
+    kept without its token, so the next "yes" asks for a new preview and another "yes".
+    """
+    what = row.action.replace("_", " ")
+    status = service.status_now(row, _now(turn))
+    result = row.result or {}
+    extra = {
+        "action_type": row.action,
+        "action_result": {"status": status, "token": row.token, **result},
+    }
+    if status == ActionStatus.EXECUTED:
+        done = str(result.get("message") or "").strip()
+        ref = result.get("document_ref")
+        text = f"That {what} was already confirmed and carried out"
+        text += f": {_sentence(done)}" if done else (f" ({ref})." if ref else ".")
+        text += " I haven't done it again."
+        return Answer(text=text, skill="action", remember={"action": None}, extra=extra)
+    if status == ActionStatus.FAILED:
+        error = str((result.get("error") or {}).get("message") or "").strip()
+        text = f"That {what} could not be carried out when it was confirmed"
+        text += f" ({error.rstrip('.')})" if error else ""
+        return Answer(
+            text=f"{text}; nothing was changed.",
+            skill="action",
+            remember={"action": None},
+            extra=extra,
+        )
+    if status == ActionStatus.EXPIRED:
+        text = f"That {what} expired at {row.expires_at:%H:%M} UTC, so nothing was done."
+    else:
+        text = f"That {what} was cancelled, so nothing was done."
+    if turn.intent == "cancel":
+        return Answer(text=text, skill="action", remember={"action": None}, extra=extra)
+    again = {"name": row.action, "params": dict(row.params), "awaiting": None, "reoffer": True}
+    return Answer(
+        text=f"{text} Shall I propose it again?",
+        skill="action",
+        remember={"action": again},
+        extra=extra,
+    )
+
+
+def _reread(turn: Turn, row: AiAction) -> AiAction:
+    return repo.get_action(turn.session, turn.ctx, row.token) or row
 
 
 def _supersede(turn: Turn, pending: AiAction) -> None:
