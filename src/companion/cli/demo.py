@@ -21,9 +21,11 @@ from companion.cli.common import cli_errors, fail
 from companion.cli.main import app
 from companion.config import get_settings
 from companion.demo import repository as demo_repo
+from companion.demo.plan import CompanyPlan
+from companion.demo.planner import plan_demo
 from companion.demo.profiles import PASSWORD, USERS
 from companion.demo.schemas import DemoSummary
-from companion.demo.service import build_demo
+from companion.demo.service import build_planned
 from companion.kit import migrate
 from companion.kit.db import session_scope
 
@@ -53,7 +55,7 @@ def demo(
             try:
                 dt.date.fromisoformat(today)
             except ValueError as exc:
-                raise fail(f"--today must be a date like 2026-03-31, not {today!r}") from exc
+                raise fail(f"--today must be a date like 2026-03-31, not {today!r}", 2) from exc
             os.environ["COMPANION_TODAY"] = today
         # Demo mode allows the built-in secret; the server started below reads it too.
         os.environ["COMPANION_DEMO_MODE"] = "true"
@@ -61,6 +63,8 @@ def demo(
         container = bootstrap(get_settings())
         day = container.settings.current_date()
         try:
+            # Plan before --reset drops anything: a demo that cannot be planned loses nothing.
+            plans = _plan(day, months, scale) if reset else None
             if reset:
                 container = _reset(container)
             migrate.upgrade(container.engine)
@@ -69,7 +73,7 @@ def demo(
             if present:
                 out.print("The database already holds the demo (use --reset to rebuild it).")
             else:
-                _build(container, day, months, scale)
+                _build(container, plans if plans is not None else _plan(day, months, scale), months)
             # Train (or load) the assistant's language model now, not on the first question.
             with out.status("Preparing the assistant's language model…"):
                 container.assistant()
@@ -83,19 +87,32 @@ def demo(
         serve_command(host=None, port=None, reload=False)
 
 
-def _build(container: Container, day: dt.date, months: int, scale: float) -> None:
+def _plan(day: dt.date, months: int, scale: float) -> list[CompanyPlan]:
+    """The demo's plans, or a clear error (exit 2) when these options cannot make one."""
+    try:
+        with out.status("Planning the demo…"):
+            return plan_demo(day, months=months, scale=scale)
+    except (ValueError, OverflowError) as exc:
+        # Only a "today" near the calendar's ends gets here (the options are range-checked).
+        raise fail(
+            f"Cannot plan {months} months ending {day.isoformat()} at scale {scale}: {exc}", 2
+        ) from exc
+
+
+def _build(container: Container, plans: list[CompanyPlan], months: int) -> None:
     url = container.engine.url.render_as_string(hide_password=True)
+    day = plans[0].today
     out.print(f"Building the demo in {escape(url)}: {months} months ending {day.isoformat()}")
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=out, transient=True) as bar:
-        task = bar.add_task("Planning", total=1000)
+        task = bar.add_task("Creating users", total=1000)
 
         def progress(message: str, fraction: float) -> None:
             bar.update(task, description=escape(message), completed=int(fraction * 1000))
 
         with session_scope(container.session_factory) as session:
-            summary = build_demo(session, today=day, months=months, scale=scale, progress=progress)
+            summary = build_planned(session, plans, progress=progress)
     elapsed = time.perf_counter() - started
     _print_summary(summary)
     out.print(f"Built in {elapsed:.1f} s.")

@@ -9,7 +9,7 @@ demo's own ground truth (``demo_anomalies``) are inserted directly. The caller c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +38,8 @@ from companion.demo.plan import (
     TransferEvent,
     VoidInvoiceEvent,
 )
-from companion.demo.planner import plan_company
-from companion.demo.profiles import PASSWORD, PROFILES, USERS
+from companion.demo.planner import plan_demo
+from companion.demo.profiles import PASSWORD, USERS
 from companion.demo.schemas import CompanySummary, DemoSummary, DemoUser
 from companion.erp.audit import service as audit
 from companion.erp.documents import DocLineIn
@@ -108,11 +108,18 @@ def build_demo(
     ``scale`` shrinks or grows the volume (customers, items, orders); ``progress`` is
     called with a message and the fraction done. Flushes only: the caller commits.
     """
+    (progress or _quiet)("Planning", 0.0)
+    plans = plan_demo(today, months=months, scale=scale)
+    return build_planned(session, plans, progress=progress)
+
+
+def build_planned(
+    session: Session, plans: Sequence[CompanyPlan], *, progress: ProgressFn | None = None
+) -> DemoSummary:
+    """Build the demo from ``plans`` (made by ``plan_demo``). Flushes only: the caller commits."""
     if repo.companies_exist(session):
         raise Conflict("The database already holds companies; reset it to rebuild the demo")
     report = progress or _quiet
-    report("Planning", 0.0)
-    plans = [plan_company(p, today, months=months, scale=scale) for p in PROFILES.values()]
     report("Creating users", 0.01)
     users = {
         spec.username: create_user(
@@ -141,7 +148,7 @@ def build_demo(
     _load_documents(session)
     report("Done", 1.0)
     return DemoSummary(
-        today=today,
+        today=plans[0].today,
         start=plans[0].start,
         password=PASSWORD,
         users=tuple(

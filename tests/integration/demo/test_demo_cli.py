@@ -93,9 +93,45 @@ def test_demo_builds_keeps_what_exists_serves_and_resets(
     engine.dispose()
     assert names == {"Acme Trading Ltd", "Globex Manufacturing Inc"}
 
+    # A --reset whose options cannot make a demo stops before dropping anything.
+    for bad in (("--scale", "6"), ("--months", "0"), ("--today", "0001-01-01")):
+        refused = run("--reset", "--no-serve", *bad)
+        assert refused.exit_code == 2, refused.output
+        assert "Dropped" not in refused.output and "Deleted" not in refused.output
+        assert companies(database) == 2
+    assert "Cannot plan 13 months ending 0001-01-01 at scale 1.0" in refused.output
 
-def test_a_bad_today_is_a_clear_error(database: str) -> None:
-    result = run("--no-serve", "--today", "15/03/2026")
-    assert result.exit_code == 1
-    assert "--today must be a date" in result.output
-    assert "Built in" not in result.output
+
+BAD_OPTIONS = [
+    (("--scale", "5.01"), "--scale"),
+    (("--scale", "0.04"), "--scale"),
+    (("--scale", "nan"), "--scale"),
+    (("--scale", "inf"), "--scale"),
+    (("--scale", "lots"), "--scale"),
+    (("--months", "37"), "--months"),
+    (("--months", "0"), "--months"),
+    (("--months", "1.5"), "--months"),
+    (("--today", "15/03/2026"), "--today must be a date"),
+    (("--today", "9999-12-31"), "Cannot plan"),
+]
+
+
+@pytest.mark.parametrize(("args", "says"), BAD_OPTIONS)
+def test_a_bad_option_is_a_clear_error_that_touches_nothing(
+    args: tuple[str, ...], says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit code 2 and one message, no traceback, and no database file created."""
+    path = tmp_path / "untouched.db"
+    monkeypatch.setenv("COMPANION_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COMPANION_DEMO_MODE", "false")
+    monkeypatch.setenv("COMPANION_TODAY", "2020-01-01")
+    get_settings.cache_clear()
+    try:
+        result = run("--reset", "--no-serve", *args)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert says in result.output and "Traceback" not in result.output
+    assert not path.exists()
