@@ -13,6 +13,7 @@ from typing import Any
 
 from companion.knowledge.chunking import split_sentences
 from companion.knowledge.retrieval import Hit, RetrievalResult, prefer_company
+from companion.knowledge.safety import quotable, quoted_data
 
 NOT_FOUND = "I couldn't find this in your documents."
 # Common words that carry no subject. Words like "over", "before" or "not" stay: in a
@@ -97,17 +98,27 @@ def extractive_answer(
     question: str, result: RetrievalResult, *, max_quotes: int = 3, max_chunks: int = 3
 ) -> KnowledgeAnswer:
     """Quote the sentences that best answer ``question``, or say the documents don't."""
-    hits = prefer_company(result.hits)[:max_chunks]
-    if not result.confident or not hits:
+    if not result.confident or not result.hits:
         return KnowledgeAnswer(text=NOT_FOUND, found=False)
     wanted = terms(question)
+    hits: list[Hit] = []
     candidates: list[tuple[int, int, str, set[str], set[str]]] = []
-    for rank, hit in enumerate(hits):
+    for hit in prefer_company(result.hits):
+        if len(hits) == max_chunks:
+            break
         heading = terms(hit.chunk.section or "") | terms(hit.chunk.title)
-        for position, sentence in enumerate(split_sentences(_body(hit))):
-            words = terms(sentence)
-            if words:
-                candidates.append((rank, position, sentence, words, heading))
+        # A neutralised instruction is never quoted as an answer; a passage left with
+        # nothing else gives way to the next best one.
+        usable = [
+            (position, sentence, words)
+            for position, sentence in enumerate(split_sentences(quoted_data(_body(hit))))
+            if (words := terms(sentence)) and quotable(sentence)
+        ]
+        if not usable:
+            continue
+        for position, sentence, words in usable:
+            candidates.append((len(hits), position, sentence, words, heading))
+        hits.append(hit)
     if not candidates:
         return KnowledgeAnswer(text=NOT_FOUND, found=False)
     # How much of the question the passages mention is already part of retrieval's calibrated

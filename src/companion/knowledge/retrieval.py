@@ -614,8 +614,8 @@ def _neutralise(hits: Sequence[Hit]) -> tuple[list[Hit], int]:
     count = 0
     for hit in hits:
         cleaned = neutralise(hit.chunk.text)
-        if cleaned.count:
-            count += 1
+        count += 1 if cleaned.count else 0
+        if cleaned.text != hit.chunk.text:  # also when only hiding controls were removed
             hit = replace(hit, chunk=replace(hit.chunk, text=cleaned.text))
         out.append(hit)
     return out, count

@@ -539,6 +539,15 @@ def neutralise(text: str) -> Neutralised:
     return Neutralised(text=visible(out), count=len(findings), kinds=kinds_all)
 
 
+_MARKED = re.compile(r"[ \t]*\[neutralised:[^\]\n]*\][ \t]*")
+
+
+def quoted_data(text: str) -> str:
+    """``text`` neutralised, with each neutralised span dropped (a line break in its place)."""
+    return _MARKED.sub("\n", neutralise(text).text).strip("\n")
+
+
+@lru_cache(maxsize=8192)
 def quotable(sentence: str) -> bool:
     """Whether ``sentence`` may be quoted as an answer: not neutralised, not an instruction."""
     return MARKER not in sentence and not looks_like_instructions(sentence)
