@@ -227,12 +227,19 @@ def _entities_for(intent: str, found: dict[str, Any]) -> dict[str, Any]:
     if intent not in DATA_QUERIES:
         for key in _QUERY_ONLY:
             entities.pop(key, None)
+        # Unknown names are reported for data questions (never answered without the filter);
+        # actions ask for what they need their own way.
+        entities = {k: v for k, v in entities.items() if not _unknown(v)}
     preferred = _PARTY.get(intent)
     if preferred and "customer" in entities and "supplier" in entities:
         other = "supplier" if preferred == "customer" else "customer"
         if entities[other].get("text") == entities[preferred].get("text"):
             del entities[other]
     return entities
+
+
+def _unknown(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value.get("unknown"))
 
 
 def _exact_key(text: str) -> str:

@@ -102,6 +102,9 @@ class DataQuerySkill:
         if spec is None:  # pragma: no cover - every data intent has a query (tested)
             raise LookupError(f"no query for {turn.intent}")
         supported = spec.filters | spec.required
+        unknown = unknown_name(turn.entities, supported)
+        if unknown is not None:
+            return unknown_answer(turn, *unknown)
         ambiguous = ambiguity(turn.entities, supported)
         if ambiguous is not None:
             entity, names = ambiguous
@@ -202,6 +205,66 @@ def ambiguity(entities: dict[str, Any], supported: frozenset[str]) -> tuple[str,
         ):
             return entity, [str(c["name"]) for c in found["candidates"]][:5]
     return None
+
+
+_COUNTERPART = {"customer": "supplier", "supplier": "customer"}
+
+
+def unknown_name(
+    entities: dict[str, Any], supported: frozenset[str]
+) -> tuple[str, list[str], list[str]] | None:
+    """A name the question filters by that is no record of the company: (text, kinds, close).
+
+    Only filters the query honours count. A customer question naming one of the company's
+    suppliers (or the reverse) names no customer, and is answered like any unknown name.
+    """
+    text: str | None = None
+    kinds: list[str] = []
+    close: list[str] = []
+    for entity, field_name in _ID_ENTITIES.items():
+        found = entities.get(entity)
+        if field_name not in supported:
+            continue
+        if not isinstance(found, dict):
+            other = entities.get(_COUNTERPART.get(entity, ""))
+            counterpart = _ID_ENTITIES.get(_COUNTERPART.get(entity, ""), "")
+            if isinstance(other, dict) and other.get("id") is not None:
+                if counterpart not in supported:
+                    found = {"text": other.get("text"), "id": None}
+        if (
+            not isinstance(found, dict)
+            or found.get("id") is not None
+            or found.get("candidates")
+            or not found.get("text")
+        ):
+            continue
+        if text is None:
+            text = str(found["text"])
+        elif str(found["text"]) != text:
+            continue
+        kinds.append(entity.replace("_", " "))
+        close += [str(s["name"]) for s in found.get("suggestions") or [] if s["name"] not in close]
+    return (text, kinds, close[:5]) if text is not None else None
+
+
+def unknown_answer(turn: Turn, text: str, kinds: list[str], close: list[str]) -> Answer:
+    """'I don't know a customer called …', offering the company's close names; nothing is read."""
+    said = f"I don't know a {' or '.join(kinds)} called \u201c{text}\u201d."
+    keys = {k.replace(" ", "_") for k in kinds}
+    rest = {k: v for k, v in turn.entities.items() if k not in keys}
+    remember = {"intent": turn.intent, "entities": rest, "awaiting": kinds[0].replace(" ", "_")}
+    if close:
+        return Answer(
+            text=f"{said} Did you mean {_either(close)}?",
+            skill="clarify",
+            choices=close,
+            remember=remember,
+        )
+    return Answer(
+        text=f"{said} Check the name, or ask again without it for all of them.",
+        skill="clarify",
+        remember=remember,
+    )
 
 
 def _either(names: list[str]) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from companion.assistant.nlu.entities.amounts import extract_amounts
 from companion.assistant.nlu.entities.docrefs import extract_document_refs
 from companion.assistant.nlu.entities.master import MasterData, MasterMatch, match_master
+from companion.assistant.nlu.entities.mentions import Mention, find_unknown_names
 from companion.assistant.nlu.entities.numbers import mask, scaled_value
 from companion.assistant.nlu.entities.periods import extract_dates
 from companion.assistant.nlu.entities.quantities import extract_quantities
@@ -39,6 +40,9 @@ class Extraction:
     entities: dict[str, Any] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
     matches: list[MasterMatch] = field(default_factory=list)
+    # Name-like spans that matched no record: reported, never dropped (an unknown customer
+    # must not widen the answer to every customer).
+    unknown: list[Mention] = field(default_factory=list)
 
 
 def extract_entities(
@@ -105,7 +109,18 @@ def extract_entities(
     if master is not None:
         out.matches = match_master(work, master)
         _add_master(out, work)
+        _add_unknown(out, work, master)
     return out
+
+
+def _add_unknown(out: Extraction, work: str, master: MasterData) -> None:
+    for match in out.matches:
+        work = mask(work, match.start, match.end)
+    out.unknown = find_unknown_names(work, master)
+    for mention in out.unknown:
+        for kind in mention.kinds:
+            # A name the company does have, of the same kind, is what the question is about.
+            out.entities.setdefault(kind, mention.to_dict(kind))
 
 
 def _add_master(out: Extraction, work: str) -> None:

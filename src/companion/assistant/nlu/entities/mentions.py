@@ -1,0 +1,184 @@
+"""Names the user said that match none of the caller's records.
+
+A question naming a customer the company doesn't have must not be answered for every
+customer, as if the name had not been said. So after ``match_master`` has taken the names it
+knows, this finds the spans that still *look like* a name of a customer, supplier, product or
+warehouse: a capitalised phrase after a cue word ("customer Zebra Foods"), after a
+preposition ("sales to Zebra Foods", "stock at Rangpur Hub"), or any phrase ending in a
+legal form ("to zebra foods ltd"). Generic words ("top customers", "which customers owe us",
+"customer list") are not names and are never reported. Each mention comes with the closest
+records of the same company (never another's: the caller passes only its own master data).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from companion.assistant.nlu.entities.master import MasterData, MasterRecord
+
+# A close match offered back ("did you mean ...?") scores at least this (WRatio, 0-100).
+SUGGEST_SCORE = 70.0
+MAX_SUGGESTIONS = 3
+MAX_NAME_WORDS = 5
+
+# Singular cue words: "customer Zebra Foods". Plurals ("customers") name no one.
+_CUES = {
+    "customer": ("customer",),
+    "client": ("customer",),
+    "supplier": ("supplier",),
+    "vendor": ("supplier",),
+    "product": ("product",),
+    "item": ("product",),
+    "sku": ("product",),
+    "warehouse": ("warehouse",),
+    "depot": ("warehouse",),
+}
+# Words before a capitalised name, and what kind of name each one may introduce.
+_PARTY_OR_PRODUCT = ("customer", "supplier", "product")
+_PREPOSITIONS = {
+    "to": ("customer", "supplier"),
+    "from": ("supplier", "customer"),
+    "for": _PARTY_OR_PRODUCT,
+    "of": _PARTY_OR_PRODUCT,
+    "by": _PARTY_OR_PRODUCT,
+    "with": ("customer", "supplier"),
+    "does": ("customer", "supplier"),
+    "did": ("customer", "supplier"),
+    "owe": ("supplier", "customer"),
+    "in": ("warehouse",),
+    "at": ("warehouse",),
+}
+# A phrase ending in one of these is a business name even when written in lower case.
+_LEGAL = {
+    "ltd", "limited", "inc", "corp", "corporation", "llc", "plc", "pvt", "co", "gmbh",
+    "traders", "trading", "enterprise", "enterprises", "industries", "agency", "mart",
+    "sons", "group", "partners", "distributors", "telecom", "electronics",
+}  # fmt: skip
+# Capitalised words that are not names: acronyms, calendar words, the assistant's own terms.
+_NOT_NAME = {
+    "i", "ar", "ap", "po", "pos", "so", "vat", "tax", "fy", "ytd", "mtd", "qtd", "q1", "q2",
+    "q3", "q4", "bdt", "usd", "eur", "gbp", "inr", "all", "any", "each", "every", "our",
+    "my", "the", "this", "that", "these", "those", "last", "next", "today", "yesterday",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "what", "which", "who", "how", "when", "where",
+    "why", "is", "are", "was", "were", "me", "us", "you", "it", "them", "please", "total",
+    "sales", "stock", "cash", "customers", "suppliers", "products", "items", "warehouses",
+    "invoices", "invoice", "orders", "order", "bills", "payments", "balance", "balances",
+    "list", "summary", "report", "month", "week", "year", "quarter", "day", "date",
+}  # fmt: skip
+_TOKEN = re.compile(r"[^\W_]+(?:[-'&./][^\W_]+)*|&", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name-like span that matched no record, the kinds it may be, and close records."""
+
+    text: str
+    start: int
+    end: int
+    kinds: tuple[str, ...]
+    suggestions: dict[str, tuple[tuple[MasterRecord, float], ...]]
+
+    def to_dict(self, kind: str) -> dict[str, Any]:
+        """The entity shape of an unknown name: no id, ``unknown`` set, close records."""
+        return {
+            "text": self.text,
+            "id": None,
+            "name": None,
+            "score": 0.0,
+            "unknown": True,
+            "suggestions": [
+                {"id": r.id, "name": r.name, "score": round(s, 1)}
+                for r, s in self.suggestions.get(kind, ())
+            ],
+        }
+
+
+def find_unknown_names(text: str, master: MasterData) -> list[Mention]:
+    """Name-like spans of ``text`` (resolved names already blanked out) that name no record."""
+    tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    found: list[Mention] = []
+    i = 0
+    while i < len(tokens):
+        word = tokens[i][0].lower()
+        kinds = _CUES.get(word) or _PREPOSITIONS.get(word)
+        if kinds is None or not _adjacent(text, tokens, i):
+            i += 1
+            continue
+        j = _name_end(text, tokens, i + 1)
+        if j == i + 1:
+            i += 1
+            continue
+        start, end = tokens[i + 1][1], tokens[j - 1][2]
+        name = text[start:end]
+        found.append(
+            Mention(
+                text=name,
+                start=start,
+                end=end,
+                kinds=kinds,
+                suggestions={k: close_records(name, master, k) for k in kinds},
+            )
+        )
+        i = j
+    return found
+
+
+def close_records(
+    name: str, master: MasterData, kind: str
+) -> tuple[tuple[MasterRecord, float], ...]:
+    """The company's records of ``kind`` whose names are close to ``name``, best first."""
+    records = master.records(kind)
+    if not records:
+        return ()
+    best = process.extract(
+        name.lower(),
+        [r.name.lower() for r in records],
+        scorer=fuzz.WRatio,
+        limit=MAX_SUGGESTIONS,
+        score_cutoff=SUGGEST_SCORE,
+    )
+    return tuple((records[index], float(score)) for _, score, index in best)
+
+
+def _adjacent(text: str, tokens: list[tuple[str, int, int]], i: int) -> bool:
+    # The name must follow the cue word directly: a blanked-out date or amount between them
+    # ("sales in March to ...") leaves a gap of spaces, and "to" then introduces nothing.
+    if i + 1 >= len(tokens):
+        return False
+    gap = text[tokens[i][2] : tokens[i + 1][1]]
+    return gap in (" ", "  ") or gap.strip() in ('"', "'")
+
+
+def _name_end(text: str, tokens: list[tuple[str, int, int]], first: int) -> int:
+    """One past the last token of the name starting at ``first`` (``first``: no name)."""
+    j = first
+    while j < len(tokens) and j - first < MAX_NAME_WORDS:
+        word = tokens[j][0]
+        if j > first and text[tokens[j - 1][2] : tokens[j][1]] != " ":
+            break  # punctuation or a blanked-out span ends the name
+        if word != "&" and (
+            word.lower() in _NOT_NAME or not (word[:1].isupper() or word[:1].isdigit())
+        ):
+            break
+        j += 1
+    while j > first and tokens[j - 1][0] == "&":
+        j -= 1
+    if j > first:
+        return j
+    # Lower case: a phrase counts only when it ends in a legal form ("zebra foods ltd").
+    for end in range(first + 1, min(first + MAX_NAME_WORDS, len(tokens)) + 1):
+        word = tokens[end - 1][0].lower()
+        if word in _NOT_NAME or (
+            end > first + 1 and text[tokens[end - 2][2] : tokens[end - 1][1]] != " "
+        ):
+            return first
+        if end - first > 1 and word in _LEGAL:
+            return end
+    return first
