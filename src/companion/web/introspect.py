@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from companion.web.deps import RequirePermission, get_context
+from companion.web.figures import RequireFigure
 
 API_PREFIX = "/api/v1"
 
@@ -37,6 +38,15 @@ class ApiRoute:
             d.call.permission
             for d in iter_dependants(self.dependant)
             if isinstance(d.call, RequirePermission)
+        )
+
+    @property
+    def figures(self) -> frozenset[str]:
+        """The figures the route serves, declared with ``Depends(require_figure(...))``."""
+        return frozenset(
+            d.call.figure
+            for d in iter_dependants(self.dependant)
+            if isinstance(d.call, RequireFigure)
         )
 
     @property

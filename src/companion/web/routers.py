@@ -17,6 +17,7 @@ from companion.outreach.endpoints import router as outreach_router
 from companion.web.actions import router as actions_router
 from companion.web.ai_status import router as ai_status_router
 from companion.web.chat import router as chat_router
+from companion.web.reports import router as reports_router
 
 DOMAIN_ROUTERS: list[APIRouter] = [
     parties_router,
@@ -26,6 +27,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     invoicing_router,
     payments_router,
     ledger_router,
+    reports_router,
     purchasing_router,
     audit_router,
     chat_router,

@@ -69,7 +69,7 @@ def _journal(ctx: RequestContext, *columns: Any) -> Select[Any]:
 
 @register(
     "cash_balance",
-    permission="finance.read",
+    figure="ledger",
     filters={"as_of", "bank_account_id"},
     description="Cash in each bank account as of a date",
 )
@@ -124,7 +124,7 @@ def cash_balance(
 
 @register(
     "cash_flow",
-    permission="finance.read",
+    figure="ledger",
     filters={"period", "bank_account_id"},
     description="Money in and out of the bank accounts in a period",
 )
@@ -186,7 +186,7 @@ def cash_flow(
 
 @register(
     "profit_and_loss",
-    permission="finance.read",
+    figure="ledger",
     filters={"period"},
     description="Income, expenses and net profit for a period",
 )

@@ -78,7 +78,7 @@ def _missing_filter(
 
 @register(
     "stock_levels",
-    permission="inventory.read",
+    figure="stock",
     filters=set(_FILTERS),
     description="Quantity on hand per item and warehouse",
 )
@@ -143,7 +143,7 @@ def stock_levels(
 
 @register(
     "below_reorder",
-    permission="inventory.read",
+    figure="stock",
     filters=set(_FILTERS),
     description="Items below their reorder level",
 )
@@ -208,7 +208,7 @@ def below_reorder(
 
 @register(
     "inventory_valuation",
-    permission="inventory.read",
+    figure="stock",
     filters=set(_FILTERS),
     description="The value of the stock on hand at cost",
 )

@@ -20,7 +20,7 @@ from companion.tenancy.context import RequestContext
 
 @register(
     "ap_aging",
-    permission="finance.read",
+    figure="invoices",
     filters={"supplier_id"},
     description="Open payables by days past due",
 )
@@ -33,7 +33,7 @@ def ap_aging(
 
 @register(
     "supplier_balance",
-    permission="finance.read",
+    figure="invoices",
     filters={"supplier_id", "min_amount", "max_amount", "top_n"},
     description="What we owe suppliers",
 )

@@ -75,7 +75,7 @@ _PO_FILTERS = [
 
 @register(
     "purchase_orders",
-    permission="procurement.read",
+    figure="purchase_orders",
     filters=set(_PO_FILTERS),
     description="Purchase orders by date, supplier, status, item or amount",
 )
@@ -193,7 +193,7 @@ def actionable_tasks(ctx: RequestContext) -> Any:
 
 @register(
     "pending_approvals",
-    permission="procurement.read",
+    figure="purchase_orders",
     filters={"supplier_id", "min_amount", "max_amount", "top_n"},
     description="Purchase orders waiting for the caller's approval",
 )
@@ -273,8 +273,8 @@ def pending_approvals(
 
 @register(
     "order_status",
-    permission="procurement.read",
-    ref_permissions={"PO": "procurement.read", "SO": "sales.read"},
+    figure="purchase_orders",
+    ref_figures={"PO": "purchase_orders", "SO": "sales_orders"},
     filters={"document_ref"},
     required={"document_ref"},
     description="Where a purchase or sales order stands",

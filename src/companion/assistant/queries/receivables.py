@@ -50,7 +50,7 @@ from companion.tenancy.context import RequestContext, scoped
 
 @register(
     "ar_aging",
-    permission="finance.read",
+    figure="invoices",
     filters={"customer_id"},
     description="Open receivables by days past due",
 )
@@ -63,7 +63,7 @@ def ar_aging(
 
 @register(
     "customer_balance",
-    permission="finance.read",
+    figure="invoices",
     filters={"customer_id", "min_amount", "max_amount", "top_n"},
     description="What customers owe",
 )
@@ -76,7 +76,7 @@ def customer_balance(
 
 @register(
     "overdue_invoices",
-    permission="finance.read",
+    figure="invoices",
     filters={"customer_id", "min_amount", "max_amount", "top_n"},
     description="Customer invoices past their due date",
 )
@@ -155,7 +155,7 @@ _DOC_PREFIXES = {"INV": ("ar", "invoice"), "BILL": ("ap", "bill")}
 
 @register(
     "invoice_status",
-    permission="finance.read",
+    figure="invoices",
     filters={"document_ref"},
     required={"document_ref"},
     description="Where an invoice or bill stands",
@@ -259,7 +259,7 @@ def _status_sentence(
 
 @register(
     "top_customers",
-    permission="sales.read",
+    figure="sales_totals",
     filters={"period", "top_n"},
     description="The customers who bought most",
 )
@@ -321,7 +321,7 @@ _CUSTOMER_STATUSES: dict[str, tuple[bool, ...]] = {
 
 @register(
     "customer_list",
-    permission="sales.read",
+    figure="customers",
     filters={"status", "top_n"},
     description="The company's customers",
 )

@@ -2,8 +2,9 @@
 
 A query is a typed function over the ERP tables: it takes the caller's context and
 ``QueryParams`` and returns a ``QueryResult`` (rows, totals, currency, provenance and a
-sentence written from the figures). It declares the permission it needs; the runner checks
-it before anything is read, and runs the query in a read-only transaction.
+sentence written from the figures). It declares the figure it reads; the permission comes
+from ``tenancy.figures`` (the table the REST routes read too), and the runner checks it
+before anything is read, and runs the query in a read-only transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from companion.tenancy.context import RequestContext
+from companion.tenancy.figures import figure_permission
 
 
 class Period(BaseModel):
@@ -83,25 +85,30 @@ QueryFn = Callable[[Session, RequestContext, QueryParams, dt.date], QueryResult]
 
 @dataclass(frozen=True)
 class QuerySpec:
-    """A registered query: intent, the permission it needs, the filters it honours."""
+    """A registered query: intent, the figure it reads and its permission, its filters."""
 
     intent: str
+    figure: str
     permission: str
     fn: QueryFn
     filters: frozenset[str]
     description: str
     required: frozenset[str] = frozenset()
-    # (document prefix, permission): a query over several kinds of document (order_status:
-    # PO- or SO-) needs the permission of the kind asked about, not one for all of them.
-    ref_permissions: tuple[tuple[str, str], ...] = ()
+    # (document prefix, figure): a query over several kinds of document (order_status:
+    # PO- or SO-) reads the figure of the kind asked about, not one for all of them.
+    ref_figures: tuple[tuple[str, str], ...] = ()
+
+    def figure_for(self, params: QueryParams) -> str:
+        """The figure this call reads (by ``document_ref`` prefix where declared)."""
+        ref = (params.document_ref or "").strip().upper()
+        for prefix, figure in self.ref_figures:
+            if ref.startswith(f"{prefix}-"):
+                return figure
+        return self.figure
 
     def permission_for(self, params: QueryParams) -> str:
-        """The permission this call needs (by ``document_ref`` prefix where declared)."""
-        ref = (params.document_ref or "").strip().upper()
-        for prefix, permission in self.ref_permissions:
-            if ref.startswith(f"{prefix}-"):
-                return permission
-        return self.permission
+        """The permission this call needs: the one that reads its figure."""
+        return figure_permission(self.figure_for(params))
 
 
 _REGISTRY: dict[str, QuerySpec] = {}
@@ -110,25 +117,26 @@ _REGISTRY: dict[str, QuerySpec] = {}
 def register(
     intent: str,
     *,
-    permission: str,
+    figure: str,
     filters: set[str] | frozenset[str] = frozenset(),
     required: set[str] | frozenset[str] = frozenset(),
     description: str = "",
-    ref_permissions: dict[str, str] | None = None,
+    ref_figures: dict[str, str] | None = None,
 ) -> Callable[[QueryFn], QueryFn]:
-    """Register ``fn`` as the query answering ``intent``."""
+    """Register ``fn`` as the query answering ``intent`` from ``figure`` (see tenancy.figures)."""
 
     def deco(fn: QueryFn) -> QueryFn:
         if intent in _REGISTRY:
             raise ValueError(f"query for {intent!r} registered twice")
         _REGISTRY[intent] = QuerySpec(
             intent=intent,
-            permission=permission,
+            figure=figure,
+            permission=figure_permission(figure),
             fn=fn,
             filters=frozenset(filters),
             description=description or (fn.__doc__ or "").strip().splitlines()[0],
             required=frozenset(required),
-            ref_permissions=tuple(sorted((ref_permissions or {}).items())),
+            ref_figures=tuple(sorted((ref_figures or {}).items())),
         )
         return fn
 

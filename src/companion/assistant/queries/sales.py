@@ -8,7 +8,7 @@ Definitions:
   today), AP due within 7 days (open AP bills due on or before today + 7 days, overdue ones
   included), sales this month so far and in the whole previous month, and purchase orders
   pending approval (count and value, whoever must approve). Sales and purchase-order
-  figures appear only for callers who may read them (sales.read, procurement.read).
+  figures appear only for callers who may read those figures (``tenancy.figures``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from companion.erp.parties.models import Customer
 from companion.erp.purchasing.models import POStatus, PurchaseOrder
 from companion.kit.money import ZERO
 from companion.tenancy.context import RequestContext
+from companion.tenancy.figures import figure_permission
 
 
 def _sales_by_day(
@@ -87,7 +88,7 @@ def sales_total(session: Session, ctx: RequestContext, window: Window) -> tuple[
 
 @register(
     "sales_summary",
-    permission="sales.read",
+    figure="sales_totals",
     filters={"period", "customer_id", "item_id"},
     description="Sales (net of tax) in a period, by month",
 )
@@ -152,7 +153,7 @@ def _open_sum(
 
 @register(
     "dashboard_summary",
-    permission="finance.read",
+    figure="dashboard",
     description="Headline figures: cash, overdue receivables, bills due, sales, approvals",
 )
 def dashboard_summary(
@@ -181,7 +182,7 @@ def dashboard_summary(
         "(overdue included)."
     ]
     more: list[str] = []
-    if ctx.can("sales.read"):
+    if ctx.can(figure_permission("sales_totals")):
         this_month, last_month = month_to_date(today), previous_month(today)
         sales_now, n_now = sales_total(session, ctx, this_month)
         sales_before, n_before = sales_total(session, ctx, last_month)
@@ -192,7 +193,7 @@ def dashboard_summary(
             f"sales in {this_month.text()} are {fmt.money(sales_now)} net of tax, against "
             f"{fmt.money(sales_before)} in {last_month.text()}"
         )
-    if ctx.can("procurement.read"):
+    if ctx.can(figure_permission("purchase_orders")):
         po_value, po_count = session.execute(
             select(money_sum(PurchaseOrder.total), func.count(PurchaseOrder.id)).where(
                 PurchaseOrder.company_id == ctx.company_id,

@@ -11,11 +11,12 @@ from companion.erp.invoicing import repository as repo
 from companion.erp.invoicing.models import InvoiceKind, InvoiceStatus
 from companion.erp.invoicing.schemas import InvoiceFilters, InvoiceOut
 from companion.tenancy.context import RequestContext
-from companion.web.deps import ContainerDep, Page, PageDep, RecordId, SessionDep, require
+from companion.web.deps import ContainerDep, Page, PageDep, RecordId, SessionDep
+from companion.web.figures import require_figure
 
 router = APIRouter(tags=["invoicing"])
 
-FinanceReader = Annotated[RequestContext, Depends(require("finance.read"))]
+FinanceReader = Annotated[RequestContext, Depends(require_figure("invoices"))]
 
 
 @router.get("/invoices", response_model=Page[InvoiceOut])

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query
 from companion.erp.items import repository as repo
 from companion.erp.items.schemas import ItemOut, WarehouseOut
 from companion.tenancy.context import RequestContext
-from companion.web.deps import Page, PageDep, RecordId, SessionDep, require
+from companion.web.deps import Page, PageDep, RecordId, SessionDep
+from companion.web.figures import require_figure
 
 router = APIRouter(tags=["items"])
 
-InventoryReader = Annotated[RequestContext, Depends(require("inventory.read"))]
+InventoryReader = Annotated[RequestContext, Depends(require_figure("stock"))]
 
 
 @router.get("/items", response_model=Page[ItemOut])

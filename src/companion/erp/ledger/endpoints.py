@@ -18,11 +18,12 @@ from companion.erp.ledger.schemas import (
     voucher_out,
 )
 from companion.tenancy.context import RequestContext
-from companion.web.deps import Page, PageDep, RecordId, SessionDep, require
+from companion.web.deps import Page, PageDep, RecordId, SessionDep
+from companion.web.figures import require_figure
 
 router = APIRouter(tags=["ledger"])
 
-FinanceReader = Annotated[RequestContext, Depends(require("finance.read"))]
+FinanceReader = Annotated[RequestContext, Depends(require_figure("ledger"))]
 AsOf = Annotated[dt.date | None, Query(description="Include vouchers dated up to this day")]
 
 

@@ -10,12 +10,13 @@ from companion.erp.parties import repository as repo
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.parties.schemas import CustomerOut, SupplierOut
 from companion.tenancy.context import RequestContext
-from companion.web.deps import Page, PageDep, RecordId, SessionDep, require
+from companion.web.deps import Page, PageDep, RecordId, SessionDep
+from companion.web.figures import require_figure
 
 router = APIRouter(tags=["parties"])
 
-SalesReader = Annotated[RequestContext, Depends(require("sales.read"))]
-ProcurementReader = Annotated[RequestContext, Depends(require("procurement.read"))]
+SalesReader = Annotated[RequestContext, Depends(require_figure("customers"))]
+ProcurementReader = Annotated[RequestContext, Depends(require_figure("suppliers"))]
 Search = Annotated[str | None, Query(max_length=200, description="Code or name contains")]
 Active = Annotated[bool | None, Query(description="Only active (true) or inactive (false)")]
 

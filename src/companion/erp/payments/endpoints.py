@@ -11,11 +11,12 @@ from companion.erp.payments import repository as repo
 from companion.erp.payments.models import PaymentKind, PaymentStatus
 from companion.erp.payments.schemas import PaymentFilters, PaymentOut
 from companion.tenancy.context import RequestContext
-from companion.web.deps import Page, PageDep, RecordId, SessionDep, require
+from companion.web.deps import Page, PageDep, RecordId, SessionDep
+from companion.web.figures import require_figure
 
 router = APIRouter(tags=["payments"])
 
-FinanceReader = Annotated[RequestContext, Depends(require("finance.read"))]
+FinanceReader = Annotated[RequestContext, Depends(require_figure("payments"))]
 
 
 @router.get("/payments", response_model=Page[PaymentOut])

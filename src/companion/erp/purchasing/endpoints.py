@@ -16,7 +16,8 @@ from companion.erp.purchasing.schemas import (
     PurchaseOrderSummaryOut,
 )
 from companion.tenancy.context import RequestContext
-from companion.web.deps import MAX_ID, Page, PageDep, RecordId, SessionDep, require
+from companion.web.deps import MAX_ID, Page, PageDep, RecordId, SessionDep
+from companion.web.figures import require_figure
 
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
@@ -24,7 +25,7 @@ DocNumber = Annotated[str, Path(max_length=32, description="e.g. PO-2026-0001")]
 
 router = APIRouter(tags=["purchasing"])
 
-ProcurementReader = Annotated[RequestContext, Depends(require("procurement.read"))]
+ProcurementReader = Annotated[RequestContext, Depends(require_figure("purchase_orders"))]
 
 
 @router.get("/purchase-orders", response_model=Page[PurchaseOrderSummaryOut])

@@ -11,7 +11,8 @@ from companion.erp.sales import repository as repo
 from companion.erp.sales.models import SalesOrderStatus
 from companion.erp.sales.schemas import SalesOrderOut, SalesOrderSummaryOut
 from companion.tenancy.context import RequestContext
-from companion.web.deps import MAX_ID, Page, PageDep, RecordId, SessionDep, require
+from companion.web.deps import MAX_ID, Page, PageDep, RecordId, SessionDep
+from companion.web.figures import require_figure
 
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
@@ -19,7 +20,7 @@ DocNumber = Annotated[str, Path(max_length=32, description="e.g. SO-2026-0001")]
 
 router = APIRouter(tags=["sales"])
 
-SalesReader = Annotated[RequestContext, Depends(require("sales.read"))]
+SalesReader = Annotated[RequestContext, Depends(require_figure("sales_orders"))]
 
 
 @router.get("/sales-orders", response_model=Page[SalesOrderSummaryOut])

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from companion.erp.stock import repository as repo
 from companion.erp.stock.schemas import StockLevelOut
 from companion.tenancy.context import RequestContext
-from companion.web.deps import MAX_ID, Page, PageDep, SessionDep, require
+from companion.web.deps import MAX_ID, Page, PageDep, SessionDep
+from companion.web.figures import require_figure
 
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 router = APIRouter(tags=["stock"])
 
-InventoryReader = Annotated[RequestContext, Depends(require("inventory.read"))]
+InventoryReader = Annotated[RequestContext, Depends(require_figure("stock"))]
 
 
 @router.get("/stock-levels", response_model=Page[StockLevelOut])

@@ -187,6 +187,7 @@ def _writes(kind: str) -> Any:
 def test_a_query_that_writes_fails_and_leaves_nothing(qs: Session, a: World, kind: str) -> None:
     spec = QuerySpec(
         intent="sneaky",
+        figure="invoices",
         permission="finance.read",
         fn=_writes(kind),
         filters=frozenset(),
