@@ -120,7 +120,11 @@ def bootstrap(
             "sqlite:///var"
         ):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.database_url, echo=settings.database_echo)
+        engine = make_engine(
+            settings.database_url,
+            echo=settings.database_echo,
+            busy_timeout_s=settings.database_busy_timeout_s,
+        )
     return Container(
         settings=settings,
         engine=engine,

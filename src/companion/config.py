@@ -118,6 +118,14 @@ class LLMSettings(BaseModel):
     # YAML overriding the shipped llm/policies/default.yml; per-company files <slug>.yml.
     policies_file: Path | None = None
     company_policies_dir: Path | None = None
+    # Admission to model calls (llm.admission): at most max_concurrent run at once and
+    # max_queued wait (up to queue_wait_s) for a draft or score; at most max_per_user of
+    # them one user's. Beyond: 503 / 429 with Retry-After, and a chat turn answers without
+    # the model. Running + queued stay well under the server's 40 worker threads.
+    max_concurrent: int = Field(default=2, ge=1, le=16)
+    max_queued: int = Field(default=4, ge=0, le=16)
+    max_per_user: int = Field(default=2, ge=1)
+    queue_wait_s: float = Field(default=15.0, ge=0, le=300)
 
     def api_key_list(self) -> list[str]:
         """The API keys, in rotation order."""
@@ -135,6 +143,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./var/companion.db"
     database_echo: bool = False
+    # SQLite: how long a request waits for another writer's lock before a 503
+    # `database_busy` with Retry-After (was 30 s, longer than any client waits).
+    database_busy_timeout_s: float = Field(default=5.0, gt=0, le=300)
     demo_mode: bool = False
     today: dt.date | None = None
     host: str = "127.0.0.1"

@@ -13,7 +13,10 @@
     ├── UnsupportedMediaType (415)
     ├── RateLimited (429)
     └── ServiceUnavailable (503)
-        └── DatabaseNotMigrated (503)
+        ├── DatabaseNotMigrated (503)
+        └── DatabaseBusy (503)                  SQLite's write lock was not had in time
+
+A ``retry_after`` (seconds) in an error's details is also sent as the Retry-After header.
 
 Domain errors subclass these beside their service; one handler in ``web`` renders the
 JSON envelope ``{"error": {"code", "message", "details"}}``.
@@ -100,3 +103,9 @@ class ServiceUnavailable(CompanionError):
 
 class DatabaseNotMigrated(ServiceUnavailable):
     code = "database_not_migrated"
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """The database stayed locked by another writer past the busy timeout; try again."""
+
+    code = "database_busy"

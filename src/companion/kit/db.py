@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from companion.kit.money import quantize
@@ -131,20 +132,24 @@ def code_column(length: int = 32) -> Mapped[str]:
     return mapped_column(String(length), nullable=False)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for SQLite or PostgreSQL with the settings Companion relies on."""
+def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -> Engine:
+    """An engine for SQLite or PostgreSQL with the settings Companion relies on.
+
+    ``busy_timeout_s``: how long a SQLite connection waits for another writer's lock
+    before "database is locked" (the server answers that 503 ``database_busy``).
+    """
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, round(busy_timeout_s * 1000))
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """Foreign keys on, WAL, and transactions that SQLAlchemy (not pysqlite) controls."""
 
     @event.listens_for(engine, "connect")
@@ -154,7 +159,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -177,6 +182,14 @@ def begin_for_writing(session: Session) -> None:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
         session.connection(execution_options={WRITE_INTENT: True})
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite's "database is locked" (or "busy"): a writer held it too long."""
+    if not isinstance(error, OperationalError):
+        return False
+    text = str(error.orig if error.orig is not None else error).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -6,6 +6,8 @@ ServiceUnavailable (503)
     │   └── ModelFileMissing       the GGUF named by COMPANION_LLM__MODEL_PATH is absent
     ├── LLMTimeout                 the call ran past its timeout
     ├── LLMRateLimited             every API key is cooling down after a 429
+    ├── LLMBusy                    every model slot of this process is taken (admission)
+    │   └── LLMUserBusy (429)      the caller already has their share of model slots
     ├── LLMModelNotFound           the server does not serve the configured model
     ├── LLMBadResponse             the server answered with an error or a broken body
     └── LLMInvalidOutput           structured output that is not valid for the schema
@@ -40,6 +42,19 @@ class LLMTimeout(LLMError):
 
 class LLMRateLimited(LLMError):
     code = "llm_rate_limited"
+
+
+class LLMBusy(LLMError):
+    """No model slot is free (``llm.admission``); ``details.retry_after`` says when to retry."""
+
+    code = "llm_busy"
+
+
+class LLMUserBusy(LLMBusy):
+    """The caller already holds their share of model slots."""
+
+    status_code = 429
+    code = "llm_user_busy"
 
 
 class LLMModelNotFound(LLMError):

@@ -7,6 +7,7 @@ import os
 from functools import partial
 
 from companion.config import LLMSettings
+from companion.llm.admission import ModelGate
 from companion.llm.errors import LLMUnavailable
 from companion.llm.locate import bundled_model_path, llama_cpp_installed, resolve_model_path
 from companion.llm.policies import PolicyBook, ProviderSpec
@@ -107,4 +108,10 @@ def build_llm_service(settings: LLMSettings) -> LLMService:
         "llm.configured",
         extra={"default": resolve_provider_kind(settings), "providers": sorted(factories)},
     )
-    return LLMService(ProviderRegistry(factories), policies)
+    gate = ModelGate(
+        settings.max_concurrent,
+        max_queued=settings.max_queued,
+        max_per_user=settings.max_per_user,
+        queue_wait_s=settings.queue_wait_s,
+    )
+    return LLMService(ProviderRegistry(factories), policies, gate=gate)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from companion.llm.errors import LLMError
+from companion.llm.errors import LLMBusy, LLMError
 from companion.llm.providers.base import Generation
 from companion.llm.service import LLMService
 
@@ -311,6 +311,9 @@ def phrase_answer(
         generation = llm.generate(
             "chat", company, messages, data_fingerprint=data_fingerprint(template_text, data)
         )
+    except LLMBusy as exc:  # every model slot taken: the exact answer now, not a wait
+        log.info("llm.phrasing_skipped", extra={"code": exc.code})
+        return PhrasedAnswer(template_text, used_model=False, reason="model_busy")
     except LLMError as exc:
         log.info("llm.phrasing_failed", extra={"code": exc.code})
         return PhrasedAnswer(template_text, used_model=False, reason="provider_failed")

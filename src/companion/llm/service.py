@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from companion.llm.admission import ModelGate, current_caller
 from companion.llm.cache import ResponseCache, cache_key
 from companion.llm.errors import LLMError, LLMPromptTooLong, LLMUnavailable
 from companion.llm.health import HealthBoard
@@ -72,6 +74,10 @@ class ProviderRegistry:
         """Whether ``name`` is (or would build) the no-model provider, without building it."""
         return self._factories.get(name, NoneProvider) is NoneProvider
 
+    def is_none_chain(self, names: Sequence[str]) -> bool:
+        """Whether every provider of ``names`` is the no-model one (no call reaches a model)."""
+        return all(self.is_none(name) for name in names)
+
     def resolve(self, name: str, model: str | None) -> LLMProvider:
         """The provider ``name``, switched to ``model`` when a policy names another one."""
         provider = self.get(name)
@@ -100,7 +106,9 @@ class ProviderRegistry:
 class LLMService:
     """Generates for a use case and a company, as the policy says, falling back along its chain.
 
-    Every failure is an ``LLMError``; callers catch it and answer without a model.
+    Every failure is an ``LLMError``; callers catch it and answer without a model. With a
+    ``gate``, a call that reaches a model takes one of its slots (``llm.admission``) or
+    fails at once with ``LLMBusy``.
     """
 
     def __init__(
@@ -110,11 +118,13 @@ class LLMService:
         *,
         cache: ResponseCache | None = None,
         health: HealthBoard | None = None,
+        gate: ModelGate | None = None,
     ) -> None:
         self.registry = registry
         self.policies = policies
         self.cache = cache or ResponseCache()
         self.health = health or HealthBoard(policies.health)
+        self.gate = gate
 
     def policy(self, use_case: str, company: str | int | None = None) -> UseCasePolicy:
         """The effective policy for ``use_case`` in ``company``."""
@@ -124,6 +134,27 @@ class LLMService:
         """Whether the use case may call a model at all (on, and some provider is not none)."""
         policy = self.policy(use_case, company)
         return policy.enabled and not all(self.registry.is_none(n) for n in policy.chain())
+
+    @contextlib.contextmanager
+    def admitted(
+        self, use_case: str, company: str | int, caller: str | int | None = None
+    ) -> Iterator[None]:
+        """Hold a model slot for a request made for ``use_case``, queueing for one if need be.
+
+        Raises ``LLMBusy`` (503) or ``LLMUserBusy`` (429) with ``retry_after`` when none is
+        had in time; takes nothing when the use case would call no model.
+        """
+        if self.gate is None or not self.enabled(use_case, company):
+            yield
+            return
+        with self.gate.slot(caller, wait=self.gate.queue_wait_s):
+            yield
+
+    def _slot(self, policy: UseCasePolicy) -> contextlib.AbstractContextManager[None]:
+        """A free slot for a call that may reach a model; never waits (the caller falls back)."""
+        if self.gate is None or self.registry.is_none_chain(policy.chain()):
+            return contextlib.nullcontext()
+        return self.gate.slot()
 
     def _run(
         self,
@@ -152,6 +183,18 @@ class LLMService:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
+        with self._slot(policy):
+            return self._chain(use_case, policy, key, messages, call)
+
+    def _chain(
+        self,
+        use_case: str,
+        policy: UseCasePolicy,
+        key: str,
+        messages: list[Message],
+        call: Callable[[LLMProvider, list[Message], UseCasePolicy], Generation],
+    ) -> Generation:
+        """The policy's providers in turn until one answers."""
         attempts: list[LLMError] = []
         for name in policy.chain():
             health = self.health[name]
@@ -292,6 +335,26 @@ class LLMService:
             if hit is not None:
                 yield hit.text
                 return
+        # A slot by hand, not `with self._slot(...)`: an async generator may be closed from
+        # another context, where resetting the slot's context variable would fail.
+        gate = self.gate
+        if gate is not None and (gate.holding() or self.registry.is_none_chain(policy.chain())):
+            gate = None
+        caller = current_caller()
+        if gate is not None:
+            gate.acquire(caller)
+        started_all = time.perf_counter()
+        try:
+            async for piece in self._stream_chain(use_case, policy, key, prompt):
+                yield piece
+        finally:
+            if gate is not None:
+                gate.release(caller, time.perf_counter() - started_all)
+
+    async def _stream_chain(
+        self, use_case: str, policy: UseCasePolicy, key: str, prompt: list[Message]
+    ) -> AsyncIterator[str]:
+        """The policy's providers in turn until one streams an answer."""
         attempts: list[LLMError] = []
         for name in policy.chain():
             health = self.health[name]
@@ -368,6 +431,7 @@ class LLMService:
                 for name, policy in self.policies.policies(company).items()
             },
             "cache": {"entries": len(self.cache), "hits": self.cache.hits},
+            "admission": self.gate.snapshot() if self.gate is not None else None,
         }
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.sse import EventSourceResponse, format_sse_event
+from starlette.responses import StreamingResponse
 
 from companion.assistant import repository
 from companion.assistant.progress import Progress
@@ -22,15 +23,17 @@ from companion.assistant.schemas import (
 )
 from companion.assistant.service import conversation_detail, conversation_out
 from companion.bootstrap import Container
-from companion.errors import CompanionError
-from companion.kit.db import begin_for_writing
+from companion.errors import CompanionError, DatabaseBusy
+from companion.kit.db import begin_for_writing, is_lock_timeout
+from companion.kit.fields import Text
+from companion.llm.admission import acting_for
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, SessionDep, require
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ai", tags=["assistant"])
 ChatUser = Annotated[RequestContext, Depends(require("ai.use"))]
-ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
+ConversationId = Annotated[Text, Path(min_length=1, max_length=64)]
 
 
 @router.post("/chat", response_model=ChatResponse, response_model_exclude_none=False)
@@ -38,7 +41,8 @@ def chat(
     body: ChatRequest, session: SessionDep, ctx: ChatUser, container: ContainerDep
 ) -> ChatResponse:
     """Ask a question in plain language; the answer carries its figures and their source."""
-    return container.assistant().turn(session, ctx, body)
+    with acting_for(ctx.user_id):  # model calls count against the caller's share
+        return container.assistant().turn(session, ctx, body)
 
 
 @dataclass(frozen=True)
@@ -60,14 +64,38 @@ def checked_turn(
     return StreamedTurn(body=body, ctx=ctx, container=container)
 
 
+class EventStream(StreamingResponse):
+    """Declares a route's answer as ``text/event-stream`` in the OpenAPI (and nothing else)."""
+
+    media_type = "text/event-stream"
+
+
+# One SSE event as OpenAPI 3.2 describes them (what FastAPI declares for its own SSE routes).
+_SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["status", "token", "final", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+
+
 @router.post(
     "/chat/stream",
     # Not response_class=EventSourceResponse: that makes FastAPI expect a generator, which
-    # would keep the request's session open for the whole stream.
+    # would keep the request's session open for the whole stream. EventStream only names
+    # the media type, so the OpenAPI no longer offers a JSON answer.
+    response_class=EventStream,
     response_model=None,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "itemSchema": _SSE_EVENT,
+                }
+            },
             "description": "Server-sent events: `status` for each step (understanding, "
             "choosing_tool, querying, retrieving, generating, recording), `token` while a "
             "model writes (provisional text), then one `final` event with the chat response "
@@ -113,14 +141,20 @@ def _run_turn(turn: StreamedTurn, progress: Progress, emit: Any) -> None:
         with container.session_factory() as session:
             begin_for_writing(session)
             try:
-                response = container.assistant().turn(session, turn.ctx, turn.body, progress)
+                with acting_for(turn.ctx.user_id):
+                    response = container.assistant().turn(session, turn.ctx, turn.body, progress)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
     except CompanionError as exc:
         emit("error", exc.to_dict())
-    except Exception:  # the thread's boundary: log the trace, tell the client plainly
+    except Exception as exc:  # the thread's boundary: log the trace, tell the client plainly
+        if is_lock_timeout(exc):
+            log.warning("chat.database_busy")
+            busy = DatabaseBusy("The database is busy; try again in a moment")
+            emit("error", busy.to_dict())
+            return
         log.exception("chat.stream_failed")
         emit(
             "error",

@@ -8,8 +8,8 @@ behind a 200.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request
 from pydantic import BaseModel
@@ -18,14 +18,16 @@ from sqlalchemy.orm import Session
 from companion.auth.service import resolve_context
 from companion.bootstrap import Container
 from companion.kit.db import begin_for_writing
+from companion.kit.fields import DB_INT_MAX, Id
 from companion.tenancy.context import RequestContext
 from companion.tenancy.permissions import PERMISSIONS
 
 T = TypeVar("T")
 
-# Ids are 32-bit integer columns: a larger path id is a 422, not a database overflow.
-MAX_ID = 2_147_483_647
-RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id")]
+# Ids are 32-bit integer columns: a larger id is a 422, not a database overflow.
+MAX_ID = DB_INT_MAX
+RecordId = Annotated[Id, Path(description="The record's id")]
+QueryId = Annotated[Id | None, Query(description="Only records linked to this id")]
 
 
 def get_container(request: Request) -> Container:
@@ -38,12 +40,30 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READS_ONLY = "__companion_reads_only__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: F) -> F:
+    """Mark a POST that changes nothing (a draft): its session takes no write lock.
+
+    On SQLite a write transaction holds the database's one write lock until the request
+    ends; a model call of many seconds inside one would queue every other write behind it.
+    """
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    if request.method in _SAFE_METHODS:
+        return False
+    return not getattr(request.scope.get("endpoint"), _READS_ONLY, False)
 
 
 def get_session(request: Request, container: ContainerDep) -> Iterator[Session]:
     """The request's unit of work: commit on success, roll back on error."""
     session = container.session_factory()
-    if request.method not in _SAFE_METHODS:
+    if _writes(request):
         begin_for_writing(session)
     try:
         yield session

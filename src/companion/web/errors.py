@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from companion.errors import (
     BadRequest,
     CompanionError,
+    DatabaseBusy,
     NotAuthenticated,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from companion.kit.db import is_lock_timeout
 from companion.web.middleware import (
     REQUEST_ID_HEADER,
     BodyTooLarge,
@@ -40,6 +45,17 @@ _HTTP_CODES = {
     429: "rate_limited",
 }
 MAX_ERRORS_SHOWN = 50  # a huge invalid body must not become a huge error answer
+# What pydantic puts before a validator's own words ("Value error, must not be blank").
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+# Said instead of a message that carries Python (a validator's exception repr).
+_PLAIN_MESSAGES = {
+    "value_error": "is not valid",
+    "decimal_parsing": "must be a number",
+    "int_parsing": "must be a whole number",
+    "float_parsing": "must be a number",
+}
+# Another writer held SQLite's lock past the busy timeout; its transaction is usually short.
+DATABASE_RETRY_AFTER_S = 2
 
 
 class MalformedJson(BadRequest):
@@ -59,6 +75,17 @@ class HttpError(CompanionError):
         self.code = _HTTP_CODES.get(status_code, f"http_{status_code}")
 
 
+class EnvelopeResponse(JSONResponse):
+    """JSON that stays JSON when a message echoes text UTF-8 cannot carry (a lone surrogate)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            # Escaped as \ud800, the answer is still valid JSON; failing here would be a 500.
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def render(
     error: CompanionError, request: Request, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -66,10 +93,13 @@ def render(
     headers = dict(headers or {})
     if isinstance(error, NotAuthenticated):
         headers.setdefault("WWW-Authenticate", "Bearer")
+    retry_after = error.details.get("retry_after")
+    if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
+        headers.setdefault("Retry-After", str(max(1, math.ceil(retry_after))))
     request_id = request_id_of(request.scope)
     if request_id:
         headers[REQUEST_ID_HEADER] = request_id
-    return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+    return EnvelopeResponse(error.to_dict(), status_code=error.status_code, headers=headers)
 
 
 async def companion_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -85,10 +115,23 @@ def _is_json(request: Request) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
+def human_message(msg: str, kind: str) -> str:
+    """A validation message as a sentence: no pydantic prefix, no Python class names."""
+    for prefix in _PYDANTIC_PREFIXES:
+        msg = msg.removeprefix(prefix)
+    if "<class" in msg or "Traceback" in msg:
+        return _PLAIN_MESSAGES.get(kind, "is not valid")
+    return msg
+
+
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # The offending input is left out on purpose: it may be large or secret (a password).
     return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": human_message(str(e.get("msg", "")), str(e.get("type", ""))),
+            "type": e.get("type", ""),
+        }
         for e in errors[:MAX_ERRORS_SHOWN]
     ]
 
@@ -143,6 +186,23 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return render(error, request, headers=dict(exc.headers or {}))
 
 
+def database_busy(request_path: str) -> DatabaseBusy:
+    """The 503 for a lock not had within the busy timeout."""
+    return DatabaseBusy(
+        "The database is busy with another change; try again in a moment",
+        details={"retry_after": DATABASE_RETRY_AFTER_S, "path": request_path[:200]},
+    )
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """SQLite's "database is locked" is a 503 with Retry-After; any other is a 500."""
+    assert isinstance(exc, OperationalError)
+    if is_lock_timeout(exc):
+        log.warning("database_busy", extra={"path": request.url.path[:200]})
+        return render(database_busy(request.url.path), request)
+    return await unhandled_error_handler(request, exc)
+
+
 async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """The last resort: 500 with no trace in the body; the trace goes to the log."""
     log.error("unhandled error", exc_info=exc)
@@ -154,4 +214,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CompanionError, companion_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(OperationalError, database_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)
