@@ -10,13 +10,22 @@ from companion.errors import NotFound
 from companion.tenancy.context import RequestContext, scoped
 
 
-def get_conversation(session: Session, ctx: RequestContext, conversation_id: str) -> Conversation:
-    """The caller's conversation; another user's or company's is NotFound."""
-    conv = session.execute(
-        scoped(select(Conversation), Conversation, ctx).where(
-            Conversation.id == conversation_id, Conversation.user_id == ctx.user_id
-        )
-    ).scalar_one_or_none()
+def get_conversation(
+    session: Session, ctx: RequestContext, conversation_id: str, *, for_update: bool = False
+) -> Conversation:
+    """The caller's conversation; another user's or company's is NotFound.
+
+    ``for_update`` locks the row until the transaction ends (PostgreSQL; SQLite's write
+    transaction already serialises writers), so two turns of one conversation run one after
+    the other: each sees the draft and the proposals the other left.
+    """
+    stmt = scoped(select(Conversation), Conversation, ctx).where(
+        Conversation.id == conversation_id, Conversation.user_id == ctx.user_id
+    )
+    if for_update:
+        # NO KEY UPDATE: foreign-key checks of rows that point here (ai_actions) still pass.
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+    conv = session.execute(stmt).scalar_one_or_none()
     if conv is None:
         raise NotFound("Conversation not found", details={"conversation_id": conversation_id})
     return conv

@@ -108,7 +108,9 @@ class Assistant:
         started = time.perf_counter()
         text = self.validated(request.message)
         if request.conversation_id:
-            conversation = repository.get_conversation(session, ctx, request.conversation_id)
+            conversation = repository.get_conversation(
+                session, ctx, request.conversation_id, for_update=True
+            )
         else:
             conversation = Conversation(
                 company_id=ctx.company_id, user_id=ctx.user_id, title=text[:200], state={}

@@ -36,8 +36,14 @@ DEMO_TODAY = dt.date(2026, 3, 15)
 
 
 @pytest.fixture(scope="session")
-def nlu(tmp_path_factory: pytest.TempPathFactory) -> NLU:
-    return NLU.load(cache_dir=tmp_path_factory.mktemp("nlu"))
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the run's trained NLU is cached (a server process started by a test reuses it)."""
+    return tmp_path_factory.mktemp("nlu")
+
+
+@pytest.fixture(scope="session")
+def nlu(nlu_cache: Path) -> NLU:
+    return NLU.load(cache_dir=nlu_cache)
 
 
 @pytest.fixture(scope="session")
