@@ -7,21 +7,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from companion.kit.fields import Text
+
 
 class PageContext(BaseModel):
     """Where in the ERP the user is asking from."""
 
     model_config = ConfigDict(extra="forbid")
 
-    page: str | None = Field(default=None, max_length=200)
-    module: str | None = Field(default=None, max_length=64)
+    page: Text | None = Field(default=None, max_length=200)
+    module: Text | None = Field(default=None, max_length=64)
 
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str
-    conversation_id: str | None = Field(default=None, max_length=64)
+    message: Text
+    conversation_id: Text | None = Field(default=None, max_length=64)
     context: PageContext = Field(default_factory=PageContext)
 
 

@@ -21,13 +21,14 @@ from companion.auth.schemas import (
     UserOut,
 )
 from companion.errors import NotAuthenticated
+from companion.kit.fields import Id
 from companion.tenancy.context import RequestContext
-from companion.web.deps import MAX_ID, ContainerDep, ContextDep, SessionDep, require
+from companion.web.deps import ContainerDep, ContextDep, SessionDep, require
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 
-KeyId = Annotated[int, Path(ge=1, le=MAX_ID, description="The API key's id")]
+KeyId = Annotated[Id, Path(description="The API key's id")]
 
 
 def _companies(accesses: list[service.CompanyAccess]) -> list[CompanyAccessOut]:

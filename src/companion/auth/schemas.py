@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from companion.auth.passwords import MAX_PASSWORD_LENGTH
+from companion.kit.fields import Id, Text
 
 
 class LoginIn(BaseModel):
@@ -14,8 +16,8 @@ class LoginIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
 
 
 class UserOut(BaseModel):
@@ -63,10 +65,10 @@ class ApiKeyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
-    roles: list[str] = Field(min_length=1, max_length=20)
+    name: Text = Field(min_length=1, max_length=100)
+    roles: list[Annotated[Text, Field(max_length=64)]] = Field(min_length=1, max_length=20)
     expires_at: dt.datetime | None = None
-    user_id: int | None = Field(default=None, ge=1)
+    user_id: Id | None = None
 
 
 class ApiKeyOut(BaseModel):

@@ -14,10 +14,11 @@ from companion.errors import NotFound
 from companion.jobs import runner as job_runner
 from companion.jobs import service
 from companion.jobs.models import Job
+from companion.kit.fields import Text
 from companion.web.deps import ContextDep, SessionDep
 
 JOBS_PATH = "/api/v1/ai/jobs"
-JobId = Annotated[str, Path(min_length=1, max_length=64, description="The job's id")]
+JobId = Annotated[Text, Path(min_length=1, max_length=64, description="The job's id")]
 
 
 @asynccontextmanager

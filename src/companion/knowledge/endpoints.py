@@ -20,6 +20,7 @@ from companion.jobs import service as jobs
 from companion.jobs.endpoints import JobAccepted, accepted
 from companion.jobs.models import new_job_id
 from companion.jobs.runner import runner_for
+from companion.kit.fields import Text
 from companion.knowledge import repository as repo
 from companion.knowledge import service
 from companion.knowledge.chunking import ChunkingOptions
@@ -254,12 +255,10 @@ def _validated(model: type[EntryMeta], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(
-            "Invalid knowledge entry",
-            details={
-                "errors": exc.errors(include_input=False, include_context=False, include_url=False)
-            },
-        ) from exc
+        errors = exc.errors(include_input=False, include_context=False, include_url=False)
+        # Located like FastAPI's own 422s (["body", field]), so clients read both one way.
+        located = [{**e, "loc": ["body", *e["loc"]]} for e in errors]
+        raise ValidationFailed("Invalid knowledge entry", details={"errors": located}) from exc
 
 
 @router.get("", response_model=Page[DocumentOut])
@@ -268,7 +267,7 @@ def list_documents(
     ctx: KbReader,
     page: PageDep,
     type: Annotated[DocType | None, Query(description="Only documents of this type")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Title contains")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Title contains")] = None,
     include_global: Annotated[
         bool, Query(description="Also list the product's own help pages")
     ] = False,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from companion.kit.fields import Text
 from companion.tenancy.permissions import ROLES
 
 DocType = Literal["FAQ", "POLICY", "PROCEDURE", "GUIDE", "NOTE"]
@@ -39,9 +40,9 @@ def _text(value: str) -> str:
     return value
 
 
-Roles = Annotated[list[str], Field(max_length=len(ROLES)), AfterValidator(_roles)]
-Tags = Annotated[list[str], Field(max_length=20), AfterValidator(_tags)]
-Title = Annotated[str, Field(max_length=200), AfterValidator(_text)]
+Roles = Annotated[list[Text], Field(max_length=len(ROLES)), AfterValidator(_roles)]
+Tags = Annotated[list[Text], Field(max_length=20), AfterValidator(_tags)]
+Title = Annotated[Text, Field(max_length=200), AfterValidator(_text)]
 
 
 class EntryMeta(BaseModel):
@@ -52,17 +53,17 @@ class EntryMeta(BaseModel):
     title: Title | None = None
     type: DocType = "POLICY"
     tags: Tags = Field(default_factory=list)
-    module: Annotated[str | None, Field(max_length=64)] = None
+    module: Annotated[Text | None, Field(max_length=64)] = None
     roles: Roles = Field(default_factory=list)
-    topic: Annotated[str | None, Field(max_length=120)] = None
-    source_name: Annotated[str | None, Field(max_length=255)] = None
+    topic: Annotated[Text | None, Field(max_length=120)] = None
+    source_name: Annotated[Text | None, Field(max_length=255)] = None
 
 
 class EntryIn(EntryMeta):
     """A knowledge entry given as raw text (Markdown is understood)."""
 
     title: Title
-    content: Annotated[str, Field(min_length=1, max_length=MAX_CONTENT_CHARS)]
+    content: Annotated[Text, Field(min_length=1, max_length=MAX_CONTENT_CHARS)]
 
 
 class ChunkOut(BaseModel):

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-# Ids are 32-bit integer columns: a larger id is a 422, not a database overflow.
-MAX_ID = 2_147_483_647
-RecordRef = Annotated[int, Field(ge=1, le=MAX_ID)]
+from companion.kit.fields import Id, Text
+
+RecordRef = Id
 DocumentNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
+    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
 ]
 
 

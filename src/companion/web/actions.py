@@ -22,6 +22,7 @@ from companion.assistant.actions.schemas import (
 )
 from companion.assistant.actions.sweep import Sweeper
 from companion.errors import RateLimited
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, SessionDep, require
 from companion.web.errors import render
@@ -45,8 +46,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/ai/actions", tags=["assistant"], lifespan=_lifespan)
 ActionUser = Annotated[RequestContext, Depends(require("ai.use"))]
 ActionAdmin = Annotated[RequestContext, Depends(require("ai.admin"))]
-Token = Annotated[str, Path(min_length=1, max_length=64)]
-ActionName = Annotated[str, Path(min_length=1, max_length=64)]
+Token = Annotated[Text, Path(min_length=1, max_length=64)]
+ActionName = Annotated[Text, Path(min_length=1, max_length=64)]
 
 
 def _rate_limited(error: RateLimited, request: Request) -> JSONResponse:
@@ -59,7 +60,7 @@ def list_actions(
     ctx: ActionUser,
     container: ContainerDep,
     page: PageDep,
-    status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    status_: Annotated[Text | None, Query(alias="status", max_length=32)] = None,
 ) -> Page[ActionOut]:
     """The caller's confirmations (and those awaiting their second approval), newest first."""
     seconds = [a for a in all_actions() if (h := action_for(a)) and ctx.can(h.permission)]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from companion.assistant.actions import service
 from companion.assistant.actions.models import AiAction
 from companion.assistant.actions.settings import ActionRule
+from companion.kit.fields import Text
 
 
 class ProposeIn(BaseModel):
@@ -18,7 +19,7 @@ class ProposeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(min_length=1, max_length=64)
+    action: Text = Field(min_length=1, max_length=64)
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -19,6 +19,7 @@ from companion.assistant.actions import ratelimit
 from companion.assistant.actions import repository as repo
 from companion.assistant.actions.base import ActionHandler, Outcome, action_for, dry_run
 from companion.assistant.actions.models import ActionStatus, AiAction
+from companion.assistant.actions.params import check_params
 from companion.assistant.actions.settings import rule_for
 from companion.config import ActionSettings
 from companion.erp.audit import service as audit
@@ -112,6 +113,7 @@ def propose(
 ) -> AiAction:
     """Validate ``params`` and store a pending confirmation; nothing else is written."""
     check_allowed(session, ctx, handler)
+    check_params(params)
     ratelimit.check(session, ctx, now, settings.proposals_per_minute)
     proposal = handler.propose(session, ctx.as_ai(), params)
     row = AiAction(

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from companion.erp.invoicing import repository as repo
 from companion.erp.invoicing.models import InvoiceKind, InvoiceStatus
 from companion.erp.invoicing.schemas import InvoiceFilters, InvoiceOut
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
-from companion.web.deps import ContainerDep, Page, PageDep, RecordId, SessionDep
+from companion.web.deps import ContainerDep, Page, PageDep, QueryId, RecordId, SessionDep
 from companion.web.figures import require_figure
 
 router = APIRouter(tags=["invoicing"])
@@ -27,14 +28,14 @@ def list_invoices(
     page: PageDep,
     kind: InvoiceKind | None = None,
     status: InvoiceStatus | None = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
-    supplier_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: QueryId = None,
+    supplier_id: QueryId = None,
     from_date: Annotated[
         dt.date | None, Query(alias="from", description="Issued on or after")
     ] = None,
     to_date: Annotated[dt.date | None, Query(alias="to", description="Issued on or before")] = None,
     overdue: Annotated[bool, Query(description="Only open documents past their due date")] = False,
-    q: Annotated[str | None, Query(max_length=64, description="Number contains")] = None,
+    q: Annotated[Text | None, Query(max_length=64, description="Number contains")] = None,
 ) -> Page[InvoiceOut]:
     """Invoices and bills, newest first, each with its lines."""
     filters = InvoiceFilters(
@@ -67,7 +68,7 @@ def list_invoices(
 def get_invoice_by_number(
     session: SessionDep,
     ctx: FinanceReader,
-    number: Annotated[str, Path(max_length=32, description="e.g. INV-2026-0107")],
+    number: Annotated[Text, Path(max_length=32, description="e.g. INV-2026-0107")],
 ) -> InvoiceOut:
     """One invoice or bill by its number."""
     return InvoiceOut.model_validate(repo.get_invoice_by_number(session, ctx, number))

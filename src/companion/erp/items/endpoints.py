@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from companion.erp.items import repository as repo
 from companion.erp.items.schemas import ItemOut, WarehouseOut
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
 from companion.web.deps import Page, PageDep, RecordId, SessionDep
 from companion.web.figures import require_figure
@@ -22,7 +23,7 @@ def list_items(
     session: SessionDep,
     ctx: InventoryReader,
     page: PageDep,
-    q: Annotated[str | None, Query(max_length=200, description="SKU or name contains")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="SKU or name contains")] = None,
     below_reorder: Annotated[
         bool, Query(description="Only items below their reorder level in some warehouse")
     ] = False,

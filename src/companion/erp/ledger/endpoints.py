@@ -17,8 +17,9 @@ from companion.erp.ledger.schemas import (
     VoucherOut,
     voucher_out,
 )
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
-from companion.web.deps import Page, PageDep, RecordId, SessionDep
+from companion.web.deps import Page, PageDep, QueryId, RecordId, SessionDep
 from companion.web.figures import require_figure
 
 router = APIRouter(tags=["ledger"])
@@ -82,10 +83,10 @@ def list_vouchers(
     page: PageDep,
     from_date: Annotated[dt.date | None, Query(alias="from")] = None,
     to_date: Annotated[dt.date | None, Query(alias="to")] = None,
-    source_type: Annotated[str | None, Query(max_length=32)] = None,
-    source_id: Annotated[int | None, Query(ge=1)] = None,
-    account_id: Annotated[int | None, Query(ge=1)] = None,
-    q: Annotated[str | None, Query(max_length=64, description="Number contains")] = None,
+    source_type: Annotated[Text | None, Query(max_length=32)] = None,
+    source_id: QueryId = None,
+    account_id: QueryId = None,
+    q: Annotated[Text | None, Query(max_length=64, description="Number contains")] = None,
 ) -> Page[VoucherOut]:
     """Journal vouchers, newest first, each with its lines."""
     rows, total = repo.list_vouchers(

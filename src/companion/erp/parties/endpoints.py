@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from companion.erp.parties import repository as repo
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.parties.schemas import CustomerOut, SupplierOut
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
 from companion.web.deps import Page, PageDep, RecordId, SessionDep
 from companion.web.figures import require_figure
@@ -17,7 +18,7 @@ router = APIRouter(tags=["parties"])
 
 SalesReader = Annotated[RequestContext, Depends(require_figure("customers"))]
 ProcurementReader = Annotated[RequestContext, Depends(require_figure("suppliers"))]
-Search = Annotated[str | None, Query(max_length=200, description="Code or name contains")]
+Search = Annotated[Text | None, Query(max_length=200, description="Code or name contains")]
 Active = Annotated[bool | None, Query(description="Only active (true) or inactive (false)")]
 
 

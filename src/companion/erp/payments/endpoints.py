@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from companion.erp.payments import repository as repo
 from companion.erp.payments.models import PaymentKind, PaymentStatus
 from companion.erp.payments.schemas import PaymentFilters, PaymentOut
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
-from companion.web.deps import Page, PageDep, RecordId, SessionDep
+from companion.web.deps import Page, PageDep, QueryId, RecordId, SessionDep
 from companion.web.figures import require_figure
 
 router = APIRouter(tags=["payments"])
@@ -26,12 +27,12 @@ def list_payments(
     page: PageDep,
     kind: PaymentKind | None = None,
     status: PaymentStatus | None = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
-    supplier_id: Annotated[int | None, Query(ge=1)] = None,
-    bank_account_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: QueryId = None,
+    supplier_id: QueryId = None,
+    bank_account_id: QueryId = None,
     from_date: Annotated[dt.date | None, Query(alias="from")] = None,
     to_date: Annotated[dt.date | None, Query(alias="to")] = None,
-    q: Annotated[str | None, Query(max_length=64, description="Number contains")] = None,
+    q: Annotated[Text | None, Query(max_length=64, description="Number contains")] = None,
 ) -> Page[PaymentOut]:
     """Receipts and payments, newest first, each with its allocations."""
     filters = PaymentFilters(

@@ -15,13 +15,12 @@ from companion.erp.purchasing.schemas import (
     PurchaseOrderOut,
     PurchaseOrderSummaryOut,
 )
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
-from companion.web.deps import MAX_ID, Page, PageDep, RecordId, SessionDep
+from companion.web.deps import Page, PageDep, QueryId, RecordId, SessionDep
 from companion.web.figures import require_figure
 
-QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-
-DocNumber = Annotated[str, Path(max_length=32, description="e.g. PO-2026-0001")]
+DocNumber = Annotated[Text, Path(max_length=32, description="e.g. PO-2026-0001")]
 
 router = APIRouter(tags=["purchasing"])
 

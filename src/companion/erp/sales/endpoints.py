@@ -10,13 +10,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from companion.erp.sales import repository as repo
 from companion.erp.sales.models import SalesOrderStatus
 from companion.erp.sales.schemas import SalesOrderOut, SalesOrderSummaryOut
+from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
-from companion.web.deps import MAX_ID, Page, PageDep, RecordId, SessionDep
+from companion.web.deps import Page, PageDep, QueryId, RecordId, SessionDep
 from companion.web.figures import require_figure
 
-QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-
-DocNumber = Annotated[str, Path(max_length=32, description="e.g. SO-2026-0001")]
+DocNumber = Annotated[Text, Path(max_length=32, description="e.g. SO-2026-0001")]
 
 router = APIRouter(tags=["sales"])
 

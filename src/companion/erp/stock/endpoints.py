@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from companion.erp.stock import repository as repo
 from companion.erp.stock.schemas import StockLevelOut
 from companion.tenancy.context import RequestContext
-from companion.web.deps import MAX_ID, Page, PageDep, SessionDep
+from companion.web.deps import Page, PageDep, QueryId, SessionDep
 from companion.web.figures import require_figure
-
-QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 router = APIRouter(tags=["stock"])
 

@@ -80,8 +80,20 @@ def checked(
             raise ValidationFailed(
                 f"The parameter '{exc.args[0]}' is missing", details={"missing": exc.args[0]}
             ) from exc
-        except (ValueError, TypeError, InvalidOperation) as exc:
+        except ValidationError as exc:  # a model the handler built (pydantic's text is long)
+            first = exc.errors(include_url=False)[0]
+            field = ".".join(str(part) for part in first["loc"])
+            raise ValidationFailed(
+                f"Invalid parameters: {field} {first['msg'].lower()}", details={"field": field}
+            ) from exc
+        except (ValueError, TypeError) as exc:
             raise ValidationFailed(f"Invalid parameters: {exc}") from exc
+        except ArithmeticError as exc:
+            # decimal.InvalidOperation's text is a list of classes, not a sentence.
+            raise ValidationFailed(
+                "Invalid parameters: a number is too large or not a number",
+                details={"reason": "bad_number"},
+            ) from exc
 
     return wrapper
 
