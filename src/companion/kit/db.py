@@ -184,10 +184,21 @@ def begin_for_writing(session: Session) -> None:
         session.connection(execution_options={WRITE_INTENT: True})
 
 
+# PostgreSQL's transient contention: deadlock detected, serialization failure, lock not
+# available. The transaction was rolled back whole; the same request may simply be retried.
+_PG_CONTENTION = frozenset({"40P01", "40001", "55P03"})
+
+
 def is_lock_timeout(error: BaseException) -> bool:
-    """Whether ``error`` is SQLite's "database is locked" (or "busy"): a writer held it too long."""
+    """Whether ``error`` is lock contention worth a retry, not a fault.
+
+    SQLite's "database is locked" (or "busy": a writer held it too long), or PostgreSQL
+    picking this transaction as a deadlock's victim (or a serialization failure).
+    """
     if not isinstance(error, OperationalError):
         return False
+    if getattr(error.orig, "sqlstate", None) in _PG_CONTENTION:
+        return True
     text = str(error.orig if error.orig is not None else error).lower()
     return "database is locked" in text or "database is busy" in text
 
