@@ -93,9 +93,11 @@ class RagSettings(BaseModel):
     # envelope) instead of api.max_body_bytes in the body-limit middleware.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Uploads past either of these are ingested by a background job (202 + a job id), not
-    # inside the request; `companion ingest` always ingests synchronously.
+    # inside the request; `companion ingest` always ingests synchronously. Ingestion runs at
+    # about 3-20 KB of text a second on 2 cores (docs/performance.md): 16 KiB keeps a
+    # synchronous upload to a few seconds at worst (4 MiB took minutes).
     max_sync_pages: int = Field(default=300, ge=1)
-    max_sync_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_sync_bytes: int = Field(default=16 * 1024, ge=1024)
 
 
 class LLMSettings(BaseModel):

@@ -20,6 +20,7 @@ from companion.auth.service import context_for_user
 from companion.bootstrap import Container
 from companion.errors import CompanionError
 from companion.jobs.service import JobFailed, JobRun
+from companion.kit.memory import release_memory
 from companion.knowledge import service as kb
 from companion.knowledge.chunking import ChunkingOptions
 from companion.knowledge.parsers import (
@@ -86,6 +87,7 @@ def ingest_upload(container: Container, run: JobRun) -> dict[str, Any]:
         )
     finally:
         path.unlink(missing_ok=True)
+        release_memory()  # the document's text, chunks and vectors are garbage now
     return {
         "document_id": result.document.id,
         "status": result.status,

@@ -201,3 +201,23 @@ def test_the_app_resumes_queued_jobs_when_it_starts(
     assert done["status"] == "done" and document["title"] == "Gate hours"
     assert failed["status"] == "failed"
     assert failed["error"] == "The uploaded file is no longer there; upload it again"
+
+
+def test_a_text_file_over_the_shipped_sync_limit_is_ingested_in_the_background(
+    client: TestClient, tenants: Tenants, runner: JobRunner, settings: Settings
+) -> None:
+    # 16 KiB keeps a request to about a second (docs/performance.md); 2 MB took 103 s inside it.
+    assert settings.rag.max_sync_bytes == 16 * 1024
+    admin = tenants.headers("acme", "admin")
+    section = "## Gate {n}\n\nThe Mirpur depot gate {n} opens at {h} in the morning.\n\n"
+    small = "# Gates\n\n" + "".join(section.format(n=n, h=n % 12 + 1) for n in range(40))
+    big = "# More gates\n\n" + "".join(section.format(n=n, h=n % 12 + 1) for n in range(400))
+    assert len(small) < settings.rag.max_sync_bytes < len(big) < 4 * settings.rag.max_sync_bytes
+    inline = client.post(URL, headers=admin, files={"file": ("gates.md", small, "text/markdown")})
+    assert inline.status_code == 201, inline.text
+    queued = client.post(URL, headers=admin, files={"file": ("more.md", big, "text/markdown")})
+    assert queued.status_code == 202, queued.text
+    job = poll(client, runner, queued.json()["status_url"], admin)
+    assert job["status"] == "done", job
+    detail = client.get(f"{URL}/{job['result']['document_id']}", headers=admin).json()
+    assert detail["title"] == "More gates" and "gate 399 opens" in detail["content"]

@@ -7,15 +7,28 @@ streams it chunked.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
-from e2e_support import Tenants
+import pytest
+from e2e_support import Tenants, make_settings
+from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from companion.config import Settings
+from companion.config import RagSettings, Settings
 from companion.knowledge.endpoints import MULTIPART_ALLOWANCE
 
 URL = "/api/v1/ai/knowledge"
 MIB = 1024 * 1024
+
+
+@pytest.fixture
+def settings(engine: Engine, tmp_path: Path) -> Settings:
+    """Body limits, not routing (test_kb_background): 2 MiB stays inside the request."""
+    return make_settings(
+        engine.url.render_as_string(hide_password=False),
+        data_dir=tmp_path,
+        rag=RagSettings(max_sync_bytes=4 * MIB),
+    )
 
 
 def padded_markdown(size: int) -> bytes:
