@@ -2,9 +2,9 @@
 
 from companion.assistant.actions.models import AiAction, AiActionSetting
 from companion.assistant.models import Conversation, Message
+from companion.audit.models import AuditEntry, AuditHead
 from companion.auth.models import ApiKey, User
 from companion.demo.models import DemoAnomaly
-from companion.erp.audit.models import AuditEntry, AuditHead
 from companion.erp.invoicing.models import Invoice, InvoiceLine
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import Account, BankAccount, JournalLine, JournalVoucher

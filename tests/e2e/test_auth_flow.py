@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from companion.audit.models import AuditEntry
 from companion.auth.models import ApiKey
-from companion.erp.audit.models import AuditEntry
 from companion.tenancy.permissions import ROLES
 
 

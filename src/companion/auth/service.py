@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from companion.audit import service as audit
 from companion.auth import passwords
 from companion.auth import repository as repo
 from companion.auth.models import ApiKey, User
 from companion.auth.tokens import decode_token, encode_token
 from companion.config import Settings
-from companion.erp.audit import service as audit
 from companion.errors import (
     BadRequest,
     BusinessRuleViolation,

@@ -175,7 +175,7 @@ def users_list() -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute every audit chain; exit 1 if any entry was edited or deleted."""
-    from companion.erp.audit.service import verify
+    from companion.audit.service import verify
 
     with cli_errors(), unit_of_work() as session:
         report = verify(session)

@@ -16,10 +16,10 @@ from sqlalchemy import Column, DateTime, Table, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from companion import models as _every_table  # noqa: F401  (the dump walks all of them)
+from companion.audit.models import AuditEntry
 from companion.demo.models import DemoAnomaly
 from companion.demo.plan import AnomalyPlan
 from companion.demo.profiles import CompanyProfile
-from companion.erp.audit.models import AuditEntry
 from companion.erp.ledger.models import Account, JournalLine
 from companion.kit.db import Base, UTCDateTime
 from companion.tenancy.models import Company

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from companion.audit import service as audit
 from companion.auth.models import User
 from companion.auth.service import create_user, set_membership
 from companion.demo import repository as repo
@@ -41,7 +42,6 @@ from companion.demo.plan import (
 from companion.demo.planner import plan_demo
 from companion.demo.profiles import PASSWORD, USERS
 from companion.demo.schemas import CompanySummary, DemoSummary, DemoUser
-from companion.erp.audit import service as audit
 from companion.erp.documents import DocLineIn
 from companion.erp.invoicing.models import InvoiceKind
 from companion.erp.invoicing.service import create_invoice, post_invoice, void_invoice

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.errors import PayloadTooLarge, ValidationFailed
 from companion.knowledge import repository as repo
 from companion.knowledge.chunking import ChunkingOptions, chunk_document

@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter
 
-from companion.erp.audit.endpoints import router as audit_router
 from companion.erp.invoicing.endpoints import router as invoicing_router
 from companion.erp.items.endpoints import router as items_router
 from companion.erp.ledger.endpoints import router as ledger_router
@@ -29,7 +28,6 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     ledger_router,
     reports_router,
     purchasing_router,
-    audit_router,
     chat_router,
     actions_router,
     knowledge_router,

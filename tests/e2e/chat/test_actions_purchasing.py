@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from companion.erp.audit.models import AuditEntry
-from companion.erp.audit.service import verify
+from companion.audit.models import AuditEntry
+from companion.audit.service import verify
 from companion.erp.purchasing.models import ApprovalTask
 from companion.kit.money import format_money
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from companion.audit.models import AuditEntry
+from companion.audit.service import verify
 from companion.auth import passwords
 from companion.auth import service as auth
 from companion.auth.models import ApiKey, User
 from companion.auth.tokens import encode_token
 from companion.config import AuthSettings, Settings
-from companion.erp.audit.models import AuditEntry
-from companion.erp.audit.service import verify
 from companion.errors import (
     BadRequest,
     BusinessRuleViolation,

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from companion.audit.service import verify
 from companion.auth import passwords
 from companion.auth.models import User
 from companion.auth.service import authenticate
@@ -25,7 +26,6 @@ from companion.demo import repository as demo_repo
 from companion.demo.profiles import PROFILES
 from companion.demo.schemas import DemoSummary
 from companion.demo.service import build_demo
-from companion.erp.audit.service import verify
 from companion.erp.invoicing.models import OPEN_STATUSES, Invoice
 from companion.erp.ledger import repository as ledger_repo
 from companion.erp.numbering.service import current_numbers

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry
+from companion.audit.models import AuditEntry
 from companion.erp.documents import DocLineIn
 from companion.erp.invoicing import repository as repo
 from companion.erp.invoicing.models import Invoice, InvoiceKind, InvoiceStatus

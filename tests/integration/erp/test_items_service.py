@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry
+from companion.audit.models import AuditEntry
 from companion.erp.items import repository as repo
 from companion.erp.items.schemas import ItemIn
 from companion.erp.items.service import create_item, create_warehouse, default_warehouse

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry
-from companion.erp.audit.service import verify
+from companion.audit.models import AuditEntry
+from companion.audit.service import verify
 from companion.erp.ledger import repository as repo
 from companion.erp.ledger.models import (
     Account,

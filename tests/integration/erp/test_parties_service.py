@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry
+from companion.audit.models import AuditEntry
 from companion.erp.parties import repository as repo
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.parties.schemas import CustomerIn, CustomerUpdate, SupplierIn, SupplierUpdate

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.service import verify
+from companion.audit.service import verify
 from companion.erp.invoicing.models import Invoice, InvoiceStatus
 from companion.erp.invoicing.service import void_invoice
 from companion.erp.ledger import repository as ledger

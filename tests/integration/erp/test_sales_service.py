@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry
-from companion.erp.audit.service import verify
+from companion.audit.models import AuditEntry
+from companion.audit.service import verify
 from companion.erp.documents import DocLineIn
 from companion.erp.invoicing.models import InvoiceKind, InvoiceStatus
 from companion.erp.ledger import repository as ledger_repo

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry
+from companion.audit.models import AuditEntry
 from companion.erp.ledger import repository as ledger_repo
 from companion.erp.ledger.models import JournalVoucher
 from companion.erp.stock import repository as repo

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry
+from companion.audit.models import AuditEntry
 from companion.errors import NotFound, PermissionDenied
 from companion.knowledge import repository as repo
 from companion.knowledge import service
@@ -238,22 +238,6 @@ def test_a_company_document_on_a_help_topic_shares_its_topic_key(
     ).document
     assert document.topic == "invoice" == service.topic_key("invoice", "x")
     assert service.topic_key(None, "Acme Trading travel policy", ["acme", "trading"]) == "travel"
-
-
-def test_index_changes_follow_savepoints_and_the_commit(session: Session) -> None:
-    ran: list[str] = []
-    session.commit()
-    service.after_commit(session, lambda: ran.append("outer"))
-    with pytest.raises(ValueError), session.begin_nested():
-        service.after_commit(session, lambda: ran.append("rolled back savepoint"))
-        raise ValueError("the savepoint is rolled back")
-    with session.begin_nested():
-        service.after_commit(session, lambda: ran.append("released savepoint"))
-    assert ran == []
-    session.commit()
-    assert ran == ["outer", "released savepoint"]
-    session.commit()
-    assert ran == ["outer", "released savepoint"]  # each action runs once
 
 
 def test_a_failing_index_update_does_not_undo_the_commit(

@@ -21,10 +21,10 @@ from companion.assistant.actions.base import ActionHandler, Outcome, action_for,
 from companion.assistant.actions.models import ActionStatus, AiAction
 from companion.assistant.actions.params import check_params
 from companion.assistant.actions.settings import rule_for
+from companion.audit import service as audit
 from companion.config import ActionSettings
-from companion.erp.audit import service as audit
-from companion.erp.audit.service import jsonable
 from companion.errors import CompanionError, Conflict, InvalidState, NotFound, PermissionDenied
+from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
 S = ActionStatus

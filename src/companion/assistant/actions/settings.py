@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from companion.assistant.actions import repository as repo
 from companion.assistant.actions.base import all_actions
 from companion.assistant.actions.models import AiActionSetting
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.errors import NotFound, ValidationFailed
 from companion.tenancy.context import RequestContext
 

@@ -23,9 +23,9 @@ from companion.assistant.actions.models import OPEN_STATUSES, ActionStatus, AiAc
 from companion.assistant.nlu.entities.numbers import WORD_NUMBERS
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.config import ActionSettings
-from companion.erp.audit.service import jsonable
 from companion.errors import CompanionError, PermissionDenied, RateLimited
 from companion.kit.db import utcnow
+from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
 ACTION_INTENTS = (

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.erp.documents import DocLineIn, resolve_lines
 from companion.erp.invoicing import repository as repo
 from companion.erp.invoicing.models import (

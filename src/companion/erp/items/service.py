@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.erp.items import repository as repo
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.items.schemas import ItemIn, WarehouseIn

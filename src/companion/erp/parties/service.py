@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.erp.numbering.service import next_code
 from companion.erp.parties import repository as repo
 from companion.erp.parties.models import Customer, Supplier

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.erp.invoicing import repository as invoices
 from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, InvoiceKind
 from companion.erp.invoicing.service import refresh_payment_status

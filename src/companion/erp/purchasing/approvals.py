@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.erp.purchasing import repository as repo
 from companion.erp.purchasing.models import ApprovalTask, PurchaseOrder, TaskStatus
 from companion.erp.purchasing.models import POStatus as S

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from companion.erp.audit import service as audit
+from companion.audit import service as audit
 from companion.erp.items import repository as items_repo
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import AccountRole

@@ -19,7 +19,7 @@ from companion.assistant.actions.base import (
     dry_run,
     register_action,
 )
-from companion.erp.audit.models import AuditEntry
+from companion.audit.models import AuditEntry
 from companion.erp.parties.models import Customer
 from companion.erp.parties.schemas import CustomerIn
 from companion.erp.parties.service import create_customer

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from companion.assistant.actions import service
 from companion.assistant.actions.settings import set_rule
-from companion.erp.audit.models import AuditEntry
-from companion.erp.audit.service import verify
+from companion.audit.models import AuditEntry
+from companion.audit.service import verify
 from companion.erp.purchasing.models import ApprovalTask, PurchaseOrder
 from companion.errors import CompanionError
 from companion.kit import migrate

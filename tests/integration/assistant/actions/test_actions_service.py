@@ -14,9 +14,9 @@ from companion.assistant.actions import service
 from companion.assistant.actions.models import AiAction
 from companion.assistant.actions.settings import list_rules, rule_for, set_rule
 from companion.assistant.actions.sweep import expire_pending
+from companion.audit.models import AuditEntry
+from companion.audit.service import verify
 from companion.config import ActionSettings
-from companion.erp.audit.models import AuditEntry
-from companion.erp.audit.service import verify
 from companion.erp.purchasing.models import PurchaseOrder
 from companion.errors import NotFound, PermissionDenied, RateLimited, ValidationFailed
 from companion.tenancy.context import RequestContext

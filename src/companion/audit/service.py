@@ -9,36 +9,20 @@ deleted row in the middle (broken link) and a deleted tail (head mismatch).
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from companion.erp.audit.models import AuditEntry, AuditHead
+from companion.audit.models import AuditEntry, AuditHead
 from companion.kit.db import utcnow
+from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
 GENESIS = "0" * 64
-
-
-def jsonable(value: Any) -> Any:
-    """Values as JSON keeps them exactly: Decimals and dates as strings."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
 
 
 def _digest(entry: AuditEntry) -> str:
