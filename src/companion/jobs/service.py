@@ -12,20 +12,21 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy import event, update
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 
 from companion.errors import CompanionError
 from companion.jobs import repository as repo
 from companion.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, new_job_id
+from companion.kit.after_commit import after_commit
 from companion.kit.db import begin_for_writing, utcnow
 from companion.tenancy.context import RequestContext
 
 log = logging.getLogger(__name__)
 
-_PENDING = "companion.jobs.pending"
 # Progress is committed when it moved by at least this much (or at the last unit).
 PROGRESS_STEP = 0.01
 
@@ -116,44 +117,18 @@ def enqueue(
     session.add(job)
     session.flush()
     if runner is not None:
-        _release_after_commit(session, runner, job.id)
+        # A failed hand-over leaves the job queued: resume_queued starts it later.
+        after_commit(
+            session,
+            partial(runner.submit, job.id),
+            failure=f"handing job {job.id} to the runner failed",
+        )
     return job
 
 
 def get_job(session: Session, ctx: RequestContext, job_id: str) -> Job | None:
     """The caller's company's job (None for a missing one or another company's)."""
     return repo.get_for(session, ctx, job_id)
-
-
-def _release_after_commit(session: Session, runner: Submitter, job_id: str) -> None:
-    if _PENDING not in session.info:
-        session.info[_PENDING] = []
-        event.listen(session, "after_commit", _release)
-        event.listen(session, "after_soft_rollback", _drop_rolled_back)
-    queued_in = session.get_nested_transaction() or session.get_transaction()
-    session.info[_PENDING].append((queued_in, runner, job_id))
-
-
-def _release(session: Session) -> None:
-    if session.get_nested_transaction() is not None:
-        return  # a savepoint was released; the transaction itself has not committed yet
-    pending, session.info[_PENDING] = session.info.get(_PENDING, []), []
-    for _, runner, job_id in pending:
-        try:
-            runner.submit(job_id)
-        except Exception:  # the commit is done; the job stays queued for resume_queued
-            log.exception("handing job %s to the runner failed", job_id)
-
-
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    def inside(transaction: SessionTransaction | None) -> bool:
-        while transaction is not None:
-            if transaction is previous_transaction:
-                return True
-            transaction = transaction.parent
-        return False
-
-    session.info[_PENDING] = [p for p in session.info.get(_PENDING, []) if not inside(p[0])]
 
 
 # --- running ------------------------------------------------------------------------------

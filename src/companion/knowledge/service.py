@@ -8,7 +8,6 @@ an index that misses a change is rebuilt from the chunk table.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from importlib import resources
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from companion.audit import service as audit
 from companion.errors import PayloadTooLarge, ValidationFailed
+from companion.kit.after_commit import after_commit
 from companion.knowledge import repository as repo
 from companion.knowledge.chunking import ChunkingOptions, chunk_document
 from companion.knowledge.models import KnowledgeChunk, KnowledgeDocument
@@ -30,10 +29,8 @@ from companion.knowledge.schemas import EntryIn, EntryMeta, IngestStatus
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
 
-log = logging.getLogger(__name__)
-
 GLOBAL_ACTOR = "help-corpus"
-_PENDING = "companion.knowledge.after_commit"
+_INDEX_FAILED = "updating the knowledge index failed; rebuild it from the database"
 # Words that say what kind of document it is, not what it is about.
 _GENERIC = frozenset(
     "a an and about document faq for guide handbook how in manual note of on our policy "
@@ -110,44 +107,6 @@ def topic_key(explicit: str | None, title: str, ignore: Sequence[str] = ()) -> s
 def source_key(meta: EntryMeta, title: str) -> str:
     """A document's identity in its company: its source name, else its title."""
     return re.sub(r"\s+", " ", (meta.source_name or title)).strip().lower()[:255]
-
-
-def after_commit(session: Session, action: Callable[[], None]) -> None:
-    """Run ``action`` once the session's transaction commits.
-
-    Dropped when the transaction it was queued in rolls back, including a savepoint
-    (``begin_nested``) rolled back while the outer transaction goes on to commit.
-    """
-    if _PENDING not in session.info:
-        session.info[_PENDING] = []
-        event.listen(session, "after_commit", _run_pending)
-        event.listen(session, "after_soft_rollback", _drop_rolled_back)
-    queued_in = session.get_nested_transaction() or session.get_transaction()
-    session.info[_PENDING].append((queued_in, action))
-
-
-def _run_pending(session: Session) -> None:
-    if session.get_nested_transaction() is not None:
-        return  # a savepoint was released; the transaction itself has not committed yet
-    pending, session.info[_PENDING] = session.info.get(_PENDING, []), []
-    for _, action in pending:
-        try:
-            action()
-        except Exception:  # the commit is done: a failed index update must not undo it
-            log.exception("updating the knowledge index failed; rebuild it from the database")
-
-
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    """Forget the actions queued in ``previous_transaction`` or in a savepoint inside it."""
-
-    def inside(transaction: SessionTransaction | None) -> bool:
-        while transaction is not None:
-            if transaction is previous_transaction:
-                return True
-            transaction = transaction.parent
-        return False
-
-    session.info[_PENDING] = [p for p in session.info.get(_PENDING, []) if not inside(p[0])]
 
 
 # --- ingestion ----------------------------------------------------------------------------
@@ -382,7 +341,7 @@ def _upsert(
         _record(session, by, "kb.create", document, old=None)
         if index is not None:
             target = index
-            after_commit(session, lambda: target.index(docs))
+            after_commit(session, lambda: target.index(docs), failure=_INDEX_FAILED)
         return IngestResult("created", document)
     if existing.content_hash == digest and all(
         getattr(existing, k) == v for k, v in fields.items() if k not in ("size_bytes",)
@@ -405,7 +364,7 @@ def _upsert(
             target.remove_document(document_id)
             target.index(docs)
 
-        after_commit(session, replace)
+        after_commit(session, replace, failure=_INDEX_FAILED)
     return IngestResult("updated", existing)
 
 
@@ -511,7 +470,7 @@ def _remove(session: Session, document: KnowledgeDocument, index: IndexPort | No
     session.flush()
     if index is not None:
         target = index
-        after_commit(session, lambda: target.remove_document(document_id))
+        after_commit(session, lambda: target.remove_document(document_id), failure=_INDEX_FAILED)
 
 
 HELP_PACKAGE = "companion.knowledge"

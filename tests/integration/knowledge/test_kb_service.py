@@ -240,22 +240,6 @@ def test_a_company_document_on_a_help_topic_shares_its_topic_key(
     assert service.topic_key(None, "Acme Trading travel policy", ["acme", "trading"]) == "travel"
 
 
-def test_index_changes_follow_savepoints_and_the_commit(session: Session) -> None:
-    ran: list[str] = []
-    session.commit()
-    service.after_commit(session, lambda: ran.append("outer"))
-    with pytest.raises(ValueError), session.begin_nested():
-        service.after_commit(session, lambda: ran.append("rolled back savepoint"))
-        raise ValueError("the savepoint is rolled back")
-    with session.begin_nested():
-        service.after_commit(session, lambda: ran.append("released savepoint"))
-    assert ran == []
-    session.commit()
-    assert ran == ["outer", "released savepoint"]
-    session.commit()
-    assert ran == ["outer", "released savepoint"]  # each action runs once
-
-
 def test_a_failing_index_update_does_not_undo_the_commit(
     session: Session, world: dict[str, RequestContext], caplog: pytest.LogCaptureFixture
 ) -> None:
