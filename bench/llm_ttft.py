@@ -3,7 +3,7 @@
     .venv/bin/python bench/llm_ttft.py [--runs 20] [--threads N] [--skip-qwen] [--qwen-wheels DIR]
         [--questions N] [--show] [--passage-chars N] [--answer-chars N] [--passages N]
 
-In process, through ``grounded.stream_knowledge_answer`` (policy, prompt, stream, citation
+In process, through ``grounding.stream_knowledge_answer`` (policy, prompt, stream, citation
 check): a ``Retriever`` over the demo policy documents in a temporary data dir (like
 bench/rag_eval.py), the demo set's answerable questions retrieved once each, then for each
 model every question answered ``--runs`` times in turn (cache off). Reported per model:
@@ -13,7 +13,7 @@ generated (with the model's own markers, or ``attributed`` after the fact) and w
 others fell back; how many kept answers cite the demo set's expected passage ("on
 passage") and state its figures where it has some. ``--show`` prints some kept and some
 rejected answers; ``--passage-chars``, ``--answer-chars`` and ``--passages`` override the
-prompt budget of ``grounded`` for a run.
+prompt budget of ``assistant.grounding`` for a run.
 Target: end-to-end p95 < 3 s with the small model.
 
 Models: the default SmolLM2-135M (bundled), and Qwen2.5-Coder-0.5B-Instruct Q4_K_M
@@ -39,14 +39,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from companion.assistant import grounding as grounded
+from companion.assistant.grounding import GroundedAnswer, stream_knowledge_answer
 from companion.config import RagSettings
 from companion.knowledge import evaluation
 from companion.knowledge.evaluation import DEMO_COMPANY_IDS, demo_chunks, is_relevant, load_set
 from companion.knowledge.index import open_index
 from companion.knowledge.retrieval import RetrievalResult, Retriever
-from companion.llm import grounded
 from companion.llm.embeddings import get_embedder
-from companion.llm.grounded import GroundedAnswer, stream_knowledge_answer
 from companion.llm.guard import mentions
 from companion.llm.locate import resolve_model_path
 from companion.llm.policies import PolicyBook

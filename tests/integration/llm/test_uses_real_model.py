@@ -13,6 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from companion.assistant.grounding import (
+    GroundedAnswer,
+    check_citations,
+    knowledge_answer,
+    passages_of,
+    stream_knowledge_answer,
+)
 from companion.assistant.tools import choose_tool, tool_specs
 from companion.config import RagSettings
 from companion.knowledge.answers import extractive_answer
@@ -21,13 +28,6 @@ from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult, Retriever
 from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry
 from companion.llm.embeddings import get_embedder
-from companion.llm.grounded import (
-    GroundedAnswer,
-    check_citations,
-    knowledge_answer,
-    passages_of,
-    stream_knowledge_answer,
-)
 from companion.llm.guard import check_figures, mentions, phrase_answer
 from companion.llm.providers.base import LLMProvider, Message
 from companion.llm.providers.llamacpp import LlamaCppProvider

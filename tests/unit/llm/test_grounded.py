@@ -8,17 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.knowledge.answers import NOT_FOUND
-from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult
-from companion.llm import (
-    FakeProvider,
-    LLMBadResponse,
-    LLMService,
-    LLMTimeout,
-    PolicyBook,
-    ProviderRegistry,
-)
-from companion.llm.grounded import (
+from companion.assistant.grounding import (
     MAX_ANSWER_CHARS,
     GroundedAnswer,
     attribute,
@@ -30,6 +20,16 @@ from companion.llm.grounded import (
     stream_knowledge_answer,
     trim_answer,
     unlooped,
+)
+from companion.knowledge.answers import NOT_FOUND
+from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult
+from companion.llm import (
+    FakeProvider,
+    LLMBadResponse,
+    LLMService,
+    LLMTimeout,
+    PolicyBook,
+    ProviderRegistry,
 )
 
 QUESTION = "What is the hotel limit per night on business travel?"

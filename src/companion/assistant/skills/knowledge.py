@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from companion.assistant.progress import Progress, report
-from companion.assistant.skills.base import Answer, Turn, register
-from companion.assistant.skills.data_query import denied_answer, generation_usage
-from companion.errors import PermissionDenied
-from companion.knowledge.answers import KnowledgeAnswer, extractive_answer, terms
-from companion.knowledge.retrieval import RetrievalResult
-from companion.llm.grounded import (
+from companion.assistant.grounding import (
     USE_CASE,
     GroundedAnswer,
     fallback_answer,
     knowledge_answer,
     stream_knowledge_answer,
 )
+from companion.assistant.progress import Progress, report
+from companion.assistant.skills.base import Answer, Turn, register
+from companion.assistant.skills.data_query import denied_answer, generation_usage
+from companion.errors import PermissionDenied
+from companion.knowledge.answers import KnowledgeAnswer, extractive_answer, terms
+from companion.knowledge.retrieval import RetrievalResult
 from companion.llm.service import LLMService
 
 NAME = "knowledge"

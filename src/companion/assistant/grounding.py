@@ -1,5 +1,8 @@
 """Generated knowledge answers from retrieved passages, with their citations checked.
 
+It joins the knowledge base (retrieval, extractive answers, safety) to the model (``llm``),
+two siblings that do not import each other, so it lives in the assistant above both.
+
 The model sees the numbered passages (trimmed to the sentences that match the question)
 and the question only. An answer that writes citation markers ``[n]`` is kept when every
 marker names a passage it was given, each figure it states is in the passages it cites,
