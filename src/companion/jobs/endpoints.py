@@ -15,6 +15,7 @@ from companion.jobs import runner as job_runner
 from companion.jobs import service
 from companion.jobs.models import Job
 from companion.kit.fields import Text
+from companion.knowledge.schemas import JobAccepted
 from companion.web.deps import ContextDep, SessionDep
 
 JOBS_PATH = "/api/v1/ai/jobs"
@@ -50,14 +51,6 @@ class JobOut(BaseModel):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
-
-
-class JobAccepted(BaseModel):
-    """The answer to work accepted as a background job (202)."""
-
-    job_id: str
-    status: str
-    status_url: str
 
 
 def job_out(job: Job) -> JobOut:

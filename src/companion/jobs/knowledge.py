@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ from companion.auth import repository as auth_repo
 from companion.auth.service import context_for_user
 from companion.bootstrap import Container
 from companion.errors import CompanionError
+from companion.jobs import service as jobs
+from companion.jobs.endpoints import accepted
+from companion.jobs.models import new_job_id
+from companion.jobs.runner import runner_for
 from companion.jobs.service import JobFailed, JobRun
 from companion.kit.memory import release_memory
 from companion.knowledge import service as kb
@@ -33,7 +38,7 @@ from companion.knowledge.parsers import (
     parse,
     pdf_text,
 )
-from companion.knowledge.schemas import EntryMeta
+from companion.knowledge.schemas import EntryMeta, JobAccepted
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
 
@@ -54,6 +59,48 @@ def store_upload(data_dir: Path, job_id: str, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+@dataclass(frozen=True)
+class BackgroundUploads:
+    """knowledge's ``LargeUploads`` port: big uploads become ``kb.ingest`` jobs."""
+
+    container: Container
+
+    def wanted(self, data: bytes, *, filename: str | None, content_type: str | None) -> bool:
+        """Whether this upload is ingested in the background (pages or bytes)."""
+        rag = self.container.settings.rag
+        return needs_background(
+            data,
+            filename=filename,
+            content_type=content_type,
+            max_sync_pages=rag.max_sync_pages,
+            max_sync_bytes=rag.max_sync_bytes,
+        )
+
+    def queue(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        data: bytes,
+        *,
+        filename: str | None,
+        content_type: str | None,
+        meta: EntryMeta,
+    ) -> JobAccepted:
+        """Keep the bytes beside the database and queue the job; it starts after the commit."""
+        job_id = new_job_id()
+        store_upload(self.container.settings.data_dir, job_id, data)
+        payload = {
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(data),
+            "meta": meta.model_dump(mode="json", exclude_unset=True),
+        }
+        job = jobs.enqueue(
+            session, ctx, KIND, payload, runner=runner_for(self.container), job_id=job_id
+        )
+        return accepted(job)
 
 
 def ingest_upload(container: Container, run: JobRun) -> dict[str, Any]:

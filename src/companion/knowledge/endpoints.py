@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -15,11 +15,6 @@ from starlette.datastructures import UploadFile
 from companion.bootstrap import Container
 from companion.config import Settings
 from companion.errors import BadRequest, UnsupportedMediaType, ValidationFailed
-from companion.jobs import knowledge as kb_job
-from companion.jobs import service as jobs
-from companion.jobs.endpoints import JobAccepted, accepted
-from companion.jobs.models import new_job_id
-from companion.jobs.runner import runner_for
 from companion.kit.fields import Text
 from companion.knowledge import repository as repo
 from companion.knowledge import service
@@ -33,6 +28,7 @@ from companion.knowledge.schemas import (
     EntryIn,
     EntryMeta,
     IngestOut,
+    JobAccepted,
 )
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, RecordId, SessionDep, require
@@ -45,6 +41,32 @@ UPLOAD_PATH = "/api/v1/ai/knowledge"
 # Room for the multipart envelope and form fields around a file of the largest allowed size.
 MULTIPART_ALLOWANCE = 64 * 1024
 _FORM_FIELDS = ("title", "type", "tags", "module", "roles", "topic", "source_name")
+
+
+class LargeUploads(Protocol):
+    """Where an upload too big to ingest inside the request goes (jobs/ provides it).
+
+    The app factory puts it on ``app.state.large_uploads``: knowledge sits below jobs, so it
+    names what it needs here and the higher layer supplies it.
+    """
+
+    def wanted(self, data: bytes, *, filename: str | None, content_type: str | None) -> bool:
+        """Whether this upload is ingested in the background (pages or bytes)."""
+        ...
+
+    def queue(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        data: bytes,
+        *,
+        filename: str | None,
+        content_type: str | None,
+        meta: EntryMeta,
+    ) -> JobAccepted:
+        """Keep the bytes and queue the job; it starts after the request commits."""
+        ...
+
 
 _UPLOAD_DOC: dict[str, Any] = {
     "requestBody": {
@@ -137,9 +159,16 @@ async def add_document(
             data = await upload.read(container.settings.rag.max_upload_bytes + 1)
             values = {k: v for k in _FORM_FIELDS if isinstance(v := form.get(k), str) and v}
             meta = _validated(EntryMeta, _form_meta(values))
-            if _too_big_to_wait_for(container, data, upload):
+            uploads = _large_uploads(request, container, data, upload)
+            if uploads is not None:
                 queued = await run_in_threadpool(
-                    _queue_file, session, ctx, container, data, upload, meta
+                    uploads.queue,
+                    session,
+                    ctx,
+                    data,
+                    filename=upload.filename,
+                    content_type=upload.content_type,
+                    meta=meta,
                 )
                 return JSONResponse(queued.model_dump(), status_code=status.HTTP_202_ACCEPTED)
             result = await run_in_threadpool(
@@ -195,40 +224,18 @@ def _ingest_file(
     return _out(session, result)
 
 
-def _too_big_to_wait_for(container: Container, data: bytes, upload: UploadFile) -> bool:
-    rag = container.settings.rag
-    if len(data) > rag.max_upload_bytes:
-        return False  # the request answers 413
-    return kb_job.needs_background(
-        data,
-        filename=upload.filename,
-        content_type=upload.content_type,
-        max_sync_pages=rag.max_sync_pages,
-        max_sync_bytes=rag.max_sync_bytes,
-    )
-
-
-def _queue_file(
-    session: Session,
-    ctx: RequestContext,
-    container: Container,
-    data: bytes,
-    upload: UploadFile,
-    meta: EntryMeta,
-) -> JobAccepted:
-    """Keep the bytes beside the database and queue the job; it starts after the commit."""
-    job_id = new_job_id()
-    kb_job.store_upload(container.settings.data_dir, job_id, data)
-    payload = {
-        "filename": upload.filename,
-        "content_type": upload.content_type,
-        "size": len(data),
-        "meta": meta.model_dump(mode="json", exclude_unset=True),
-    }
-    job = jobs.enqueue(
-        session, ctx, kb_job.KIND, payload, runner=runner_for(container), job_id=job_id
-    )
-    return accepted(job)
+def _large_uploads(
+    request: Request, container: Container, data: bytes, upload: UploadFile
+) -> LargeUploads | None:
+    """The background path when this upload should take it, else None (ingest now)."""
+    if len(data) > container.settings.rag.max_upload_bytes:
+        return None  # the request answers 413
+    uploads: LargeUploads | None = getattr(request.app.state, "large_uploads", None)
+    if uploads is None or not uploads.wanted(
+        data, filename=upload.filename, content_type=upload.content_type
+    ):
+        return None
+    return uploads
 
 
 async def _json_body(request: Request) -> Any:

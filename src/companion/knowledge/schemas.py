@@ -102,3 +102,11 @@ class IngestOut(BaseModel):
 
     status: IngestStatus
     document: DocumentOut
+
+
+class JobAccepted(BaseModel):
+    """The answer to work accepted as a background job (202)."""
+
+    job_id: str
+    status: str
+    status_url: str

@@ -14,6 +14,7 @@ from companion import __version__
 from companion.auth.endpoints import router as auth_router
 from companion.bootstrap import Container, bootstrap
 from companion.config import get_settings
+from companion.jobs.knowledge import BackgroundUploads
 from companion.kit import migrate
 from companion.knowledge.endpoints import body_limits
 from companion.logging import configure_logging
@@ -100,6 +101,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
+    # Knowledge names the port for large uploads; jobs (a higher layer) provides it.
+    app.state.large_uploads = BackgroundUploads(container)
     install_error_handlers(app)
     # Added last = outermost: the request id exists before the body limit answers, and the
     # body the nesting check reads whole is already within the limit.
