@@ -9,8 +9,6 @@ proposal as a pending confirmation and runs ``execute`` exactly once after the u
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from companion.kit.registry import Registry
 from companion.tenancy.context import RequestContext
 
 T = TypeVar("T")
@@ -83,40 +82,25 @@ class ActionHandler(Protocol):
         ...
 
 
-_REGISTRY: dict[str, ActionHandler] = {}
-_LOADED = False
+# The modules of ``actions.handlers`` register their handlers on import.
+_REGISTRY: Registry[ActionHandler] = Registry(
+    "companion.assistant.actions.handlers", duplicate="action {name!r} is already registered"
+)
 
 
 def register_action(handler: ActionHandler) -> ActionHandler:
     """Register ``handler`` under its action name; a second one for the same name is an error."""
-    if handler.action in _REGISTRY and _REGISTRY[handler.action] is not handler:
-        raise ValueError(f"action {handler.action!r} is already registered")
-    _REGISTRY[handler.action] = handler
-    return handler
-
-
-def _load_handlers() -> None:
-    """Import every module of ``actions.handlers`` once so their handlers register."""
-    global _LOADED
-    if _LOADED:
-        return
-    from companion.assistant.actions import handlers
-
-    for info in pkgutil.iter_modules(handlers.__path__):
-        importlib.import_module(f"{handlers.__name__}.{info.name}")
-    _LOADED = True
+    return _REGISTRY.register(handler.action, handler)
 
 
 def action_for(name: str) -> ActionHandler | None:
     """The handler registered for action ``name``, or None."""
-    _load_handlers()
     return _REGISTRY.get(name)
 
 
 def all_actions() -> list[str]:
     """The names of every registered action, sorted."""
-    _load_handlers()
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def dry_run(session: Session, fn: Callable[[], T]) -> T:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from companion.kit.registry import Registry
 from companion.tenancy.context import RequestContext
 from companion.tenancy.figures import figure_permission
 
@@ -111,7 +112,12 @@ class QuerySpec:
         return figure_permission(self.figure_for(params))
 
 
-_REGISTRY: dict[str, QuerySpec] = {}
+# The package's query modules register on import (not this one, nor the runner).
+_REGISTRY: Registry[QuerySpec] = Registry(
+    "companion.assistant.queries",
+    skip={"registry", "runner"},
+    duplicate="query for {name!r} registered twice",
+)
 
 
 def register(
@@ -126,9 +132,7 @@ def register(
     """Register ``fn`` as the query answering ``intent`` from ``figure`` (see tenancy.figures)."""
 
     def deco(fn: QueryFn) -> QueryFn:
-        if intent in _REGISTRY:
-            raise ValueError(f"query for {intent!r} registered twice")
-        _REGISTRY[intent] = QuerySpec(
+        spec = QuerySpec(
             intent=intent,
             figure=figure,
             permission=figure_permission(figure),
@@ -138,6 +142,7 @@ def register(
             required=frozenset(required),
             ref_figures=tuple(sorted((ref_figures or {}).items())),
         )
+        _REGISTRY.register(intent, spec)
         return fn
 
     return deco
@@ -145,23 +150,9 @@ def register(
 
 def get(intent: str) -> QuerySpec | None:
     """The query registered for ``intent``, if any."""
-    _load_all()
     return _REGISTRY.get(intent)
 
 
 def all_queries() -> dict[str, QuerySpec]:
     """Every registered query by intent."""
-    _load_all()
-    return dict(_REGISTRY)
-
-
-def _load_all() -> None:
-    # Importing the package's modules runs their ``register`` decorators.
-    import importlib
-    import pkgutil
-
-    from companion.assistant import queries
-
-    for mod in pkgutil.iter_modules(queries.__path__):
-        if mod.name not in ("registry", "runner"):
-            importlib.import_module(f"{queries.__name__}.{mod.name}")
+    return _REGISTRY.items()

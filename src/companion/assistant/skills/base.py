@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from companion.config import ActionSettings
+from companion.kit.registry import Registry
 from companion.tenancy.context import RequestContext
 
 if TYPE_CHECKING:
@@ -69,7 +70,10 @@ class Skill(Protocol):
     def handle(self, turn: Turn) -> Answer: ...
 
 
-_SKILLS: dict[str, Skill] = {}
+# The package's modules register their skills on import (all but this one).
+_SKILLS: Registry[Skill] = Registry(
+    "companion.assistant.skills", skip={"base"}, duplicate="intent {name!r} already has a skill"
+)
 
 
 def register(*intents: str) -> Callable[[type[Any]], type[Any]]:
@@ -78,9 +82,7 @@ def register(*intents: str) -> Callable[[type[Any]], type[Any]]:
     def deco(cls: type[Any]) -> type[Any]:
         instance = cls()
         for intent in intents:
-            if intent in _SKILLS:
-                raise ValueError(f"intent {intent!r} already has a skill")
-            _SKILLS[intent] = instance
+            _SKILLS.register(intent, instance)
         return cls
 
     return deco
@@ -88,16 +90,4 @@ def register(*intents: str) -> Callable[[type[Any]], type[Any]]:
 
 def skill_for(intent: str) -> Skill | None:
     """The skill registered for ``intent``."""
-    _load_all()
     return _SKILLS.get(intent)
-
-
-def _load_all() -> None:
-    import importlib
-    import pkgutil
-
-    from companion.assistant import skills
-
-    for mod in pkgutil.iter_modules(skills.__path__):
-        if mod.name != "base":
-            importlib.import_module(f"{skills.__name__}.{mod.name}")

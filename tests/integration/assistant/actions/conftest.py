@@ -9,6 +9,7 @@ from action_world import World, make_world
 from sqlalchemy.orm import Session
 
 from companion.assistant.actions import base
+from companion.kit.registry import Registry
 
 
 @pytest.fixture
@@ -17,10 +18,7 @@ def world(session: Session) -> World:
 
 
 @pytest.fixture
-def registry() -> Iterator[dict[str, base.ActionHandler]]:
+def registry() -> Iterator[Registry[base.ActionHandler]]:
     """The handler registry, restored after the test (for tests that register their own)."""
-    base.action_for("approve_purchase_order")  # load the shipped handlers first
-    saved = dict(base._REGISTRY)
-    yield base._REGISTRY
-    base._REGISTRY.clear()
-    base._REGISTRY.update(saved)
+    with base._REGISTRY.restored():
+        yield base._REGISTRY
