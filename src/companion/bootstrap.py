@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from companion.kit.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:
     from companion.assistant.service import Assistant
+    from companion.jobs.runner import JobRunner
     from companion.knowledge.retrieval import Retriever
     from companion.llm.service import LLMService
 
@@ -34,6 +36,8 @@ class Container:
     _retriever_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _llm: LLMService | None = field(default=None, repr=False)
     _llm_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _job_runner: JobRunner | None = field(default=None, repr=False)
+    _job_runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def assistant(self) -> Assistant:
         """The chat core, built on first use (loading the language model takes a moment)."""
@@ -50,6 +54,27 @@ class Container:
 
                 self._llm = build_llm_service(self.settings.llm)
             return self._llm
+
+    def job_runner(self, factory: Callable[[Container], JobRunner] | None = None) -> JobRunner:
+        """The background-job runner, made on first use (by ``factory``, else the default)."""
+        with self._job_runner_lock:
+            if self._job_runner is None:
+                from companion.jobs.runner import build_job_runner
+
+                self._job_runner = (factory or build_job_runner)(self)
+            return self._job_runner
+
+    def replace_job_runner(self, runner: JobRunner | None) -> JobRunner | None:
+        """Use ``runner`` from now on (None: none until the next ``job_runner()``); the old one."""
+        with self._job_runner_lock:
+            previous, self._job_runner = self._job_runner, runner
+        return previous
+
+    def dispose(self) -> None:
+        """Stop what the container started: the job runner finishes its running jobs."""
+        previous = self.replace_job_runner(None)
+        if previous is not None:
+            previous.shutdown(wait=True)
 
     def retriever(self) -> Retriever:
         """The knowledge retriever, built on first use (rebuilt from the DB if no index exists)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -88,10 +87,7 @@ class JobRunner:
             pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
-# --- one runner per container -------------------------------------------------------------
-
-_RUNNERS: dict[int, JobRunner] = {}
-_RUNNERS_LOCK = threading.Lock()
+# --- the container's runner (bootstrap.Container owns it) -----------------------------------
 
 
 def default_handlers(container: Container) -> dict[str, Handler]:
@@ -101,30 +97,21 @@ def default_handlers(container: Container) -> dict[str, Handler]:
     return {knowledge.KIND: lambda run: knowledge.ingest_upload(container, run)}
 
 
+def build_job_runner(container: Container) -> JobRunner:
+    """The default runner: a thread pool over the container's sessions and handlers."""
+    return JobRunner(container.session_factory, default_handlers(container))
+
+
 def runner_for(
     container: Container, factory: Callable[[Container], JobRunner] | None = None
 ) -> JobRunner:
     """The container's runner, made on first use (by ``factory``, else the default)."""
-    key = id(container)
-    with _RUNNERS_LOCK:
-        runner = _RUNNERS.get(key)
-        if runner is None:
-            if factory is not None:
-                runner = factory(container)
-            else:
-                runner = JobRunner(container.session_factory, default_handlers(container))
-            _RUNNERS[key] = runner
-            weakref.finalize(container, _forget, key)
-        return runner
+    return container.job_runner(factory)
 
 
 def install(container: Container, runner: JobRunner) -> JobRunner:
     """Use ``runner`` for ``container`` (tests: a draining runner)."""
-    with _RUNNERS_LOCK:
-        previous = _RUNNERS.get(key := id(container))
-        _RUNNERS[key] = runner
-        if previous is None:
-            weakref.finalize(container, _forget, key)
+    previous = container.replace_job_runner(runner)
     if previous is not None and previous is not runner:
         previous.shutdown(wait=True)
     return runner
@@ -132,12 +119,6 @@ def install(container: Container, runner: JobRunner) -> JobRunner:
 
 def release(container: Container) -> None:
     """Shut the container's runner down (running jobs finish) and forget it."""
-    with _RUNNERS_LOCK:
-        runner = _RUNNERS.pop(id(container), None)
-    if runner is not None:
-        runner.shutdown(wait=True)
-
-
-def _forget(key: int) -> None:
-    with _RUNNERS_LOCK:
-        _RUNNERS.pop(key, None)
+    previous = container.replace_job_runner(None)
+    if previous is not None:
+        previous.shutdown(wait=True)

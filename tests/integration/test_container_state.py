@@ -1,0 +1,57 @@
+"""The composition root owns process state: made on first use, one per container, disposed."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from companion.bootstrap import Container, bootstrap
+from companion.config import AuthSettings, Settings
+from companion.jobs import runner as job_runner
+from companion.jobs.runner import JobRunner
+
+SETTINGS = Settings(auth=AuthSettings(secret_key="container-secret-0123456789-abcdefghij"))
+
+
+class _Recording(JobRunner):
+    """A real runner that also notes its shutdowns."""
+
+    def __init__(self, container: Container) -> None:
+        super().__init__(container.session_factory, {}, workers=0)
+        self.shutdowns: list[bool] = []
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.shutdowns.append(wait)
+        super().shutdown(wait)
+
+
+def _container(engine: Engine) -> Container:
+    return bootstrap(SETTINGS, engine=engine)
+
+
+def test_each_container_has_one_runner_until_it_is_disposed(engine: Engine) -> None:
+    first, second = _container(engine), _container(engine)
+    runner = first.job_runner(_Recording)
+    assert isinstance(runner, _Recording)
+    assert job_runner.runner_for(first) is runner  # a later factory is not used again
+    assert first.job_runner() is runner
+    other = second.job_runner()
+    assert other is not runner and type(other) is JobRunner
+    first.dispose()
+    assert runner.shutdowns == [True]
+    assert first.job_runner() is not runner  # a fresh one after dispose
+    first.dispose()
+    second.dispose()
+    assert runner.shutdowns == [True]
+
+
+def test_an_installed_runner_replaces_and_stops_the_previous_one(engine: Engine) -> None:
+    container = _container(engine)
+    old = container.job_runner(_Recording)
+    assert isinstance(old, _Recording)
+    new = _Recording(container)
+    assert job_runner.install(container, new) is new
+    assert old.shutdowns == [True] and container.job_runner() is new
+    job_runner.release(container)
+    assert new.shutdowns == [True]
+    assert container.job_runner() is not new
+    container.dispose()
