@@ -41,9 +41,10 @@ from pathlib import Path
 
 from companion.assistant import grounding as grounded
 from companion.assistant.grounding import GroundedAnswer, stream_knowledge_answer
+from companion.cli.evaluation import demo_chunks
 from companion.config import RagSettings
 from companion.knowledge import evaluation
-from companion.knowledge.evaluation import DEMO_COMPANY_IDS, demo_chunks, is_relevant, load_set
+from companion.knowledge.evaluation import DEMO_COMPANY_IDS, is_relevant, load_set
 from companion.knowledge.index import open_index
 from companion.knowledge.retrieval import RetrievalResult, Retriever
 from companion.llm.embeddings import get_embedder

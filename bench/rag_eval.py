@@ -34,6 +34,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
+from companion.cli.evaluation import demo_chunks
 from companion.config import RagSettings
 from companion.knowledge.chunking import ChunkingOptions, chunk_document
 from companion.knowledge.evaluation import (
@@ -44,7 +45,6 @@ from companion.knowledge.evaluation import (
     Evidence,
     Report,
     by_company,
-    demo_chunks,
     evaluate,
     fit_evidence_rule,
     fit_rule,

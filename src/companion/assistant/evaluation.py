@@ -1,4 +1,6 @@
-"""``companion eval``: run a labelled YAML set through the NLU as each example's user.
+"""The labelled NLU set of ``companion eval``: loading it and resolving its periods.
+
+The harness that runs it against a database (``run_eval``) is in ``cli/evaluation.py``.
 
 Each example names its company and user; the NLU sees that company's master data and
 fiscal calendar, exactly as in a chat turn. Symbolic periods in the set (``last_month``,
@@ -15,15 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy.orm import Session
 
-from companion.assistant.nlu import EvalExample, EvalReport, MasterData, evaluate
 from companion.assistant.nlu.entities.periods import extract_dates
-from companion.assistant.understanding import CompanyNLU
-from companion.auth.service import context_for_user
-from companion.bootstrap import Container
-from companion.errors import CompanionError, ValidationFailed
-from companion.kit.db import session_scope
+from companion.errors import ValidationFailed
 
 _PHRASES = {
     "ytd": "year to date",
@@ -82,46 +78,3 @@ def resolve_period(symbol: str, today: dt.date, fiscal_year_start_month: int) ->
     if dates.period is None:
         raise ValidationFailed(f"Unknown period symbol {symbol!r} in the evaluation set")
     return {"start": dates.period.start.isoformat(), "end": dates.period.end.isoformat()}
-
-
-def run_eval(container: Container, examples: list[LabelledExample]) -> EvalReport:
-    """Parse every example as its user in its company, and score intents and entities."""
-    company_nlu = container.assistant().nlu
-    if not isinstance(company_nlu, CompanyNLU):
-        raise TypeError("evaluation needs the assistant's CompanyNLU")
-    today = container.clock.today()
-    prepared: list[EvalExample] = []
-    with session_scope(container.session_factory) as session:
-        contexts: dict[tuple[str | None, str | None], tuple[int, MasterData | None]] = {}
-        for ex in examples:
-            key = (ex.company, ex.user)
-            if key not in contexts:
-                contexts[key] = _calendar_and_master(session, company_nlu, ex)
-            fy_start, master = contexts[key]
-            entities = dict(ex.entities)
-            if isinstance(entities.get("period"), str):
-                entities["period"] = resolve_period(entities["period"], today, fy_start)
-            prepared.append(
-                EvalExample(
-                    text=ex.text,
-                    intent=ex.intent,
-                    entities=entities,
-                    today=today,
-                    fiscal_year_start_month=fy_start,
-                    master=master,
-                )
-            )
-    return evaluate(company_nlu.nlu, prepared, today=today)
-
-
-def _calendar_and_master(
-    session: Session, company_nlu: CompanyNLU, ex: LabelledExample
-) -> tuple[int, MasterData | None]:
-    """The example's company calendar and master data; none when the database lacks it."""
-    if not ex.user:
-        return 1, None
-    try:
-        ctx = context_for_user(session, ex.user, ex.company)
-    except CompanionError:
-        return 1, None
-    return ctx.fiscal_year_start_month, company_nlu.master(session, ctx)

@@ -78,7 +78,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Run a labelled set through the NLU: accuracy, per-intent P/R, entities, OOS, latency."""
-    from companion.assistant.evaluation import load_eval_set, run_eval
+    from companion.assistant.evaluation import load_eval_set
+    from companion.cli.evaluation import run_eval
 
     with cli_errors():
         c = container()

@@ -78,42 +78,6 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", _EMPHASIS.sub("", text)).strip().lower()
 
 
-def demo_chunks(
-    chunker: Callable[[str, str], list[tuple[str | None, str]]] | None = None,
-    *,
-    with_help: bool = False,
-) -> list[ChunkDoc]:
-    """The demo policy documents of both companies as ``ChunkDoc``s (ingestion's chunker).
-
-    ``with_help`` adds the product's help pages as global chunks, as ``companion demo``
-    indexes them: every company's questions then compete with them, as in the product.
-    """
-    from companion.demo.documents import policy_documents, read_document
-
-    cut = chunker or _default_chunker
-    chunks: list[ChunkDoc] = []
-    for number, document in enumerate(policy_documents(), start=1):
-        for ordinal, (section, text) in enumerate(cut(read_document(document), document.title)):
-            chunks.append(
-                ChunkDoc(
-                    chunk_id=f"kb_{number}#{ordinal}",
-                    document_id=number,
-                    company_id=DEMO_COMPANY_IDS[document.company],
-                    roles=(),
-                    title=document.title,
-                    section=section,
-                    text=text,
-                    source_url=document.resource,
-                    doc_type="POLICY",
-                    module=None,
-                    topic=document.kind,
-                )
-            )
-    if with_help:
-        chunks.extend(help_chunks(cut, first_id=len(chunks) + 1000))
-    return chunks
-
-
 def help_chunks(
     chunker: Callable[[str, str], list[tuple[str | None, str]]] | None = None,
     *,
@@ -123,7 +87,7 @@ def help_chunks(
     from companion.knowledge.parsers import parse_markdown
     from companion.knowledge.service import global_corpus
 
-    cut = chunker or _default_chunker
+    cut = chunker or default_chunker
     chunks: list[ChunkDoc] = []
     for number, (name, text) in enumerate(global_corpus(), start=first_id):
         parsed = parse_markdown(text)
@@ -147,7 +111,8 @@ def help_chunks(
     return chunks
 
 
-def _default_chunker(text: str, title: str) -> list[tuple[str | None, str]]:
+def default_chunker(text: str, title: str) -> list[tuple[str | None, str]]:
+    """Sections and texts of ``text`` as ingestion chunks it by default."""
     from companion.config import RagSettings
     from companion.knowledge.chunking import ChunkingOptions, chunk_document
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from companion.assistant.evaluation import load_eval_set, resolve_period, run_eval
+from companion.assistant.evaluation import load_eval_set, resolve_period
 from companion.bootstrap import Container
+from companion.cli.evaluation import run_eval
 from companion.errors import ValidationFailed
 
 

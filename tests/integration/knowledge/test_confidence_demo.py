@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from companion.cli.evaluation import demo_chunks
 from companion.config import RagSettings
 from companion.knowledge.answers import NOT_FOUND, extractive_answer
-from companion.knowledge.evaluation import DEMO_COMPANY_IDS, demo_chunks
+from companion.knowledge.evaluation import DEMO_COMPANY_IDS
 from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.retrieval import Retriever
 from companion.llm.embeddings import get_embedder

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from index_support import ADAPTERS, open_adapter
 
+from companion.cli.evaluation import demo_chunks
 from companion.demo.documents import policy_documents
-from companion.knowledge.evaluation import DEMO_COMPANY_IDS, demo_chunks, normalise
+from companion.knowledge.evaluation import DEMO_COMPANY_IDS, normalise
 from companion.knowledge.retrieval import ChunkDoc, Retriever
 from companion.llm.embeddings import get_embedder
 

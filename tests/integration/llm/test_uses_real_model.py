@@ -21,9 +21,10 @@ from companion.assistant.grounding import (
     stream_knowledge_answer,
 )
 from companion.assistant.tools import choose_tool, tool_specs
+from companion.cli.evaluation import demo_chunks
 from companion.config import RagSettings
 from companion.knowledge.answers import extractive_answer
-from companion.knowledge.evaluation import DEMO_COMPANY_IDS, demo_chunks
+from companion.knowledge.evaluation import DEMO_COMPANY_IDS
 from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult, Retriever
 from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry

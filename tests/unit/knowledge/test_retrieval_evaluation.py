@@ -6,13 +6,13 @@ from collections import Counter
 
 import pytest
 
+from companion.cli.evaluation import demo_chunks
 from companion.demo.documents import policy_documents, read_document
 from companion.knowledge.evaluation import (
     DEMO_COMPANY_IDS,
     Question,
     abstention,
     calibrate,
-    demo_chunks,
     evaluate,
     is_relevant,
     leave_one_out_abstention,
