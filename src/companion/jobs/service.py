@@ -51,13 +51,20 @@ class JobRun:
     _reported: float = field(default=-1.0, repr=False)
 
     def progress(
-        self, done: int, total: int | None, message: str | None = None, *, share: float = 1.0
+        self,
+        done: int,
+        total: int | None,
+        message: str | None = None,
+        *,
+        share: float = 1.0,
+        start: float = 0.0,
     ) -> None:
         """Record ``done`` of ``total`` units in its own short transaction (pollers see it).
 
-        ``share`` is the part of the whole job these units stand for (the rest comes after).
+        ``share`` is the part of the whole job these units stand for, ``start`` the part
+        done before them (a later phase counts its own units).
         """
-        fraction = share * min(1.0, done / total) if total else 0.0
+        fraction = start + share * min(1.0, done / total) if total else start
         if fraction - self._reported < PROGRESS_STEP and done != total:
             return
         self._reported = fraction
