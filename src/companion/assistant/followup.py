@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from companion.assistant import choices
 from companion.assistant.nlu.entities.calendar import add_months, month_end
 
 _REFINEMENT = re.compile(
@@ -33,6 +34,9 @@ class Resolved:
     confidence: float
     entities: dict[str, Any]
     follow_up: bool
+    # "choice": the message picked a choice the last answer offered (it answers that answer,
+    # whatever else is open); "again": a yes to several choices, which asks again.
+    picked: str | None = None
 
 
 def resolve(
@@ -46,6 +50,10 @@ def resolve(
 ) -> Resolved:
     """Merge this message with the previous question when it is a follow-up to it."""
     fresh = Resolved(intent, confidence, entities, follow_up=False)
+    chosen = choices.pick(state, text, intent)
+    if chosen is not None and chosen.intent in data_intents:
+        how = "again" if chosen.again else "choice"
+        return Resolved(chosen.intent, 1.0, chosen.entities, follow_up=True, picked=how)
     if not state or state.get("intent") not in data_intents:
         return fresh
     prev_intent: str = state["intent"]

@@ -33,6 +33,9 @@ class TableData(BaseModel):
     totals: dict[str, Any] = Field(default_factory=dict)
     currency: str | None = None
     provenance: str | None = None
+    # Names the question gave that these figures are not filtered by ({entity, text}): a
+    # list the query can't narrow to them is for the whole company, and the message says so.
+    not_applied: list[dict[str, str]] | None = None
 
 
 class Source(BaseModel):

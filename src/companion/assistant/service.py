@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from companion.assistant import followup, repository
+from companion.assistant import choices, followup, repository
 from companion.assistant import tools as tool_choice
 from companion.assistant.models import Conversation, Message, new_id
 from companion.assistant.nlu.entities.master import MasterData
@@ -136,16 +136,21 @@ class Assistant:
             # "How do I create an invoice?" is answered from the help pages, not done.
             resolved = dataclasses.replace(resolved, intent="help")
         skill = skill_for(resolved.intent) or skill_for("out_of_scope")
-        # An action in progress takes its answers, corrections and "yes"/"no".
-        claimed = not how_to and action_skill.claims(
-            session,
-            ctx,
-            conversation.id if request.conversation_id else None,
-            conversation.state,
-            intent=resolved.intent,
-            confidence=resolved.confidence,
-            entities=resolved.entities,
-            text=text,
+        # An action in progress takes its answers, corrections and "yes"/"no", but not a pick
+        # of what the last answer offered: that answers the last question asked.
+        claimed = (
+            not how_to
+            and resolved.picked != "choice"
+            and action_skill.claims(
+                session,
+                ctx,
+                conversation.id if request.conversation_id else None,
+                conversation.state,
+                intent=resolved.intent,
+                confidence=resolved.confidence,
+                entities=resolved.entities,
+                text=text,
+            )
         )
         if claimed:
             skill = skill_for(action_skill.ACTION_INTENTS[0])
@@ -307,6 +312,11 @@ class Assistant:
             if state.get("action") is None:
                 state.pop("action", None)
             conversation.state = jsonable(state)
+        elif choices.OFFER in (conversation.state or {}):
+            # An offer answers the very next message only; small talk in between withdraws it.
+            state = dict(conversation.state or {})
+            state.pop(choices.OFFER)
+            conversation.state = state
         conversation.updated_at = utcnow()
         session.flush()
 

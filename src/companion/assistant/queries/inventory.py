@@ -81,6 +81,7 @@ def _missing_filter(
     figure="stock",
     filters=set(_FILTERS),
     description="Quantity on hand per item and warehouse",
+    lists=True,
 )
 def stock_levels(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
@@ -146,6 +147,8 @@ def stock_levels(
     figure="stock",
     filters=set(_FILTERS),
     description="Items below their reorder level",
+    title="items below their reorder level",
+    lists=True,
 )
 def below_reorder(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date

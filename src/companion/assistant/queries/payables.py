@@ -23,6 +23,7 @@ from companion.tenancy.context import RequestContext
     figure="invoices",
     filters={"supplier_id"},
     description="Open payables by days past due",
+    title="payables aging",
 )
 def ap_aging(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date

@@ -78,6 +78,7 @@ _PO_FILTERS = [
     figure="purchase_orders",
     filters=set(_PO_FILTERS),
     description="Purchase orders by date, supplier, status, item or amount",
+    lists=True,
 )
 def purchase_orders(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
@@ -196,6 +197,7 @@ def actionable_tasks(ctx: RequestContext) -> Any:
     figure="purchase_orders",
     filters={"supplier_id", "min_amount", "max_amount", "top_n"},
     description="Purchase orders waiting for the caller's approval",
+    lists=True,
 )
 def pending_approvals(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date

@@ -53,6 +53,7 @@ from companion.tenancy.context import RequestContext, scoped
     figure="invoices",
     filters={"customer_id"},
     description="Open receivables by days past due",
+    title="receivables aging",
 )
 def ar_aging(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
@@ -79,6 +80,7 @@ def customer_balance(
     figure="invoices",
     filters={"customer_id", "min_amount", "max_amount", "top_n"},
     description="Customer invoices past their due date",
+    lists=True,
 )
 def overdue_invoices(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
@@ -262,6 +264,7 @@ def _status_sentence(
     figure="sales_totals",
     filters={"period", "top_n"},
     description="The customers who bought most",
+    lists=True,
 )
 def top_customers(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
@@ -324,6 +327,7 @@ _CUSTOMER_STATUSES: dict[str, tuple[bool, ...]] = {
     figure="customers",
     filters={"status", "top_n"},
     description="The company's customers",
+    lists=True,
 )
 def customer_list(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date

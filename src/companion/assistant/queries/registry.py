@@ -98,6 +98,11 @@ class QuerySpec:
     # (document prefix, figure): a query over several kinds of document (order_status:
     # PO- or SO-) reads the figure of the kind asked about, not one for all of them.
     ref_figures: tuple[tuple[str, str], ...] = ()
+    # How answers name it ("sales", "cash balance"), and whether it answers with a list of
+    # records rather than a figure: a name it can't filter by refuses a figure but only
+    # scopes a list (see skills/unapplied.py).
+    title: str = ""
+    lists: bool = False
 
     def figure_for(self, params: QueryParams) -> str:
         """The figure this call reads (by ``document_ref`` prefix where declared)."""
@@ -128,6 +133,8 @@ def register(
     required: set[str] | frozenset[str] = frozenset(),
     description: str = "",
     ref_figures: dict[str, str] | None = None,
+    title: str | None = None,
+    lists: bool = False,
 ) -> Callable[[QueryFn], QueryFn]:
     """Register ``fn`` as the query answering ``intent`` from ``figure`` (see tenancy.figures)."""
 
@@ -141,6 +148,8 @@ def register(
             description=description or (fn.__doc__ or "").strip().splitlines()[0],
             required=frozenset(required),
             ref_figures=tuple(sorted((ref_figures or {}).items())),
+            title=title or intent.replace("_", " "),
+            lists=lists,
         )
         _REGISTRY.register(intent, spec)
         return fn

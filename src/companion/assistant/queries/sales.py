@@ -91,6 +91,7 @@ def sales_total(session: Session, ctx: RequestContext, window: Window) -> tuple[
     figure="sales_totals",
     filters={"period", "customer_id", "item_id"},
     description="Sales (net of tax) in a period, by month",
+    title="sales",
 )
 def sales_summary(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
@@ -155,6 +156,7 @@ def _open_sum(
     "dashboard_summary",
     figure="dashboard",
     description="Headline figures: cash, overdue receivables, bills due, sales, approvals",
+    title="dashboard",
 )
 def dashboard_summary(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date

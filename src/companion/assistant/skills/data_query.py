@@ -6,23 +6,23 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from companion.assistant import choices
 from companion.assistant.progress import report
 from companion.assistant.queries import registry as queries
 from companion.assistant.queries.registry import Period, QueryParams, QueryResult
 from companion.assistant.queries.runner import run_query
 from companion.assistant.skills.base import Answer, Turn, register
+from companion.assistant.skills.unapplied import ID_ENTITIES as _ID_ENTITIES
+from companion.assistant.skills.unapplied import (
+    offer_labels,
+    refusal,
+    scope_note,
+    scoped_remember,
+    unapplied_names,
+)
 from companion.errors import PermissionDenied
 from companion.llm.guard import phrase_answer
 from companion.llm.providers.base import Generation
-
-# entity name -> QueryParams field, for entities that resolve to a master-data id
-_ID_ENTITIES = {
-    "customer": "customer_id",
-    "supplier": "supplier_id",
-    "product": "item_id",
-    "warehouse": "warehouse_id",
-    "bank_account": "bank_account_id",
-}
 
 _ASK_FOR = {
     "document_ref": "Which document? Give its number, for example PO-2026-0042 or INV-2026-0107.",
@@ -107,17 +107,13 @@ class DataQuerySkill:
             return unknown_answer(turn, *unknown)
         ambiguous = ambiguity(turn.entities, supported)
         if ambiguous is not None:
-            entity, names = ambiguous
-            rest = {k: v for k, v in turn.entities.items() if k != entity}
-            return Answer(
-                text=f"Which {entity.replace('_', ' ')} do you mean: {_either(names)}?",
-                skill="clarify",
-                choices=names,
-                remember={"intent": turn.intent, "entities": rest, "awaiting": entity},
-            )
+            return ambiguous_answer(turn, *ambiguous)
+        unapplied = unapplied_names(turn, spec)
+        if unapplied and not spec.lists and turn.ctx.can(spec.permission):
+            return refusal(turn, spec, unapplied)
         params = params_from_entities(turn.entities, supported)
         missing = [r for r in sorted(spec.required) if getattr(params, r) is None]
-        remember = {"intent": turn.intent, "entities": turn.entities}
+        remember: dict[str, Any] = {"intent": turn.intent, "entities": turn.entities}
         if missing:
             return Answer(
                 text=_ASK_FOR.get(missing[0], f"I need the {missing[0]} to answer that."),
@@ -131,10 +127,15 @@ class DataQuerySkill:
             return denied_answer(exc)
         data = table_data(result)
         text, usage = phrased(turn, result.summary, data)
+        if unapplied:  # a list for the whole company, which says so
+            text = f"{scope_note(spec, unapplied)} {text}"
+            data["not_applied"] = [{"entity": n.keys[0], "text": n.text} for n in unapplied]
+            remember = scoped_remember(turn, spec, unapplied)
         return Answer(
             text=text,
             skill=self.name,
             data=data,
+            choices=offer_labels(remember),
             remember=remember,
             extra={"llm": usage} if usage else {},
         )
@@ -210,6 +211,28 @@ def ambiguity(entities: dict[str, Any], supported: frozenset[str]) -> tuple[str,
 _COUNTERPART = {"customer": "supplier", "supplier": "customer"}
 
 
+def ambiguous_answer(turn: Turn, entity: str, names: list[str]) -> Answer:
+    """'Which customer do you mean: …?', each name a choice that answers the question."""
+    rest = {k: v for k, v in turn.entities.items() if k != entity}
+    text = str(turn.entities[entity].get("text") or "")
+    offered = [
+        (name, turn.intent, {**rest, entity: {"text": text, "id": c["id"], "name": name}})
+        for name, c in zip(names, turn.entities[entity]["candidates"], strict=False)
+    ]
+    asked = {"intent": turn.intent, "entities": turn.entities}
+    return Answer(
+        text=f"Which {entity.replace('_', ' ')} do you mean: {_either(names)}?",
+        skill="clarify",
+        choices=names,
+        remember={
+            "intent": turn.intent,
+            "entities": rest,
+            "awaiting": entity,
+            choices.OFFER: choices.offer(offered, asked),
+        },
+    )
+
+
 def unknown_name(
     entities: dict[str, Any], supported: frozenset[str]
 ) -> tuple[str, list[str], list[str]] | None:
@@ -254,17 +277,34 @@ def unknown_answer(turn: Turn, text: str, kinds: list[str], close: list[str]) ->
     rest = {k: v for k, v in turn.entities.items() if k not in keys}
     remember = {"intent": turn.intent, "entities": rest, "awaiting": kinds[0].replace(" ", "_")}
     if close:
+        asked = {"intent": turn.intent, "entities": turn.entities}
+        offered = [
+            (name, turn.intent, {**rest, key: {"text": name, "id": record_id, "name": name}})
+            for name, key, record_id in _suggested(turn.entities, keys, close)
+        ]
         return Answer(
             text=f"{said} Did you mean {_either(close)}?",
             skill="clarify",
             choices=close,
-            remember=remember,
+            remember={**remember, choices.OFFER: choices.offer(offered, asked)},
         )
     return Answer(
         text=f"{said} Check the name, or ask again without it for all of them.",
         skill="clarify",
         remember=remember,
     )
+
+
+def _suggested(
+    entities: dict[str, Any], keys: set[str], names: list[str]
+) -> list[tuple[str, str, Any]]:
+    """(name, entity key, record id) of each offered name, in the order offered."""
+    found: dict[str, tuple[str, str, Any]] = {}
+    for key in sorted(keys, key=list(_ID_ENTITIES).index):
+        value = entities.get(key)
+        for s in (value.get("suggestions") if isinstance(value, dict) else None) or []:
+            found.setdefault(str(s["name"]), (str(s["name"]), key, s["id"]))
+    return [found[name] for name in names if name in found]
 
 
 def _either(names: list[str]) -> str:
