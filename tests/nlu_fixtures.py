@@ -1,4 +1,5 @@
-"""Shared data of the NLU tests (imported by name: the test folders are not packages)."""
+"""Shared data of the NLU tests, unit and integration (imported by name: the test folders are
+not packages)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from companion.assistant.nlu import MasterData
 
 TODAY = dt.date(2026, 11, 23)
-REPO = Path(__file__).resolve().parents[4]
+REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
 
 TINY_NLU = """
