@@ -1,23 +1,19 @@
-"""The OpenAI-compatible provider against a real server: llama-cpp-python's own, on loopback."""
+"""The OpenAI-compatible provider against a real server: llama-cpp-python's own, on loopback.
+
+Key rotation on 429 needs a rate-limited API: test_llm_openai_compat_keys.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from pydantic import BaseModel
 
 from companion.llm import (
     LLMBadResponse,
-    LLMError,
     LLMModelNotFound,
-    LLMRateLimited,
     LLMService,
     LLMTimeout,
     LLMUnavailable,
@@ -168,94 +164,6 @@ def test_server_killed_mid_stream(
         assert LLMService(registry, policies).generate("summarize", "x", "hi").text
     finally:
         server.stop()
-
-
-class RateLimitGate:
-    """A tiny HTTP server in front of the real one that answers 429 to one API key.
-
-    llama-cpp-python's server has no per-key rate limits, so this stands in for a cloud
-    API's limiter; every other request is forwarded to the real server unchanged.
-    """
-
-    def __init__(self, upstream: str, limited_key: str) -> None:
-        self.seen: list[str] = []
-        gate = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:  # keep test output quiet
-                pass
-
-            def _forward(self, method: str) -> None:
-                key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                gate.seen.append(key)
-                if key == limited_key:
-                    body = json.dumps({"error": {"message": "rate limited"}}).encode()
-                    self.send_response(429)
-                    self.send_header("Retry-After", "30")
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                data = self.rfile.read(length) if length else None
-                reply = httpx.request(
-                    method,
-                    upstream + self.path.removeprefix("/v1"),
-                    content=data,
-                    headers={"Content-Type": "application/json"},
-                    timeout=120,
-                )
-                self.send_response(reply.status_code)
-                self.send_header("Content-Type", reply.headers.get("content-type", "text/plain"))
-                self.send_header("Content-Length", str(len(reply.content)))
-                self.end_headers()
-                self.wfile.write(reply.content)
-
-            def do_GET(self) -> None:
-                self._forward("GET")
-
-            def do_POST(self) -> None:
-                self._forward("POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
-@pytest.fixture
-def gate(llama_server: Server) -> Iterator[RateLimitGate]:
-    gate = RateLimitGate(llama_server.base_url, limited_key="key-limited")
-    yield gate
-    gate.close()
-
-
-def test_keys_rotate_on_429_with_a_cooldown(gate: RateLimitGate, remote: RemoteFactory) -> None:
-    client = remote(gate.base_url, api_keys=["key-limited", "key-good"])
-    result = client.generate(GROUNDED, max_tokens=8, temperature=0.0)
-    assert result.text
-    # The model check met the 429 first and moved on to the next key.
-    assert gate.seen == ["key-limited", "key-good", "key-good"]
-    assert client.keys.cooling() == 1
-    # The limited key rests for the server's Retry-After: the next calls skip it.
-    gate.seen.clear()
-    client.generate("Say hi.", max_tokens=2)
-    assert "".join(collect(client, "Say hi.", max_tokens=4))
-    assert gate.seen == ["key-good", "key-good"]
-
-
-def test_every_key_limited_is_rate_limited(gate: RateLimitGate, remote: RemoteFactory) -> None:
-    client = remote(gate.base_url, api_keys=["key-limited"])
-    with pytest.raises(LLMError) as caught:
-        client.generate("hi", max_tokens=2)
-    assert isinstance(caught.value, LLMRateLimited)
-    assert caught.value.status_code == 503
 
 
 def test_oversize_prompt_is_refused_raw_and_truncated_by_policy(
