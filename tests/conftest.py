@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection
@@ -32,6 +33,18 @@ def pg_database_factory() -> Iterator[list[str]]:
     yield made
     for name in made:
         drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the shipped NLU is cached for the run: trained once (~25 s), then loaded.
+
+    Every test that needs the real NLU (the NLU's own, the chat end-to-end ones, the demo
+    command's ``data/nlu``) shares this folder, so a run trains it once, not once per suite.
+    """
+    folder = tmp_path_factory.getbasetemp() / "data" / "nlu"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session", params=[b for b in ("sqlite", "postgresql") if b in BACKENDS])

@@ -2,7 +2,8 @@
 
 The demo is built once per backend into its own database (committed), and each test runs
 in a transaction that is rolled back, so tests see the same data and leave nothing behind.
-The NLU is trained once per run (its cache lives in a temporary folder).
+The NLU is trained once per run, into the root conftest's ``nlu_cache`` (a server process
+started by a test copies it).
 """
 
 from __future__ import annotations
@@ -33,12 +34,6 @@ from companion.web.app import create_app
 from dbutil import new_database_url
 
 DEMO_TODAY = dt.date(2026, 3, 15)
-
-
-@pytest.fixture(scope="session")
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the run's trained NLU is cached (a server process started by a test reuses it)."""
-    return tmp_path_factory.mktemp("nlu")
 
 
 @pytest.fixture(scope="session")

@@ -26,15 +26,16 @@ SMALL = ("--no-serve", "--today", "2026-03-15", "--months", "1", "--scale", "0.0
 def database(
     backend: str,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
     pg_database_factory: list[str],
+    nlu_cache: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[str]:
     """An empty database the CLI is configured for; the environment is put back after."""
     url = new_database_url(backend, tmp_path, pg_database_factory)
     monkeypatch.setenv("COMPANION_DATABASE_URL", url)
-    # The demo trains the assistant's model into the data dir: once per run, not per test.
-    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path_factory.getbasetemp() / "data"))
+    # The demo trains the assistant's model into data/nlu: the run's shared one, so once per
+    # run (and not again when other tests have trained it already).
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(nlu_cache.parent))
     # The command sets these two itself; registering them here restores them afterwards.
     monkeypatch.setenv("COMPANION_DEMO_MODE", "false")
     monkeypatch.setenv("COMPANION_TODAY", "2020-01-01")

@@ -1,7 +1,9 @@
-"""The shipped NLU on the real default (ONNX) embedder (trained once per machine, cached in
-pytest's cache dir; ~25 s the first time)."""
+"""The shipped NLU on the real default (ONNX) embedder, trained once per run (~25 s) into the
+root conftest's ``nlu_cache``, which the chat end-to-end tests and the demo command share."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -9,8 +11,6 @@ from companion.assistant.nlu import NLU
 
 
 @pytest.fixture(scope="session")
-def real_nlu(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> NLU:
-    """The shipped data on the default (ONNX) embedder; the first run trains (~25 s)."""
-    cache = getattr(pytestconfig, "cache", None)  # absent under `-p no:cacheprovider`
-    folder = cache.mkdir("companion-nlu-model") if cache else tmp_path_factory.mktemp("nlu-model")
-    return NLU.load(cache_dir=folder)
+def real_nlu(nlu_cache: Path) -> NLU:
+    """The shipped data on the default (ONNX) embedder."""
+    return NLU.load(cache_dir=nlu_cache)
