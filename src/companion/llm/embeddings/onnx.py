@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,11 @@ from companion.llm.embeddings.base import (
 DIM = 384
 # sentence-transformers' max_seq_length for this model; longer inputs are truncated there too.
 MAX_TOKENS = 256
+# Texts per model run, and characters per run. A run's attention buffers grow with
+# texts x tokens squared: 32 windows of 256 tokens took ~300 MB per run. About 9 such
+# windows (short texts still 32) embed as fast and need a quarter of it (issue 21, F5).
 BATCH_SIZE = 32
+BATCH_CHARS = 8 * 1024
 
 
 class OnnxEmbedder:
@@ -56,6 +60,10 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # No memory arena: onnxruntime's arena keeps every buffer a run ever needed, so the
+        # server's RSS rose by hundreds of MB with each big upload and never came down
+        # (issue 21, F5). Freed buffers go back to malloc, at no measurable cost per run.
+        options.enable_cpu_mem_arena = False
         # Spinning pool threads fight numpy's BLAS threads for 2 cores right after each run.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session: Any = ort.InferenceSession(
@@ -73,10 +81,8 @@ class OnnxEmbedder:
         """Unit vectors, one row per text, in input order."""
         if not texts:
             return empty_vectors(DIM)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        for start in range(0, len(order), BATCH_SIZE):
-            chunk = order[start : start + BATCH_SIZE]
+        for chunk in _batches(texts):
             out[chunk] = self._embed_batch([texts[i] for i in chunk])
         return out
 
@@ -94,9 +100,7 @@ class OnnxEmbedder:
         out = np.empty((len(texts), DIM), dtype=np.float32)
         span_out = [np.zeros((len(s), DIM), dtype=np.float32) for s in spans]
         cut_off: list[tuple[int, int]] = []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), BATCH_SIZE):
-            chunk = order[start : start + BATCH_SIZE]
+        for chunk in _batches(texts):
             encodings, hidden, mask = self._run([texts[i] for i in chunk])
             out[chunk] = _pool(hidden, mask)
             for row, i in enumerate(chunk):
@@ -130,6 +134,20 @@ class OnnxEmbedder:
             feeds["token_type_ids"] = np.zeros_like(ids)
         hidden = self._session.run(None, feeds)[0]
         return encodings, hidden, mask
+
+
+def _batches(texts: Sequence[str]) -> Iterator[list[int]]:
+    """Indexes of ``texts`` by length (little padding), at most BATCH_SIZE or BATCH_CHARS a run."""
+    batch: list[int] = []
+    chars = 0
+    for i in sorted(range(len(texts)), key=lambda i: len(texts[i])):
+        if batch and (len(batch) >= BATCH_SIZE or chars + len(texts[i]) > BATCH_CHARS):
+            yield batch
+            batch, chars = [], 0
+        batch.append(i)
+        chars += len(texts[i])
+    if batch:
+        yield batch
 
 
 def _pool(hidden: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> Vectors:
