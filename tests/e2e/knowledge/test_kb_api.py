@@ -6,15 +6,18 @@ The app runs with the real retriever (ONNX embedder, local index in a temporary 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import docx
 import pytest
-from e2e_support import Tenants
+from e2e_support import Tenants, make_settings
 from fpdf import FPDF
+from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from companion.bootstrap import Container
+from companion.config import RagSettings, Settings
 
 URL = "/api/v1/ai/knowledge"
 
@@ -70,6 +73,17 @@ FILES: dict[str, tuple[bytes, str, str]] = {
         "Narayanganj vest",
     ),
 }
+
+
+@pytest.fixture
+def settings(engine: Engine, tmp_path: Path) -> Settings:
+    """Every format inside the request: routing by size is test_kb_background's (a DOCX of one
+    paragraph is a 36 KB zip, over the shipped 16 KiB synchronous limit)."""
+    return make_settings(
+        engine.url.render_as_string(hide_password=False),
+        data_dir=tmp_path,
+        rag=RagSettings(max_sync_bytes=1024 * 1024),
+    )
 
 
 def upload(
