@@ -79,6 +79,9 @@ WHEN = (
     "before the quarter closes",
 )
 DEPOTS = ("Savar", "Tongi", "Gazipur", "Ashulia", "Narsingdi", "Bogura", "Cumilla")
+# What each manual's last section keeps where: manuals differ in more than the depot's name,
+# or the question about one would be answered from another's last section just as well.
+ITEMS = ("spare forklift tyres", "fire blankets", "first-aid kits", "welding masks", "ladders")
 UNLESS = (
     "unless the amount is under {n},000 taka",
     "unless the director agrees otherwise",
@@ -95,9 +98,9 @@ def manual(size: int, seed: int) -> tuple[bytes, str, str]:
     Returns the document, a question about that fact and the answer's telling words.
     """
     rng = random.Random(seed)
-    depot, cage = DEPOTS[seed % len(DEPOTS)], 100 + seed % 900
-    fact = f"The {depot} depot keeps its spare forklift tyres in locked cage {cage}."
-    tail = f"\n## Spare parts at the {depot} depot\n\n{fact}\n"
+    depot, item, cage = DEPOTS[seed % len(DEPOTS)], ITEMS[seed % len(ITEMS)], 100 + seed % 900
+    fact = f"The {depot} depot keeps its {item} in locked cage {cage}."
+    tail = f"\n## Storage at the {depot} depot\n\n{fact}\n"
     parts = [f"# Operations policy manual (edition {seed})\n"]
     total = len(parts[0]) + len(tail)
     chapter = 0
@@ -117,7 +120,8 @@ def manual(size: int, seed: int) -> tuple[bytes, str, str]:
         )
         parts.append(part)
         total += len(part)
-    question = f"Where does the {depot} depot keep its spare forklift tyres?"
+    # Worded as a policy question: "Where does the depot keep ..." reads as stock (the NLU).
+    question = f"What does the policy say about {item} at the {depot} depot?"
     return ("".join(parts) + tail).encode(), question, f"cage {cage}"
 
 
@@ -187,10 +191,10 @@ def upload(http: httpx.Client, name: str, data: bytes) -> tuple[int, float, int 
 
 
 def ask(http: httpx.Client, question: str) -> str:
-    """The chat answer's text and its sources' text, for checking what was retrieved."""
+    """The chat answer's text."""
     response = http.post("/api/v1/ai/chat", json={"message": question})
     assert response.status_code == 200, response.text
-    return response.text
+    return str(response.json()["message"])
 
 
 def main() -> None:
@@ -249,7 +253,8 @@ def main() -> None:
                 data, question, answer = manual(args.big_kb * 1024, number)
                 cpu_before = cpu_s(server.pid)
                 status, seconds, chunks = upload(http, f"manual-{number}.md", data)
-                found = answer in ask(http, question)  # at once: done means searchable
+                said = ask(http, question)  # at once: done means searchable
+                found = answer in said
                 cpu = cpu_s(server.pid) - cpu_before
                 waited = settle(server.pid)
                 after = rss_mb(server.pid)
@@ -260,6 +265,8 @@ def main() -> None:
                     f"{waited:.0f} s: {after:.0f} MB ({100 * (after - before) / before:+.1f}% "
                     f"of {before:.0f}), peak so far {rss_mb(server.pid, 'VmHWM'):.0f} MB"
                 )
+                if not found:
+                    print(f"  asked {question!r}, answered {said[:200]!r}")
     finally:
         server.terminate()
         stopping = time.monotonic()
