@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from nlu_fixtures import TODAY
 
 from companion.assistant.nlu import ACTIONS, DATA_QUERIES, DIALOGUE, load_rasa_nlu
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.docrefs import extract_document_refs
 from companion.assistant.nlu.understanding import default_data_dir
+from nlu_fixtures import TODAY
 
 DATA = load_rasa_nlu(default_data_dir())
 CONTRACT_ENTITIES = {
