@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from e2e_support import PASSWORD, TEST_SECRET
+from served import served
 
 from companion.auth import service as auth_service
 from companion.kit import migrate
@@ -21,12 +18,6 @@ from companion.kit.db import make_engine, make_session_factory, session_scope
 from factories import make_company
 
 STARTUP_TIMEOUT_S = 30
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare_database(url: str) -> None:
@@ -44,9 +35,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``companion serve`` on a free port; yields its base URL and its log file."""
     url = f"sqlite:///{tmp_path / 'companion.db'}"
     _prepare_database(url)
-    port = _free_port()
     env = {
-        **os.environ,
         "COMPANION_DATABASE_URL": url,
         "COMPANION_AUTH__SECRET_KEY": TEST_SECRET,
         "COMPANION_DEMO_MODE": "false",
@@ -54,34 +43,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "COMPANION_LOG_LEVEL": "INFO",
     }
     log_path = tmp_path / "server.log"
-    command = [sys.executable, "-c", "from companion.cli.main import app; app()"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            assert process.poll() is None, f"the server exited:\n{log_path.read_text()}"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"no answer in time:\n{log_path.read_text()}"
-            time.sleep(0.1)
+    with served(env, log_path, startup_timeout_s=STARTUP_TIMEOUT_S) as base:
         yield base, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - only if shutdown hangs
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.slow

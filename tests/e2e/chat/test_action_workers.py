@@ -9,13 +9,8 @@ receipt for the round's amount or none, and every token executed at most once.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -25,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from e2e_support import TEST_SECRET
+from served import served
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -38,12 +34,6 @@ from dbutil import new_database_url
 TODAY = dt.date(2026, 3, 15)
 STARTUP_TIMEOUT_S = 120
 ROUNDS = 3
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -62,9 +52,7 @@ def workers(
         build_demo(session, today=TODAY, months=1, scale=0.05)
     # The run's trained NLU (the ``nlu`` fixture made it): the workers load it, not retrain.
     shutil.copytree(nlu_cache, tmp_path / "data" / "nlu")
-    port = _free_port()
     env = {
-        **os.environ,
         "COMPANION_DATABASE_URL": url,
         "COMPANION_DATA_DIR": str(tmp_path / "data"),
         "COMPANION_TODAY": TODAY.isoformat(),
@@ -74,36 +62,14 @@ def workers(
         "COMPANION_LOG_LEVEL": "WARNING",
     }
     log_path = tmp_path / "server.log"
-    command = [sys.executable, "-c", "from companion.cli.main import app; app()"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            assert process.poll() is None, f"the server exited:\n{log_path.read_text()}"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"no answer in time:\n{log_path.read_text()}"
-            time.sleep(0.2)
-        yield base, engine
+        with served(
+            env, log_path, workers=2, ready_path="/readyz", startup_timeout_s=STARTUP_TIMEOUT_S
+        ) as base:
+            yield base, engine
         errors = [line for line in log_path.read_text().splitlines() if "Traceback" in line]
         assert not errors, log_path.read_text()[-6000:]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # pragma: no cover - only if shutdown hangs
-            process.kill()
-            process.wait()
         engine.dispose()
 
 
