@@ -30,9 +30,14 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from companion.knowledge.answers import KnowledgeAnswer, extractive_answer, terms
+from companion.knowledge.answers import (
+    KnowledgeAnswer,
+    body_of,
+    extractive_answer,
+    source_of,
+    terms,
+)
 from companion.knowledge.chunking import split_sentences
 from companion.knowledge.retrieval import Hit, RetrievalResult, prefer_company
 from companion.knowledge.safety import MARKER, looks_like_instructions, quotable, quoted_data
@@ -173,14 +178,8 @@ def _close_to(hit: Hit, top: Hit) -> bool:
     return False
 
 
-def _body(hit: Hit) -> str:
-    text = hit.chunk.text
-    first, _, rest = text.partition("\n")
-    return rest if rest and first.startswith(hit.chunk.title) else text
-
-
 def _quotable_body(hit: Hit) -> bool:
-    return any(quotable(sentence) for sentence in split_sentences(quoted_data(_body(hit))))
+    return any(quotable(sentence) for sentence in split_sentences(quoted_data(body_of(hit))))
 
 
 def _quoted_data(body: str) -> str:
@@ -204,7 +203,7 @@ def _plain(text: str) -> str:
 def excerpt(question: str, hit: Hit, limit: int | None = None) -> str:
     """The passage's sentences that best match ``question``, in order, within ``limit``."""
     limit = MAX_PASSAGE_CHARS if limit is None else limit
-    body = _quoted_data(_plain(_body(hit)).strip())
+    body = _quoted_data(_plain(body_of(hit)).strip())
     if len(body) <= limit:
         return body
     units = split_sentences(body)
@@ -333,7 +332,7 @@ class _Evidence:
 
 
 def _evidence(hit: Hit, quoted: Sequence[str] | None = None) -> _Evidence:
-    body = _plain(_body(hit) if quoted is None else "\n".join(quoted))
+    body = _plain(body_of(hit) if quoted is None else "\n".join(quoted))
     return _Evidence(
         words=terms(hit.chunk.section or "") | terms(body),
         stated=mentions(body),
@@ -434,17 +433,6 @@ def attribute(
     return Attribution(True, None, "".join(marked), list(dict.fromkeys(cited)), round(least, 3))
 
 
-def _source(hit: Hit, number: int) -> dict[str, Any]:
-    return {
-        "id": hit.chunk.chunk_id,
-        "number": number,
-        "title": hit.chunk.title,
-        "section": hit.chunk.section,
-        "url": hit.chunk.source_url,
-        "snippet": _body(hit)[:300],
-    }
-
-
 def fallback_answer(
     extractive: KnowledgeAnswer, reason: str, generation: Generation | None = None
 ) -> GroundedAnswer:
@@ -508,7 +496,7 @@ def _finish(
             },
         )
         return fallback_answer(extractive, verdict.reason or "rejected", generation)
-    sources = [_source(passages[n - 1], n) for n in sorted(verdict.cited)]
+    sources = [source_of(passages[n - 1], n) for n in sorted(verdict.cited)]
     cited = "; ".join(f"[{s['number']}] {_label(passages[s['number'] - 1])}" for s in sources)
     return GroundedAnswer(
         text=f"{text}\nSources: {cited}",

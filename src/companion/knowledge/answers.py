@@ -87,7 +87,7 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
-def _body(hit: Hit) -> str:
+def body_of(hit: Hit) -> str:
     """The chunk's text without its leading "title > section" line."""
     text = hit.chunk.text
     first, _, rest = text.partition("\n")
@@ -111,7 +111,7 @@ def extractive_answer(
         # nothing else gives way to the next best one.
         usable = [
             (position, sentence, words)
-            for position, sentence in enumerate(split_sentences(quoted_data(_body(hit))))
+            for position, sentence in enumerate(split_sentences(quoted_data(body_of(hit))))
             if (words := terms(sentence)) and quotable(sentence)
         ]
         if not usable:
@@ -162,7 +162,7 @@ def extractive_answer(
         number = numbers.setdefault(rank, len(numbers) + 1)
         quotes.append(Quote(text=sentence, source=number, score=round(score, 4)))
     sources = [
-        _source(hits[rank], number, [q.text for q in quotes if q.source == number])
+        source_of(hits[rank], number, [q.text for q in quotes if q.source == number])
         for rank, number in numbers.items()
     ]
     lines = [f"“{q.text}” [{q.source}]" for q in quotes]
@@ -171,8 +171,9 @@ def extractive_answer(
     return KnowledgeAnswer(text=text, found=True, sources=sources, quotes=quotes)
 
 
-def _source(hit: Hit, number: int, quoted: list[str]) -> dict[str, Any]:
-    snippet = " ".join(quoted) or _body(hit)
+def source_of(hit: Hit, number: int, quoted: list[str] | None = None) -> dict[str, Any]:
+    """A numbered source of an answer: the passage's reference and what was quoted of it."""
+    snippet = " ".join(quoted or []) or body_of(hit)
     return {
         "id": hit.chunk.chunk_id,
         "number": number,
