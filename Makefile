@@ -42,10 +42,12 @@ test: install-dev
 test-fast: install-dev
 	COMPANION_TEST_BACKENDS=sqlite $(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
 
+# check_tenancy: no hand-written company_id filter outside tenancy/ and the repositories.
 lint: install-dev
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_tenancy.py src/companion
 
 typecheck: install-dev
 	$(VENV)/bin/mypy
@@ -53,8 +55,8 @@ typecheck: install-dev
 check: lint typecheck test
 
 format: install-dev
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench scripts
+	$(VENV)/bin/ruff check --fix src tests bench scripts
 
 migration: install-dev
 	scripts/new_migration.sh "$(MSG)"

@@ -40,7 +40,7 @@ from companion.erp.ledger.models import (
     JournalVoucher,
 )
 from companion.kit.money import ZERO
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, in_company, scoped
 
 _LEDGER_TABLES = ["bank_accounts", "journal_lines", "journal_vouchers"]
 
@@ -61,8 +61,8 @@ def _journal(ctx: RequestContext, *columns: Any) -> Select[Any]:
         .select_from(JournalLine)
         .join(JournalVoucher, JournalVoucher.id == JournalLine.voucher_id)
         .where(
-            JournalLine.company_id == ctx.company_id,
-            JournalVoucher.company_id == ctx.company_id,
+            in_company(JournalLine, ctx),
+            in_company(JournalVoucher, ctx),
         )
     )
 
@@ -256,7 +256,7 @@ def profit_and_loss(
 
 def bank_balance_total(session: Session, ctx: RequestContext, as_of: dt.date) -> Decimal:
     """All bank accounts' cash as of a date (for the dashboard)."""
-    gl_ids = select(BankAccount.gl_account_id).where(BankAccount.company_id == ctx.company_id)
+    gl_ids = scoped(select(BankAccount.gl_account_id), BankAccount, ctx)
     total = session.execute(
         _journal(ctx, money_sum(JournalLine.debit - JournalLine.credit)).where(
             JournalLine.account_id.in_(gl_ids), JournalVoucher.voucher_date <= as_of

@@ -34,7 +34,7 @@ from companion.assistant.queries.registry import QueryParams, QueryResult, regis
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.stock.models import StockLevel
 from companion.kit.money import ZERO, quantize
-from companion.tenancy.context import RequestContext
+from companion.tenancy.context import RequestContext, in_company
 
 _TABLES = ["stock_levels", "items", "warehouses"]
 _FILTERS = ["item_id", "warehouse_id"]
@@ -48,9 +48,9 @@ def _levels(ctx: RequestContext, params: QueryParams, *columns: Any) -> Select[A
         .join(Item, Item.id == StockLevel.item_id)
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
         .where(
-            StockLevel.company_id == ctx.company_id,
-            Item.company_id == ctx.company_id,
-            Warehouse.company_id == ctx.company_id,
+            in_company(StockLevel, ctx),
+            in_company(Item, ctx),
+            in_company(Warehouse, ctx),
         )
     )
     if params.item_id is not None:

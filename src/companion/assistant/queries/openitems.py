@@ -38,7 +38,7 @@ from companion.erp.invoicing.models import Invoice
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentAllocation, PaymentKind, PaymentStatus
 from companion.kit.money import ZERO
-from companion.tenancy.context import RequestContext
+from companion.tenancy.context import RequestContext, in_company, scoped
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
@@ -84,8 +84,8 @@ def _open_invoices(side: Side, ctx: RequestContext, *columns: Any) -> Any:
         .select_from(Invoice)
         .join(party, party.id == side.party_column)
         .where(
-            Invoice.company_id == ctx.company_id,
-            party.company_id == ctx.company_id,
+            in_company(Invoice, ctx),
+            in_company(party, ctx),
             Invoice.kind == side.kind,
             Invoice.status.in_(OPEN_STATUSES),
         )
@@ -207,11 +207,14 @@ def _unapplied(
     """Per party: posted payments of the side's kind less what was allocated from them."""
     party = side.party_model
     allocated = (
-        select(
-            PaymentAllocation.payment_id,
-            money_sum(PaymentAllocation.amount).label("amount"),
+        scoped(
+            select(
+                PaymentAllocation.payment_id,
+                money_sum(PaymentAllocation.amount).label("amount"),
+            ),
+            PaymentAllocation,
+            ctx,
         )
-        .where(PaymentAllocation.company_id == ctx.company_id)
         .group_by(PaymentAllocation.payment_id)
         .subquery()
     )
@@ -226,8 +229,8 @@ def _unapplied(
         .join(party, party.id == side.payment_party_column)
         .outerjoin(allocated, allocated.c.payment_id == Payment.id)
         .where(
-            Payment.company_id == ctx.company_id,
-            party.company_id == ctx.company_id,
+            in_company(Payment, ctx),
+            in_company(party, ctx),
             Payment.kind == side.payment_kind,
             Payment.status == PaymentStatus.POSTED.value,
         )

@@ -44,7 +44,7 @@ from companion.erp.purchasing.models import (
 )
 from companion.erp.sales.models import SalesOrder, SalesOrderStatus
 from companion.kit.money import ZERO
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, in_company, scoped
 
 _PO_ALIASES: dict[str, tuple[str, ...]] = {
     **{s.value: (s.value,) for s in POStatus},
@@ -111,7 +111,7 @@ def purchase_orders(
             ctx,
         )
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-        .where(Supplier.company_id == ctx.company_id)
+        .where(in_company(Supplier, ctx))
     )
     if params.period is not None:
         stmt = stmt.where(
@@ -128,7 +128,7 @@ def purchase_orders(
         stmt = stmt.where(
             exists().where(
                 PurchaseOrderLine.order_id == PurchaseOrder.id,
-                PurchaseOrderLine.company_id == ctx.company_id,
+                in_company(PurchaseOrderLine, ctx),
                 PurchaseOrderLine.item_id == params.item_id,
             )
         )
@@ -172,7 +172,7 @@ def actionable_tasks(ctx: RequestContext) -> Any:
     """Conditions on ``ApprovalTask``/``PurchaseOrder`` for tasks the caller may decide now."""
     earlier = aliased(ApprovalTask)
     return and_(
-        ApprovalTask.company_id == ctx.company_id,
+        in_company(ApprovalTask, ctx),
         ApprovalTask.status == TaskStatus.PENDING.value,
         PurchaseOrder.status == POStatus.PENDING_APPROVAL.value,
         or_(
@@ -185,7 +185,7 @@ def actionable_tasks(ctx: RequestContext) -> Any:
         # the same person may not approve two levels of one order
         ~exists().where(
             earlier.order_id == ApprovalTask.order_id,
-            earlier.company_id == ctx.company_id,
+            in_company(earlier, ctx),
             earlier.status == TaskStatus.APPROVED.value,
             earlier.decided_by_id == ctx.user_id,
         ),
@@ -239,7 +239,7 @@ def pending_approvals(
         )
         .join(ApprovalTask, ApprovalTask.order_id == PurchaseOrder.id)
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-        .where(Supplier.company_id == ctx.company_id, actionable_tasks(ctx))
+        .where(in_company(Supplier, ctx), actionable_tasks(ctx))
     )
     if params.supplier_id is not None:
         stmt = stmt.where(PurchaseOrder.supplier_id == params.supplier_id)
@@ -305,7 +305,7 @@ def order_status(
     found = session.execute(
         scoped(select(PurchaseOrder, Supplier.name), PurchaseOrder, ctx)
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-        .where(Supplier.company_id == ctx.company_id, PurchaseOrder.number == ref)
+        .where(in_company(Supplier, ctx), PurchaseOrder.number == ref)
     ).one_or_none()
     if found is None:
         return not_found(answer, columns, f"purchase order {ref}")
@@ -381,7 +381,7 @@ def _sales_order_status(
     found = session.execute(
         scoped(select(SalesOrder, Customer.name), SalesOrder, ctx)
         .join(Customer, Customer.id == SalesOrder.customer_id)
-        .where(Customer.company_id == ctx.company_id, SalesOrder.number == ref)
+        .where(in_company(Customer, ctx), SalesOrder.number == ref)
     ).one_or_none()
     if found is None:
         return not_found(answer, columns, f"sales order {ref}")

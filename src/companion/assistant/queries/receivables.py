@@ -45,7 +45,7 @@ from companion.erp.invoicing.models import Invoice, InvoiceStatus
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentAllocation
 from companion.kit.money import ZERO, quantize
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, in_company, scoped
 
 
 @register(
@@ -105,8 +105,8 @@ def overdue_invoices(
         )
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(
-            Invoice.company_id == ctx.company_id,
-            Customer.company_id == ctx.company_id,
+            in_company(Invoice, ctx),
+            in_company(Customer, ctx),
             Invoice.kind == AR,
             Invoice.status.in_(OPEN_STATUSES),
             Invoice.due_date < today,
@@ -185,7 +185,7 @@ def invoice_status(
         scoped(select(Invoice, party.name), Invoice, ctx)
         .join(party, party.id == party_column)
         .where(
-            party.company_id == ctx.company_id,
+            in_company(party, ctx),
             Invoice.kind == kind,
             Invoice.number == ref,
         )
@@ -220,7 +220,7 @@ def _allocations(session: Session, ctx: RequestContext, invoice_id: int) -> list
             ctx,
         )
         .join(Payment, Payment.id == PaymentAllocation.payment_id)
-        .where(Payment.company_id == ctx.company_id, PaymentAllocation.invoice_id == invoice_id)
+        .where(in_company(Payment, ctx), PaymentAllocation.invoice_id == invoice_id)
         .order_by(Payment.payment_date, Payment.number)
     )
     return [
@@ -284,8 +284,8 @@ def top_customers(
         select(Customer.name, func.count(Invoice.id), money_sum(Invoice.subtotal))
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(
-            Invoice.company_id == ctx.company_id,
-            Customer.company_id == ctx.company_id,
+            in_company(Invoice, ctx),
+            in_company(Customer, ctx),
             Invoice.kind == AR,
             Invoice.status.in_(SALES_STATUSES),
             Invoice.issue_date >= window.start,

@@ -44,7 +44,7 @@ from companion.erp.items.models import Item
 from companion.erp.parties.models import Customer
 from companion.erp.purchasing.models import POStatus, PurchaseOrder
 from companion.kit.money import ZERO
-from companion.tenancy.context import RequestContext
+from companion.tenancy.context import RequestContext, in_company, scoped
 from companion.tenancy.figures import figure_permission
 
 
@@ -63,10 +63,10 @@ def _sales_by_day(
             select(Invoice.issue_date, invoices, amount)
             .select_from(Invoice)
             .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-            .where(InvoiceLine.company_id == ctx.company_id, InvoiceLine.item_id == item_id)
+            .where(in_company(InvoiceLine, ctx), InvoiceLine.item_id == item_id)
         )
     stmt = stmt.where(
-        Invoice.company_id == ctx.company_id,
+        in_company(Invoice, ctx),
         Invoice.kind == AR,
         Invoice.status.in_(SALES_STATUSES),
         Invoice.issue_date >= window.start,
@@ -142,8 +142,11 @@ def _open_sum(
 ) -> tuple[Decimal, int]:
     """Open amount and count of invoices or bills due before ``due_before``."""
     amount, n = session.execute(
-        select(money_sum(Invoice.total - Invoice.amount_paid), func.count(Invoice.id)).where(
-            Invoice.company_id == ctx.company_id,
+        scoped(
+            select(money_sum(Invoice.total - Invoice.amount_paid), func.count(Invoice.id)),
+            Invoice,
+            ctx,
+        ).where(
             Invoice.kind == kind,
             Invoice.status.in_(OPEN_STATUSES),
             Invoice.due_date < due_before,
@@ -197,8 +200,11 @@ def dashboard_summary(
         )
     if ctx.can(figure_permission("purchase_orders")):
         po_value, po_count = session.execute(
-            select(money_sum(PurchaseOrder.total), func.count(PurchaseOrder.id)).where(
-                PurchaseOrder.company_id == ctx.company_id,
+            scoped(
+                select(money_sum(PurchaseOrder.total), func.count(PurchaseOrder.id)),
+                PurchaseOrder,
+                ctx,
+            ).where(
                 PurchaseOrder.status == POStatus.PENDING_APPROVAL.value,
             )
         ).one()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from companion.erp.numbering import repository as repo
 from companion.erp.numbering.models import DocumentSequence
 
 
@@ -40,19 +40,9 @@ def next_code(session: Session, company_id: int, prefix: str) -> str:
 
 def _bump(session: Session, company_id: int, prefix: str, year: int) -> int:
     for _ in range(2):
-        bumped = session.execute(
-            update(DocumentSequence)
-            .where(
-                DocumentSequence.company_id == company_id,
-                DocumentSequence.prefix == prefix,
-                DocumentSequence.year == year,
-            )
-            .values(last_number=DocumentSequence.last_number + 1)
-            .returning(DocumentSequence.last_number)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
+        bumped = repo.bump(session, company_id, prefix, year)
         if bumped is not None:
-            return int(bumped)
+            return bumped
         try:
             with session.begin_nested():
                 session.add(DocumentSequence(company_id=company_id, prefix=prefix, year=year))
@@ -68,9 +58,4 @@ def format_number(prefix: str, year: int, n: int) -> str:
 
 def current_numbers(session: Session, company_id: int) -> dict[tuple[str, int], int]:
     """The last number issued per (prefix, year), for diagnostics and tests."""
-    rows = session.execute(
-        select(DocumentSequence.prefix, DocumentSequence.year, DocumentSequence.last_number).where(
-            DocumentSequence.company_id == company_id
-        )
-    ).all()
-    return {(p, y): n for p, y, n in rows}
+    return repo.last_numbers(session, company_id)
