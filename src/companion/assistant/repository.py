@@ -65,3 +65,21 @@ def next_seq(session: Session, conversation: Conversation) -> int:
         select(func.max(Message.seq)).where(Message.conversation_id == conversation.id)
     ).scalar_one()
     return int(last or 0) + 1
+
+
+def get_answer(session: Session, ctx: RequestContext, message_id: str) -> Message:
+    """One of the assistant's answers in the caller's own conversation; any other is NotFound."""
+    stmt = (
+        scoped(select(Message), Message, ctx)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.id == message_id,
+            Message.role == "assistant",
+            Conversation.company_id == ctx.company_id,
+            Conversation.user_id == ctx.user_id,
+        )
+    )
+    message = session.execute(stmt).scalar_one_or_none()
+    if message is None:
+        raise NotFound("Message not found", details={"message_id": message_id})
+    return message

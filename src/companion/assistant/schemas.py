@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,8 @@ class PageContext(BaseModel):
 
     page: Text | None = Field(default=None, max_length=200)
     module: Text | None = Field(default=None, max_length=64)
+    # The document the page shows (e.g. PO-2026-0042): "approve this PO" means that one.
+    record: Text | None = Field(default=None, max_length=64)
 
 
 class ChatRequest(BaseModel):
@@ -71,6 +73,8 @@ class ChatResponse(BaseModel):
     """One answer; the keys of CONTRACT.md's "Chat response"."""
 
     conversation_id: str
+    # The assistant message this answer was recorded as: what feedback is given on.
+    message_id: str | None = None
     message: str
     intent: str
     confidence: float
@@ -82,6 +86,21 @@ class ChatResponse(BaseModel):
     choices: list[str] | None = None
     context: ResponseContext
     usage: Usage | None = None
+
+
+class FeedbackIn(BaseModel):
+    """A thumbs up or down on one assistant answer, with an optional comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: Literal["up", "down"]
+    comment: Text | None = Field(default=None, max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    message_id: str
+    rating: Literal["up", "down"]
+    comment: str | None
 
 
 class MessageOut(BaseModel):

@@ -16,6 +16,7 @@ from companion.assistant import choices, followup, repository
 from companion.assistant import tools as tool_choice
 from companion.assistant.models import Conversation, Message, new_id
 from companion.assistant.nlu.entities.master import MasterData
+from companion.assistant.page import with_page_record
 from companion.assistant.progress import Progress, report
 from companion.assistant.queries import registry as queries
 from companion.assistant.schemas import (
@@ -23,6 +24,8 @@ from companion.assistant.schemas import (
     ChatResponse,
     ConversationDetail,
     ConversationOut,
+    FeedbackIn,
+    FeedbackOut,
     MessageOut,
     PendingConfirmation,
     ResponseContext,
@@ -128,6 +131,9 @@ class Assistant:
             dict(understood.entities),
             data_intents=self._data_intents,
         )
+        page_entities = with_page_record(resolved.entities, text, request.context.record)
+        if page_entities is not resolved.entities:
+            resolved = dataclasses.replace(resolved, entities=page_entities)
         single = one_document_intent(resolved.intent, resolved.entities)
         if single != resolved.intent:
             resolved = dataclasses.replace(resolved, intent=single)
@@ -186,6 +192,7 @@ class Assistant:
         self._record(session, conversation, text, resolved, answer, latency_ms, reply_id)
         return ChatResponse(
             conversation_id=conversation.id,
+            message_id=reply_id,
             message=answer.text,
             intent=resolved.intent,
             confidence=round(resolved.confidence, 4),
@@ -352,3 +359,18 @@ def conversation_detail(session: Session, conversation: Conversation) -> Convers
             for m in repository.messages_of(session, conversation)
         ],
     )
+
+
+# The rating slot stores +1 / -1 so that reviews can sum and average it.
+_RATINGS = {"up": 1, "down": -1}
+
+
+def rate_answer(
+    session: Session, ctx: RequestContext, message_id: str, feedback: FeedbackIn
+) -> FeedbackOut:
+    """Store a thumbs up/down (and comment) on one of the caller's answers; the last one wins."""
+    message = repository.get_answer(session, ctx, message_id)
+    message.rating = _RATINGS[feedback.rating]
+    message.rating_comment = feedback.comment
+    session.flush()
+    return FeedbackOut(message_id=message.id, rating=feedback.rating, comment=feedback.comment)

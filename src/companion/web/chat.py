@@ -20,8 +20,10 @@ from companion.assistant.schemas import (
     ChatResponse,
     ConversationDetail,
     ConversationOut,
+    FeedbackIn,
+    FeedbackOut,
 )
-from companion.assistant.service import conversation_detail, conversation_out
+from companion.assistant.service import conversation_detail, conversation_out, rate_answer
 from companion.bootstrap import Container
 from companion.errors import CompanionError, DatabaseBusy
 from companion.kit.db import begin_for_writing, is_lock_timeout
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ai", tags=["assistant"])
 ChatUser = Annotated[RequestContext, Depends(require("ai.use"))]
 ConversationId = Annotated[Text, Path(min_length=1, max_length=64)]
+MessageId = Annotated[Text, Path(min_length=1, max_length=64)]
 
 
 @router.post("/chat", response_model=ChatResponse, response_model_exclude_none=False)
@@ -182,3 +185,11 @@ def get_conversation(
 ) -> ConversationDetail:
     """One of the caller's conversations with its messages in order."""
     return conversation_detail(session, repository.get_conversation(session, ctx, conversation_id))
+
+
+@router.post("/messages/{message_id}/feedback", response_model=FeedbackOut)
+def give_feedback(
+    message_id: MessageId, body: FeedbackIn, session: SessionDep, ctx: ChatUser
+) -> FeedbackOut:
+    """Thumbs up or down on one of the caller's answers (another's answer is a 404)."""
+    return rate_answer(session, ctx, message_id, body)
