@@ -30,6 +30,10 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=500, ge=1)
+    # Origins (scheme://host[:port]) whose pages may call the API from a browser: the ERP
+    # pages the widget is embedded in when they are served from another origin. JSON list,
+    # e.g. COMPANION_API__CORS_ORIGINS='["https://erp.example.com"]'. Empty: same origin only.
+    cors_origins: list[str] = Field(default_factory=list)
 
 
 class AssistantSettings(BaseModel):

@@ -84,6 +84,11 @@ def demo(
             container.engine.dispose()
         _print_users()
     if serve:
+        settings = get_settings()
+        out.print(
+            f"Open [bold]http://{settings.host}:{settings.port}/demo/[/bold] in a browser: sign"
+            " in as any user above; Companion is the round button on every page."
+        )
         serve_command(host=None, port=None, reload=False)
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from companion import __version__
@@ -28,6 +29,7 @@ from companion.web.middleware import (
     RequestContextMiddleware,
 )
 from companion.web.routers import DOMAIN_ROUTERS
+from companion.web.widget import router as widget_router
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,22 @@ def create_app(container: Container | None = None) -> FastAPI:
         path_limits=body_limits(container.settings),
     )
     app.add_middleware(RequestContextMiddleware)
+    if container.settings.api.cors_origins:
+        # Outermost: a browser's preflight from an integrator's ERP is answered first.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=container.settings.api.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Company", "X-Api-Key"],
+            expose_headers=["Retry-After", "X-Request-Id"],
+            max_age=600,
+        )
     app.include_router(health_router)
+    app.include_router(widget_router)
+    if container.settings.demo_mode:
+        from companion.web import demo  # the demo host's pages exist only in demo mode
+
+        demo.install(app)
     app.include_router(auth_router, prefix=API_PREFIX)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
