@@ -104,6 +104,15 @@ class RagSettings(BaseModel):
     max_sync_bytes: int = Field(default=16 * 1024, ge=1024)
 
 
+class AdminSettings(BaseModel):
+    """The command center at ``/admin/``: its signed sign-in cookie."""
+
+    session_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    # None: the cookie is Secure when the request came over https. Behind a TLS proxy that
+    # forwards plain http (and no --proxy-headers), set true.
+    cookie_secure: bool | None = None
+
+
 class LLMSettings(BaseModel):
     """Language models: the default provider, its model, and the per-use-case policy files."""
 
@@ -165,6 +174,7 @@ class Settings(BaseSettings):
     actions: ActionSettings = ActionSettings()
     rag: RagSettings = RagSettings()
     llm: LLMSettings = LLMSettings()
+    admin: AdminSettings = AdminSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

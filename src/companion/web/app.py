@@ -20,6 +20,8 @@ from companion.kit import migrate
 from companion.knowledge.endpoints import body_limits
 from companion.logging import configure_logging
 from companion.tenancy.permissions import roles_granting
+from companion.web.admin import ADMIN_ROUTERS
+from companion.web.admin import body_limits as admin_body_limits
 from companion.web.errors import install_error_handlers
 from companion.web.health import router as health_router
 from companion.web.introspect import API_PREFIX, api_routes
@@ -112,7 +114,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=container.settings.api.max_body_bytes,
-        path_limits=body_limits(container.settings),
+        path_limits=body_limits(container.settings) | admin_body_limits(container.settings),
     )
     app.add_middleware(RequestContextMiddleware)
     if container.settings.api.cors_origins:
@@ -134,6 +136,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(auth_router, prefix=API_PREFIX)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    for router in ADMIN_ROUTERS:
+        app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
