@@ -28,8 +28,9 @@ from companion.llm.embeddings import Embedder
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "out_of_scope"
-# Bumped whenever the saved format or the training procedure changes meaning.
-FORMAT_VERSION = 3
+# Bumped whenever the saved format or the training procedure changes meaning (4: Bangla words
+# are whole words in the n-grams).
+FORMAT_VERSION = 4
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from companion.assistant.nlu.entities.script import BANGLA
 from companion.llm.embeddings import Embedder
 
 # Longer inputs are cut: the embedder truncates at 256 tokens anyway, and n-gram work must
@@ -23,7 +24,9 @@ MAX_CHARS = 1000
 # the same one it gives emoji, so it is dropped instead.
 MAX_WORD = 40
 
-_WORD = re.compile(r"[^\W_]+|[&%$€£৳#@]", re.UNICODE)
+# Bangla vowel signs are not \w: without them in the class, "আমাদের" would fall apart into
+# "আম", "দ", "র" and its n-grams would say nothing about the word.
+_WORD = re.compile(rf"(?:[^\W_]|[{BANGLA}])+|[&%$€£৳#@]", re.UNICODE)
 _DIGITS = re.compile(r"\d")
 
 

@@ -20,6 +20,7 @@ from companion.assistant.nlu.entities.mentions import Mention, find_unknown_name
 from companion.assistant.nlu.entities.numbers import mask, scaled_value
 from companion.assistant.nlu.entities.periods import extract_dates
 from companion.assistant.nlu.entities.quantities import extract_quantities
+from companion.assistant.nlu.entities.script import ascii_digits
 from companion.assistant.nlu.entities.words import (
     STATUSES,
     extract_module,
@@ -54,7 +55,7 @@ def extract_entities(
     status_vocabulary: Mapping[str, str] = STATUSES,
 ) -> Extraction:
     """Every entity of ``text``; master data only from ``master`` (the caller's company)."""
-    text = text[:MAX_CHARS]
+    text = ascii_digits(text[:MAX_CHARS])
     out = Extraction()
     work = text
 

@@ -10,6 +10,7 @@ from companion.assistant.nlu.entities.numbers import (
     NUMBER,
     scaled_value,
 )
+from companion.assistant.nlu.entities.script import END
 
 SYMBOLS = {"৳": "BDT", "$": "USD", "€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY"}
 CODES = ("BDT", "USD", "EUR", "GBP", "INR", "JPY")
@@ -25,13 +26,19 @@ CURRENCY_WORDS = {
     "pounds": "GBP",
     "rupee": "INR",
     "rupees": "INR",
+    "takar": "BDT",
+    "টাকা": "BDT",
+    "টাকার": "BDT",
 }
 
 _PRE = r"(?P<pre>[৳$€£₹¥]|(?:tk\.?|bdt|usd|eur|gbp|inr|jpy)\s?)"
-_POST = r"(?:\s?(?P<post>bdt|usd|eur|gbp|inr|jpy|taka|tk|dollars?|euros?|pounds?|rupees?)\b)"
+_POST = (
+    r"(?:\s?(?P<post>bdt|usd|eur|gbp|inr|jpy|takar?|tk|dollars?|euros?|pounds?|rupees?|টাকার?)"
+    rf"{END})"
+)
 _MULT = (
     r"(?:(?P<glued>k|m|mn|bn|b|cr)\b|\s?(?P<spaced>thousand|million|billion|lakhs?|lacs?"
-    r"|crores?|mn|bn|cr)\b)"
+    rf"|crores?|mn|bn|cr|hajar|hazar|হাজার|লাখ|লক্ষ|কোটি){END})"
 )
 # Numbers followed by these are durations, counts or percentages, not money.
 _NOT_MONEY = (

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from companion.assistant.nlu.entities.script import ascii_digits
+
 PREFIXES = ("PO", "SO", "INV", "BILL", "RCPT", "PAY", "JV", "SM")
 _WORD_PREFIX = {
     "po": "PO",
@@ -104,6 +106,7 @@ def format_ref(prefix: str, year: int, number: int) -> str:
 
 def extract_document_refs(text: str) -> list[DocumentRef]:
     """Every document reference in ``text``, in order, without overlaps."""
+    text = ascii_digits(text)
     found: list[DocumentRef] = []
 
     def free(start: int, end: int) -> bool:

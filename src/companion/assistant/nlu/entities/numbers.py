@@ -1,9 +1,12 @@
-"""Numbers as people type them: "1,00,000", "10k", "1.5m", "2 lakh", "1 crore", "twelve"."""
+"""Numbers as people type them: "1,00,000", "10k", "1.5m", "2 lakh", "1 crore", "twelve",
+"50 hajar", "৫ লাখ" (Bangla digits are read by ``script.ascii_digits`` before these patterns)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+
+from companion.assistant.nlu.entities.script import END
 
 WORD_NUMBERS = {
     "one": 1,
@@ -42,13 +45,20 @@ MULTIPLIERS = {
     "crore": Decimal(10_000_000),
     "crores": Decimal(10_000_000),
     "cr": Decimal(10_000_000),
+    # Banglish and Bangla: hajar/হাজার (thousand), লাখ/লক্ষ (lakh), কোটি (crore).
+    "hajar": Decimal(1_000),
+    "hazar": Decimal(1_000),
+    "হাজার": Decimal(1_000),
+    "লাখ": Decimal(100_000),
+    "লক্ষ": Decimal(100_000),
+    "কোটি": Decimal(10_000_000),
 }
 
 # 1,234,567.89 (western) or 1,23,45,678 (South Asian grouping) or plain 1234.5
 NUMBER = r"\d{1,3}(?:,\d{2,3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _GLUED = r"k|m|mn|bn|b|cr"
-_SPACED = r"thousand|million|billion|lakhs?|lacs?|crores?|mn|bn|cr"
-SCALED_NUMBER = rf"(?P<num>{NUMBER})(?:(?P<glued>{_GLUED})\b|\s?(?P<spaced>{_SPACED})\b)?"
+_SPACED = r"thousand|million|billion|lakhs?|lacs?|crores?|mn|bn|cr|hajar|hazar|হাজার|লাখ|লক্ষ|কোটি"
+SCALED_NUMBER = rf"(?P<num>{NUMBER})(?:(?P<glued>{_GLUED})\b|\s?(?P<spaced>{_SPACED}){END})?"
 _SCALED = re.compile(SCALED_NUMBER, re.IGNORECASE)
 
 

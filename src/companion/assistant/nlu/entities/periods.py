@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from companion.assistant.nlu.entities import calendar as cal
 from companion.assistant.nlu.entities.numbers import WORD_NUMBERS
+from companion.assistant.nlu.entities.script import END, START
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -50,6 +51,10 @@ _AMBIGUOUS_MONTHS = {
     "dec",
     "apr",
 }
+_SCALE_AFTER = re.compile(
+    rf"\s?(?:lakhs?|lacs?|crores?|cr|thousand|million|billion|mn|bn|k|m|hajar|hazar|হাজার|লাখ|লক্ষ|কোটি){END}",
+    re.IGNORECASE,
+)
 _MONTH_CUE = re.compile(r"\b(?:in|for|during|of|since|from|until|till|to|by|last|this)\s+$")
 
 
@@ -197,6 +202,32 @@ def _calendar_unit(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date] | None:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
+def _spoken_day(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date]:
+    word = m[0].lower()
+    day = c.today - dt.timedelta(days=1 if "kal" in word or "কাল" in word else 0)
+    return day, day
+
+
+def _spoken_unit(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date] | None:
+    """ "ei mash", "gto bochor", "এই মাসের", "গত সপ্তাহে": the English unit, shifted."""
+    unit = _SPOKEN_UNITS[_stem(m["unit"].lower())]
+    by = _SPOKEN_SHIFT.get(m["which"].lower(), 0)
+    if unit == "week":
+        return cal.week_bounds(c.today + dt.timedelta(weeks=by))
+    if unit == "month":
+        day = cal.add_months(c.today.replace(day=1), by)
+        return cal.month_bounds(day.year, day.month)
+    if unit == "quarter":
+        label, q = cal.shift_quarter(*cal.fiscal_quarter_of(c.today, c.fy_start), by)
+        return cal.fiscal_quarter_bounds(label, q, c.fy_start)
+    year = c.today.year + by
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _stem(word: str) -> str:
+    return next(u for u in sorted(_SPOKEN_UNITS, key=len, reverse=True) if word.startswith(u))
+
+
 def _rolling(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date]:
     n, unit = _num(m["n"]) if m.groupdict().get("n") else 1, m["unit"].lower()
     if unit.startswith("day"):
@@ -283,6 +314,8 @@ def _calendar_year(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date]:
 
 
 def _single_date(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date] | None:
+    if _SCALE_AFTER.match(m.string, m.end()):
+        return None  # "1.5 crore", "2.5 lakh": an amount, not the 1st of May
     day = parse_date(m[0], c.today)
     return (day, day) if day else None
 
@@ -310,6 +343,28 @@ def _period_end(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date] | None:
 
 
 _WHICH = r"(?P<which>this|current|last|previous|prev|past|next)"
+# Banglish (Bangla in Latin letters) and Bangla period words, with their common spellings.
+_SPOKEN_SHIFT = {
+    **dict.fromkeys("ei eii ai this current chaloti choloti এই চলতি".split(), 0),
+    **dict.fromkeys("last gto goto gta gata gotto ager agher previous prev গত আগের".split(), -1),
+    **dict.fromkeys("next samner agami porer আগামী পরের".split(), 1),
+}
+_SPOKEN_UNITS = {
+    **dict.fromkeys("mash mas maash month মাস".split(), "month"),
+    **dict.fromkeys("bochor bochhor bosor bachor botsor year বছর".split(), "year"),
+    **dict.fromkeys("soptaho shoptaho soptah week সপ্তাহ".split(), "week"),
+    **dict.fromkeys("quarter কোয়ার্টার ত্রৈমাসিক".split(), "quarter"),
+}
+_SPOKEN = (
+    rf"{START}(?P<which>{'|'.join(sorted(_SPOKEN_SHIFT, key=len, reverse=True))})\s+"
+    rf"(?P<unit>{'|'.join(sorted(_SPOKEN_UNITS, key=len, reverse=True))})"
+    r"(?:e|er|ey|he|her|ta|ে|ের|টা|টি|কে)?"
+    rf"{END}"
+)
+_SPOKEN_DAY = (
+    r"\b(?:aa?j(?:ke|ker|kei)?|aa?jk|goto\s?kaa?l(?:er|ke)?|gto\s+kal|gatkal|gatokal|gotkal)\b"
+    rf"|{START}(?:আজ(?:কে|কের|কেই|ের|ে)?|গতকাল(?:কে|কের|ের|ে)?){END}"
+)
 _FLAGS = re.IGNORECASE
 _RULES: list[tuple[re.Pattern[str], _Resolver, bool]] = [
     (
@@ -371,6 +426,7 @@ _RULES: list[tuple[re.Pattern[str], _Resolver, bool]] = [
         _relative_day,
         False,
     ),
+    (re.compile(_SPOKEN_DAY, _FLAGS), _spoken_day, False),
     (
         re.compile(rf"\b(?P<m>{_MONTH})\s+(?:of\s+)?last\s+year\b", _FLAGS),
         _month_last_year,
@@ -385,6 +441,7 @@ _RULES: list[tuple[re.Pattern[str], _Resolver, bool]] = [
         _calendar_unit,
         False,
     ),
+    (re.compile(_SPOKEN, _FLAGS), _spoken_unit, False),
     (
         re.compile(
             r"\b(?:fy|fiscal\s+year|financial\s+year)\s*'?(?P<fy>\d{4}(?:[-/]\d{2,4})?|\d{2})\b",

@@ -8,14 +8,17 @@ from decimal import Decimal
 
 from companion.assistant.nlu.entities.amounts import MONEY, SYMBOLS
 from companion.assistant.nlu.entities.numbers import NUMBER, scaled_value
+from companion.assistant.nlu.entities.script import END
 
 UNITS = (
     r"units?|pcs|pc|pieces?|bags?|boxes|box|cans?|tons?|tonnes?|kgs?|kilos?|reams?|pallets?"
     r"|cartons?|litres?|liters?|nos|items?|sets?|rolls?|meters?|metres?|dozens?|bottles?|packs?"
+    # Banglish and Bangla counters: "50 ta", "২০টা", "3 khana", "৫ বস্তা".
+    r"|ta|ti|khana|pis|bosta|টা|টি|খানা|পিস|বস্তা"
 )
 # One word may stand between the number and its unit ("3 damaged pieces").
 _QTY_UNIT = re.compile(
-    rf"(?<![\w.\-/])(?P<sign>[+-])?(?P<num>{NUMBER})(?:\s+(?!per\b|a\b|an\b|each\b)[a-z]+)?\s*(?P<unit>{UNITS})\b",
+    rf"(?<![\w.\-/])(?P<sign>[+-])?(?P<num>{NUMBER})(?:\s+(?!per\b|a\b|an\b|each\b)[a-z]+)?\s*(?P<unit>{UNITS}){END}",
     re.IGNORECASE,
 )
 _QTY_WORD = re.compile(
@@ -32,7 +35,7 @@ _PRICE = re.compile(
     r"\s*(?P<per>each|apiece|a piece|per\s+\w+|/\s*\w+|a\s+(?:unit|piece|ton|bag|kg|box))?",
     re.IGNORECASE,
 )
-_UNIT_WORDS = re.compile(rf"^\s*(?:{UNITS})\b", re.IGNORECASE)
+_UNIT_WORDS = re.compile(rf"^\s*(?:{UNITS}){END}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
