@@ -43,6 +43,8 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Quantities as written (610, 2.5), never Decimal.normalize()'s exponent form (6.1E+2).
+_templates.filters["qty"] = lambda value: format(value.normalize(), "f")
 
 
 def install(app: FastAPI) -> None:

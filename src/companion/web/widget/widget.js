@@ -104,6 +104,7 @@ tfoot td { font-weight: 700; border-top: 2px solid var(--c-line); border-bottom:
 .card .confirm { background: var(--c-accent); color: var(--c-accent-fg); border-color: var(--c-accent); font-weight: 600; }
 .card .countdown { font-size: 12px; color: var(--c-muted); margin-left: auto; }
 .card.done { border-color: var(--c-line); background: var(--c-soft); }
+.card button:disabled, .choices button:disabled { opacity: .55; cursor: default; }
 .tools { display: flex; gap: 6px; margin-top: 6px; }
 .tools button { border-radius: 6px; font-size: 12px; padding: 2px 8px; color: var(--c-muted); display: inline-flex; align-items: center; }
 .tools button[aria-pressed="true"] { color: var(--c-accent); border-color: var(--c-accent); }
@@ -131,7 +132,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     <div class="bar">
       <h2 id="cw-title">Companion</h2>
       <button class="icon" type="button" data-act="new" aria-label="Start a new conversation">New</button>
-      <button class="icon" type="button" data-act="history" aria-label="Past conversations" aria-pressed="false">History</button>
+      <button class="icon" type="button" data-act="history" aria-label="History of past conversations" aria-pressed="false">History</button>
       <button class="icon" type="button" data-act="close" aria-label="Close the assistant">✕</button>
     </div>
     <p class="sees" aria-live="polite"></p>
@@ -223,7 +224,13 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       });
       this._drawer.addEventListener("keydown", (e) => this._trap(e));
       this._onKey = (e) => {
-        if ((e.ctrlKey || e.metaKey) && e.key === "/") { e.preventDefault(); this.toggle(); }
+        if ((e.ctrlKey || e.metaKey) && e.key === "/") { e.preventDefault(); this.toggle(); return; }
+        // Focus that fell out of the open drawer (a disabled button, a click on the page) is
+        // brought back by the next Tab: the drawer is modal.
+        if (e.key === "Tab" && this.isOpen && !e.composedPath().includes(this._drawer)) {
+          e.preventDefault();
+          this._input.focus();
+        }
       };
       document.addEventListener("keydown", this._onKey);
       if (this.getAttribute("token")) this._token = this.getAttribute("token");
@@ -258,7 +265,12 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       this._launcher.setAttribute("aria-expanded", "true");
       this._input.focus();
       this._loadMe();
-      if (!this._resumed) { this._resumed = true; this._resume(); }
+      if (!this._resumed) {
+        this._resumed = true;
+        // data-state tells the host (and tests) when the resumed conversation is on screen.
+        this.setAttribute("data-state", "loading");
+        this._resume().finally(() => this.setAttribute("data-state", "ready"));
+      }
     }
 
     close() {
@@ -475,6 +487,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         this._busy = false;
         this._send.disabled = false;
         this._scroll();
+        // The Send button was disabled under the user's focus: give it back to the input.
+        if (this.isOpen && !this._root.activeElement) this._input.focus();
       }
     }
 
@@ -733,7 +747,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
           if (key === "documents") {
             for (const doc of value) {
               const dl = el("dl");
-              for (const c of cols) if (doc[c] !== null && doc[c] !== undefined) dl.append(el("dt", null, label(c)), el("dd", null, typeof doc[c] === "object" ? JSON.stringify(doc[c]) : doc[c]));
+              for (const c of cols) if (doc[c] !== null && doc[c] !== undefined) dl.append(el("dt", null, label(c)), el("dd", null, this._value(doc[c])));
               box.append(dl);
             }
           } else {
@@ -742,11 +756,18 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
           }
         } else if (value !== null && value !== undefined && typeof value !== "object") {
           const dl = el("dl");
-          dl.append(el("dt", null, label(key)), el("dd", null, value));
+          dl.append(el("dt", null, label(key)), el("dd", null, this._value(value)));
           box.append(dl);
         }
       }
       return box;
+    }
+
+    /** A preview value: amounts with decimals in the host's format, the rest as written. */
+    _value(value) {
+      if (typeof value === "object") return JSON.stringify(value);
+      const n = typeof value === "string" && /^-?\d+\.\d+$/.test(value) ? Number(value) : null;
+      return n === null ? String(value) : this._formatter(true).format(n);
     }
 
     _card(pending) {
