@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "out_of_scope"
 # Bumped whenever the saved format or the training procedure changes meaning (4: Bangla words
-# are whole words in the n-grams).
-FORMAT_VERSION = 4
+# are whole words in the n-grams; 5: Bangla script is romanised before featurising).
+FORMAT_VERSION = 5
 
 
 @dataclass(frozen=True)

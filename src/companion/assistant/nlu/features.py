@@ -1,7 +1,7 @@
 """Classifier input: the sentence embedding next to hashed character and word n-grams.
 
 The embedding carries meaning; the n-grams carry spelling (typos, codes like "PO", "P&L",
-"AR") that a small sentence model smooths away.
+"AR") that a small sentence model smooths away. Bangla script is romanised first.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from companion.assistant.nlu.entities.script import BANGLA
+from companion.assistant.nlu.entities.script import BANGLA, romanise
 from companion.llm.embeddings import Embedder
 
 # Longer inputs are cut: the embedder truncates at 256 tokens anyway, and n-gram work must
@@ -72,7 +72,9 @@ def featurise(
     texts: list[str], embedder: Embedder, config: FeatureConfig
 ) -> npt.NDArray[np.float32]:
     """Embedding and weighted n-gram block side by side, one row per text."""
-    cleaned = [normalise_text(t) for t in texts]
+    # Bangla script is read as the Banglish it would be typed as: the sentence model knows no
+    # Bangla letters, and the two spellings then share n-grams ("কত" / "koto").
+    cleaned = [romanise(normalise_text(t)) for t in texts]
     vectors = embedder.embed(cleaned)
     grams = ngram_features(cleaned, config) * np.float32(config.ngram_weight)
     return np.hstack([vectors, grams]).astype(np.float32)

@@ -12,7 +12,7 @@ from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.answers import yes_or_no
 from companion.assistant.nlu.entities.docrefs import extract_document_refs
 from companion.assistant.nlu.entities.periods import extract_dates
-from companion.assistant.nlu.entities.script import ascii_digits
+from companion.assistant.nlu.entities.script import ascii_digits, romanise
 from companion.assistant.nlu.features import _WORD, FeatureConfig, ngram_features
 
 TODAY = dt.date(2026, 11, 23)  # a Monday
@@ -164,3 +164,30 @@ def test_bangla_words_stay_whole_for_the_ngrams() -> None:
     # A one-letter misspelling shares most n-grams; another sentence shares none.
     assert float(a @ b) > 0.5
     assert float(a @ c) < 0.2
+
+
+@pytest.mark.parametrize(
+    ("bangla", "banglish"),
+    [
+        ("কত", "kot"),
+        ("দেখাও", "dekhao"),
+        ("গতকাল", "gotokal"),
+        ("বিক্রি", "bikri"),
+        ("হ্যাঁ", "hya"),
+        ("না, বাতিল করো", "na, batil koro"),
+        ("এই মাসের", "ei maser"),
+        ("কোথায়", "kothay"),  # য় (with its nukta) and the o-sign, which NFD would split
+        ("পড়ে", "pore"),
+        ("approve PO-2026-0042 ৳500", "approve PO-2026-0042 ৳500"),  # no Bangla letters: as is
+    ],
+)
+def test_bangla_script_is_romanised_the_way_banglish_is_typed(bangla: str, banglish: str) -> None:
+    assert romanise(bangla) == banglish
+
+
+def test_a_bangla_message_shares_ngrams_with_its_banglish_twin() -> None:
+    config = FeatureConfig()
+    bangla, banglish, other = ngram_features(
+        [romanise("আমাদের ক্যাশ কত আছে"), "amader cash koto ache", "supplier der bill"], config
+    )
+    assert float(bangla @ banglish) > float(bangla @ other) + 0.2
