@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from companion.assistant.evaluation import LabelledExample, resolve_period
-from companion.assistant.nlu import EvalExample, EvalReport, MasterData, evaluate
+from companion.assistant.nlu import ACTIONS, EvalExample, EvalReport, MasterData, evaluate
 from companion.assistant.understanding import CompanyNLU
 from companion.auth.service import context_for_user
 from companion.bootstrap import Container
@@ -50,7 +50,7 @@ def run_eval(container: Container, examples: list[LabelledExample]) -> EvalRepor
                     master=master,
                 )
             )
-    return evaluate(company_nlu.nlu, prepared, today=today)
+    return evaluate(company_nlu.nlu, prepared, today=today, actions=ACTIONS)
 
 
 def _calendar_and_master(

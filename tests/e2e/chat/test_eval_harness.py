@@ -6,11 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
-from companion.assistant.evaluation import load_eval_set, resolve_period
+from companion.assistant.evaluation import default_set_path, load_eval_set, resolve_period
+from companion.assistant.nlu.guard import asks
 from companion.bootstrap import Container
 from companion.cli.evaluation import run_eval
 from companion.errors import ValidationFailed
+
+MIXED = default_set_path().with_name("heldout_mixed.yml")
 
 
 def test_the_held_out_set_covers_every_contract_intent() -> None:
@@ -43,8 +47,32 @@ def test_a_broken_set_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_held_out_accuracy_stays_above_the_floor(demo_container: Container) -> None:
-    """A regression gate well above the brief's 85% floor (the benchmark reports the figure)."""
+    """The English held-out set stays at the 0.95 target while the NLU learns Banglish."""
     report = run_eval(demo_container, load_eval_set())
     assert report.count >= 300
-    assert report.intent_accuracy >= 0.90, report.format()
+    assert report.intent_accuracy >= 0.95, report.format()
+    assert report.entity_accuracy is not None and report.entity_accuracy >= 0.8
+    # No question is read as an action; the one non-action message that is ("new customers
+    # last quarter", a noun phrase: no question, no verb) is known and must not become more.
+    assert not [text for text in report.read_as_action if asks(text)]
+    assert len(report.read_as_action) <= 1, report.read_as_action
+
+
+def test_the_mixed_set_covers_every_intent_and_way_of_writing() -> None:
+    raw = yaml.safe_load(MIXED.read_text(encoding="utf-8"))["examples"]
+    assert len(raw) >= 200
+    assert {e["kind"] for e in raw} == {"typo", "banglish", "bangla", "rambling"}
+    assert len({e["intent"] for e in raw}) == 36
+    # Questions about an action's subject are in it ("has PO-… been approved?" in Banglish).
+    assert sum(1 for e in raw if "?" in e["text"] and e["intent"] == "purchase_orders") >= 2
+
+
+def test_mixed_held_out_accuracy_and_no_question_read_as_an_action(
+    demo_container: Container,
+) -> None:
+    """Typos, Banglish, Bangla script and rambling (issue 20): understood, never misread."""
+    report = run_eval(demo_container, load_eval_set(MIXED))
+    assert report.count >= 200
+    assert report.intent_accuracy >= 0.92, report.format()
+    assert report.read_as_action == []
     assert report.entity_accuracy is not None and report.entity_accuracy >= 0.8

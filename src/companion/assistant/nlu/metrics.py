@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -64,6 +64,8 @@ class EvalReport:
     latency_p50_ms: float
     latency_p95_ms: float
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Messages labelled as something other than an action that were read as one.
+    read_as_action: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -79,6 +81,7 @@ class EvalReport:
             f"out of scope      P {self.oos_precision:.3f}  R {self.oos_recall:.3f}  "
             f"F1 {self.oos_f1:.3f}",
             f"parse latency     p50 {self.latency_p50_ms:.1f} ms  p95 {self.latency_p95_ms:.1f} ms",
+            f"read as action    {len(self.read_as_action)} messages that ask for no action",
             "",
             f"{'intent':28} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}",
         ]
@@ -167,8 +170,13 @@ def evaluate(
     today: dt.date | None = None,
     fiscal_year_start_month: int = 1,
     master: MasterData | None = None,
+    actions: Collection[str] = (),
 ) -> EvalReport:
-    """Parse every example once and score the results; per-example settings win over these."""
+    """Parse every example once and score the results; per-example settings win over these.
+
+    ``actions``: the intents that change data; a message labelled otherwise but read as one of
+    them is listed in ``read_as_action`` (a question must never become an action).
+    """
     expected: list[str] = []
     predicted: list[str] = []
     exp_oos: list[bool] = []
@@ -176,6 +184,7 @@ def evaluate(
     latencies: list[float] = []
     entity_hits = entity_total = 0
     errors: list[dict[str, Any]] = []
+    read_as_action: list[str] = []
     for ex in examples:
         start = time.perf_counter()
         result = nlu.parse(
@@ -189,6 +198,8 @@ def evaluate(
         predicted.append(result.intent)
         exp_oos.append(ex.intent == OUT_OF_SCOPE)
         pred_oos.append(bool(result.is_out_of_scope))
+        if result.intent in actions and ex.intent not in actions:
+            read_as_action.append(ex.text)
         missed = []
         for name, value in ex.entities.items():
             entity_total += 1
@@ -219,6 +230,7 @@ def evaluate(
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         errors=errors,
+        read_as_action=read_as_action,
     )
 
 

@@ -26,9 +26,12 @@ from companion.assistant.nlu.classifier import (
 )
 from companion.assistant.nlu.delex import delexicalise, delexicalised_examples
 from companion.assistant.nlu.entities import extract_entities
+from companion.assistant.nlu.entities.answers import yes_or_no
 from companion.assistant.nlu.entities.master import MasterData
+from companion.assistant.nlu.entities.script import BANGLA, ascii_digits
 from companion.assistant.nlu.entities.words import status_vocabulary
 from companion.assistant.nlu.features import normalise_text
+from companion.assistant.nlu.guard import asks, reading_for_question
 from companion.assistant.nlu.rasa import TrainingData, load_rasa_nlu
 from companion.llm.embeddings import DEFAULT_EMBEDDER, Embedder, get_embedder
 
@@ -63,7 +66,8 @@ _PARTY = {
 }
 # An exact training sentence is trusted at least this much ("y", "👍", "nope").
 EXACT_MATCH_CONFIDENCE = 0.95
-_PUNCT = re.compile(r"[^\w\s\u2600-\u27bf\U0001f300-\U0001faff]", re.UNICODE)
+# Bangla vowel signs are not \w but are letters: "হাফেজ" and "হাফিজ" are different words.
+_PUNCT = re.compile(rf"[^\w\s{BANGLA}\u2600-\u27bf\U0001f300-\U0001faff]", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ class NLU:
         master: MasterData | None = None,
     ) -> Understanding:
         """Classify ``text`` and extract its entities (master data: the caller's company only)."""
-        cleaned = " ".join(unicodedata.normalize("NFKC", text).split())
+        cleaned = ascii_digits(" ".join(unicodedata.normalize("NFKC", text).split()))
         if not normalise_text(cleaned):
             return Understanding(
                 text=text, intent=OUT_OF_SCOPE, confidence=1.0, is_out_of_scope=True
@@ -171,7 +175,7 @@ class NLU:
             status_vocabulary=self._status_vocab,
         )
         classified_text = delexicalise(cleaned, extraction.spans) if extraction.spans else cleaned
-        prediction = self.classifier.predict([classified_text])[0]
+        prediction = self.classifier.predict([classified_text], top_k=len(self.intents))[0]
         intent, confidence, oos = (
             prediction.intent,
             prediction.confidence,
@@ -181,13 +185,23 @@ class NLU:
         if exact is not None:
             intent, oos = exact, exact == OUT_OF_SCOPE
             confidence = max(EXACT_MATCH_CONFIDENCE, dict(prediction.ranking).get(exact, 0.0))
+        elif (answer := yes_or_no(cleaned)) is not None:
+            # Only yes words or only no words ("haa", "na thak", "ঠিক আছে"): a reply to a proposal.
+            intent, oos = ("confirm" if answer == "yes" else "cancel"), False
+            confidence = max(EXACT_MATCH_CONFIDENCE, dict(prediction.ranking).get(intent, 0.0))
+        elif intent in ACTIONS and asks(cleaned):
+            # A question about an action's subject is never that action (see guard.py).
+            intent, confidence = reading_for_question(
+                cleaned, dict(prediction.ranking), extraction.entities, actions=ACTIONS
+            )
+            oos = intent == OUT_OF_SCOPE
         entities = _entities_for(intent, extraction.entities)
         return Understanding(
             text=text,
             intent=intent,
             confidence=confidence,
             is_out_of_scope=oos,
-            alternatives=prediction.ranking,
+            alternatives=prediction.ranking[:5],
             entities=entities,
             similarity=prediction.similarity,
         )

@@ -142,3 +142,25 @@ def test_evaluate_scores_intents_entities_and_oos() -> None:
     text = report.format()
     assert "intent accuracy   0.750" in text and "out_of_scope" in text
     assert report.to_dict()["per_intent"]["cash_balance"]["precision"] == 1.0
+
+
+def test_evaluate_lists_messages_read_as_an_action() -> None:
+    stub = _Stub(
+        {
+            "has PO-1 been approved?": _Result("approve_purchase_order", 0.9, False),
+            "approve PO-1": _Result("approve_purchase_order", 0.9, False),
+            "reject PO-2": _Result("approve_purchase_order", 0.6, False),
+            "cash?": _Result("cash_balance", 0.9, False),
+        }
+    )
+    examples = [
+        EvalExample("has PO-1 been approved?", "purchase_orders"),
+        EvalExample("approve PO-1", "approve_purchase_order"),
+        EvalExample("reject PO-2", "reject_purchase_order"),  # wrong action: not a question
+        EvalExample("cash?", "cash_balance"),
+    ]
+    actions = {"approve_purchase_order", "reject_purchase_order"}
+    report = evaluate(stub, examples, today=dt.date(2026, 11, 23), actions=actions)
+    assert report.read_as_action == ["has PO-1 been approved?"]
+    assert "read as action    1 " in report.format()
+    assert evaluate(stub, examples, today=dt.date(2026, 11, 23)).read_as_action == []

@@ -1,0 +1,165 @@
+"""Questions are not orders: a question the classifier puts on an action is read as data.
+
+"PO-2026-0042 ki approve hoyeche?" (has it been approved?), "supplier der payment koto
+baki?" (how much is still to pay suppliers?) and "did Rahim Traders pay yet?" are about an
+action's subject, and a sentence model hears "approve" or "payment" in them. A message that
+asks (a question mark, a question word: "how much", "which", "koto", "kon", "কত", "কী") and
+holds no request to do something (an imperative: "approve PO-…", "kore dao", "করো"; or a
+polite "can you …" with an action verb) is never read as an action. It gets the reading the
+classifier ranks best among the data intents and policy/help, or, for a document number, the
+data intent of that document (a PO's question is about purchase orders). How-to questions
+in English are left to the assistant, which answers them from the help pages; in Banglish
+and Bangla ("kivabe …", "কীভাবে …") they are read as help here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from companion.assistant.nlu.classifier import OUT_OF_SCOPE
+from companion.assistant.nlu.entities.script import BANGLA
+
+# The data intent of a question about one document, by its prefix.
+DOCUMENT_INTENTS = {"PO": "purchase_orders", "INV": "invoice_status", "SO": "order_status"}
+# Readings a question never gets: the actions, and replies that only make sense to a proposal.
+_NOT_AN_ANSWER = frozenset({"confirm", "cancel", "greet", "goodbye", "remember"})
+
+_TOKEN = re.compile(rf"(?:[^\W_]|[{BANGLA}])+|\?")
+_FILLERS = frozenset(
+    "ok okay so and but then also just now hi hey hello pls please plz kindly bhai vai".split()
+)
+_EN_QUESTION_START = frozenset(
+    "what whats which who whom whose when where why how hw wat wats wht whts whr "
+    "is are was were has have had any anything".split()
+)
+_PRONOUNS = frozenset("we i you u they he she it our".split())
+_ASKING_WORDS = frozenset(
+    # Banglish: how much/many, what/whether, where, when, why, which, who, or not, how
+    "koto kto koyta koita koiti koyti kotojon koyjon ki kii kothay kothai koi kobe keno kno "
+    "kon konta kongula kara naki kemon kivabe kibhabe kemne "
+    # Bangla
+    "কত কয়টা কয়টি কতজন কী কি কোথায় কবে কেন কোন কোনগুলো কোনটা কারা নাকি কেমন কীভাবে কিভাবে".split()
+)
+# Banglish verb forms after an English verb that make it a noun or a past: "approve korar" (of
+# approving), "approve korte hobe" (needs approving), "approve hoyeche" (has been approved).
+_VERBAL_NOUNS = frozenset(
+    "kora korar korte hoise hoyeche hoy hobe hoini hoyni korsi korechi korbo koreche".split()
+)
+_HOW_TO_WORDS = frozenset("kivabe kibhabe kemne কীভাবে কিভাবে".split())
+_HOW_MUCH = re.compile(r"\b(?:how|hw)\s+(?:much|mch|mich|many|mny)\b", re.IGNORECASE)
+_EN_HOW_TO = re.compile(
+    r"^\W*(?:(?:and|so|but|ok|okay|please|hi|hello)\b\W*)*"
+    r"(?:how\s+(?:do|can|could|should|would|does|will|must)\s+(?:i|we|you|one|someone)\b"
+    r"|how\s+to\b)",
+    re.IGNORECASE,
+)
+_POLITE = re.compile(
+    r"\b(?:can|could|would|will)\s+(?:you|u)\b|\b(?:please|pls|plz|kindly)\b", re.IGNORECASE
+)
+# Banglish and Bangla requests to do something (not "dekhao"/"bolo": show, tell).
+_DOING = re.compile(
+    r"\b(?:koro|korun|koren|korio|kore\s+(?:dao|din|den|felo|felun|rakho|rakhen|diba|dibe|diben)"
+    r"|diye\s+(?:dao|din|den)|banao|baniye|pathao|pathiye|tulo|tule|rakho|barao|komao|khulo|nao"
+    r"|nin|uthiye|(?:bad|baad)\s+(?:dao|din)|(?:entry|approval|order)\s+(?:dao|din|den))\b"
+    rf"|(?<![{BANGLA}])(?:করো|করুন|করেন|করিও|করে\s+(?:দাও|দিন|ফেলো|ফেলুন|রাখো)|দিয়ে\s+(?:দাও|দিন)"
+    rf"|বানাও|পাঠাও|তোলো|কমাও|বাড়াও|বাদ\s+(?:দাও|দিন)|খোলো|নাও|নিন)(?![{BANGLA}])",
+    re.IGNORECASE,
+)
+ACTION_VERBS = frozenset(
+    "approve reject decline create make add ad post record log enter adjust void cancel raise "
+    "issue book place register invoice bill pay receive rcvd recd write reduce increase "
+    "decrease correct reverse nullify sign authorise authorize release buy order generate put "
+    "deduct remove delete undo scrap purchase sell charge submit transfer deposit settle mark "
+    "set update change".split()
+)
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` asks a question without asking for anything to be done."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    tokens = _TOKEN.findall(folded)
+    words = [t for t in tokens if t != "?"]
+    if not words or _EN_HOW_TO.match(folded):
+        return False
+    lead = next((w for w in words if w not in _FILLERS), "")
+    # "approve PO-…" orders; "approve korar kichu ache?" (anything to approve?) asks.
+    ordered = is_action_verb(lead) and _second(words, lead) not in _VERBAL_NOUNS
+    if ordered or _DOING.search(folded):
+        return False
+    if _POLITE.search(folded) and any(is_action_verb(w) for w in words):
+        return False
+    return (
+        "?" in tokens
+        or lead in _EN_QUESTION_START
+        or lead in ("did", "does")
+        or (lead == "do" and _second(words, lead) in _PRONOUNS)  # not "do a stock count"
+        or bool(_HOW_MUCH.search(folded))
+        or any(w in _ASKING_WORDS for w in words)
+    )
+
+
+def reading_for_question(
+    text: str,
+    probabilities: Mapping[str, float],
+    entities: Mapping[str, Any],
+    *,
+    actions: Collection[str],
+) -> tuple[str, float]:
+    """The intent and confidence of a question the classifier put on one of ``actions``.
+
+    The confidence is the reading's share of what the classifier gave the intents a question
+    may have: how sure it is of this reading, given that the message is not an action.
+    """
+    allowed = {
+        name: p
+        for name, p in probabilities.items()
+        if name not in actions and name not in _NOT_AN_ANSWER
+    }
+    total = sum(allowed.values())
+    if not allowed:  # a training set of actions only: nothing else to read it as
+        return OUT_OF_SCOPE, 0.0
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if "help" in allowed and any(w in _HOW_TO_WORDS for w in _TOKEN.findall(folded)):
+        target = "help"
+    else:
+        ref = entities.get("document_ref")
+        prefix = ref.get("prefix") if isinstance(ref, dict) else None
+        target = DOCUMENT_INTENTS.get(str(prefix), "")
+        if target not in allowed:  # no document, or a training set without that intent
+            target = max(allowed, key=allowed.__getitem__)
+    share = allowed.get(target, 0.0) / total if total > 0 else 0.0
+    return target, share
+
+
+def is_action_verb(word: str) -> bool:
+    """An action verb, inflected ("approved") or mistyped by a letter ("aprove", "rejct")."""
+    if word in ACTION_VERBS:
+        return True
+    for suffix in ("s", "d", "ed", "ing"):
+        if word.endswith(suffix) and word[: -len(suffix)] in ACTION_VERBS:
+            return True
+    return len(word) >= 4 and any(
+        abs(len(word) - len(verb)) <= 1 and _one_edit(word, verb) for verb in ACTION_VERBS
+    )
+
+
+def _second(words: list[str], lead: str) -> str:
+    index = words.index(lead)
+    return words[index + 1] if index + 1 < len(words) else ""
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with one letter added, dropped, changed or two swapped."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i, j = diff if len(diff) == 2 else (0, 0)
+        return j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
