@@ -144,3 +144,7 @@ def test_the_demo_host_signs_in_and_embeds_the_widget(
     demo_client.post("/demo/login", data={"username": "acme-sales", "password": PASSWORD})
     denied = demo_client.get("/demo/invoices")
     assert denied.status_code == 403 and "finance.read" in denied.text
+    # Every role lands on the dashboard; the headline figures say what they need.
+    landing = demo_client.get("/demo/")
+    assert landing.status_code == 200
+    assert "The headline figures need the <code>finance.read</code> permission" in landing.text

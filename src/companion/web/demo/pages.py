@@ -83,7 +83,7 @@ def _page(
     request: Request,
     session: Session,
     container: ContainerDep,
-    figure: str,
+    figure: str | None,
     build: Callable[[RequestContext], dict[str, Any]],
     *,
     template: str,
@@ -95,8 +95,8 @@ def _page(
     if ctx is None:
         return RedirectResponse("/demo/login", status_code=303)
     shell = _shell(request, session, ctx, module)
-    permission = FIGURES[figure].permission
-    if not ctx.can(permission):
+    permission = FIGURES[figure].permission if figure else None
+    if figure and permission and not ctx.can(permission):
         return _render(
             "denied.html", 403, **shell, needs=permission, meaning=FIGURES[figure].meaning
         )
@@ -191,15 +191,20 @@ def dashboard(request: Request, session: SessionDep, container: ContainerDep) ->
     """The headline figures and the approvals waiting for the user."""
 
     def build(ctx: RequestContext) -> dict[str, Any]:
+        # Every role lands here: the headline figures only for those who may read them.
+        values: dict[str, Any] = {"summary": None, "table": None, "needs": None}
         spec = queries.get("dashboard_summary")
         assert spec is not None  # registered with the assistant's queries
-        result = run_query(session, ctx, spec, QueryParams(), container.clock.today())
-        waiting = pending_approvals_for(session, ctx) if ctx.can("procurement.read") else []
-        return {"summary": result.summary, "table": table_data(result), "waiting": waiting}
+        if ctx.can(spec.permission):
+            result = run_query(session, ctx, spec, QueryParams(), container.clock.today())
+            values.update(summary=result.summary, table=table_data(result))
+        else:
+            values["needs"] = spec.permission
+        approver = ctx.can(FIGURES["purchase_orders"].permission)
+        values["waiting"] = pending_approvals_for(session, ctx) if approver else []
+        return values
 
-    return _page(
-        request, session, container, "dashboard", build, template="dashboard.html", module="home"
-    )
+    return _page(request, session, container, None, build, template="dashboard.html", module="home")
 
 
 @router.get("/invoices")
