@@ -7,10 +7,12 @@ from typing import Any
 
 from actions_chat import Talk, member
 from admin_support import csrf_of, sign_in
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from companion.assistant.actions import settings as action_settings
+from companion.auth.models import User
 from companion.kit.clock import FixedClock
 
 
@@ -104,6 +106,17 @@ def test_a_forged_or_expired_session_is_signed_out(
     chat_client.cookies.set("companion_admin", "eyJhbGciOiJub25lIn0.e30.", path="/admin")
     forged = chat_client.get("/admin/acme/overview", follow_redirects=False)
     assert forged.status_code == 303
+
+
+def test_a_deactivated_users_session_ends(chat_client: TestClient, demo_session: Session) -> None:
+    sign_in(chat_client, "admin")
+    user = demo_session.execute(select(User).where(User.username == "admin")).scalar_one()
+    user.is_active = False
+    demo_session.commit()
+    for path in ("/admin/acme/overview", "/admin/", "/admin/acme/"):
+        page = chat_client.get(path, follow_redirects=False)
+        assert page.status_code == 303, path
+        assert page.headers["location"].startswith("/admin/login")
 
 
 def test_sign_out_ends_the_session(chat_client: TestClient) -> None:

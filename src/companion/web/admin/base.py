@@ -19,11 +19,14 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from companion.auth import repository as auth_repo
 from companion.auth import service as auth_service
 from companion.auth.models import User
-from companion.errors import CompanionError, NotAuthenticated, NotFound, PermissionDenied
+from companion.bootstrap import Container
+from companion.errors import CompanionError, NotAuthenticated, PermissionDenied
 from companion.tenancy.context import RequestContext
 from companion.tenancy.permissions import permissions_for, roles_granting
 from companion.web.admin import session as cookie
@@ -99,7 +102,7 @@ class AdminPage:
         return [(key, title) for key, title, perm in SECTIONS if self.ctx.can(perm)]
 
 
-def administrable(session: Any, user_id: int) -> list[CompanyChoice]:
+def administrable(session: Session, user_id: int) -> list[CompanyChoice]:
     """The user's companies where some role grants a command-center permission."""
     return [
         CompanyChoice(c.slug, c.name)
@@ -109,14 +112,12 @@ def administrable(session: Any, user_id: int) -> list[CompanyChoice]:
 
 
 def signed_in_user(
-    request: Request, session: Any, container: Any
+    request: Request, session: Session, container: Container
 ) -> tuple[User, cookie.AdminSession]:
     """The active user of the request's session, else ``SignInRequired``."""
     found = cookie.read(request, container.settings, container.clock.now())
-    if found is None:
-        raise SignInRequired("Sign in to the command center")
-    user = auth_service.get_user(session, found.user_id) if found.user_id > 0 else None
-    if user is None or not user.is_active:
+    user = auth_repo.get_user(session, found.user_id) if found is not None else None
+    if found is None or user is None or not user.is_active:
         raise SignInRequired("Sign in to the command center")
     return user, found
 
@@ -130,10 +131,7 @@ class RequireAdmin:
     def __call__(
         self, request: Request, company: CompanySlug, session: SessionDep, container: ContainerDep
     ) -> AdminPage:
-        try:
-            user, found = signed_in_user(request, session, container)
-        except NotFound as exc:
-            raise SignInRequired("Sign in to the command center") from exc
+        user, found = signed_in_user(request, session, container)
         ctx = auth_service.context_for_user(session, user.username, company)
         request.state.context = ctx  # the access log names the user and company
         ctx.require(self.permission)

@@ -175,8 +175,11 @@ async def upload(
     tags: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Add or replace a document; a large one becomes a job whose progress the page shows."""
-    csrf_checked(request, csrf, None)
-    page = RequireAdmin("kb.manage")(request, _slug(company), session, container)
+    # The checks read the database: off the event loop, like the ingestion below.
+    await run_in_threadpool(csrf_checked, request, csrf, None)
+    page = await run_in_threadpool(
+        RequireAdmin("kb.manage"), request, _slug(company), session, container
+    )
     meta = _meta(title, doc_type, roles, tags)
     limit = container.settings.rag.max_upload_bytes
     data = await file.read(limit + 1)
