@@ -1,0 +1,486 @@
+"""Every business measure, declared once: its fact, its definition and its dimensions.
+
+The definitions are the ERP's and the fixed data queries' (``erp.invoicing.models``'
+open statuses, ``assistant/queries`` sales and profit-and-loss rules), so a figure reads
+the same whichever way it is asked:
+
+- sales: subtotal (net of tax, after discounts) of customer invoices posted, partially
+  paid or paid, by issue date; per item, the net amount of that item's invoice lines.
+- open AR / AP: total - amount paid of invoices / bills posted or partially paid.
+- expenses: journal lines on expense accounts, debit - credit, by voucher date.
+- gross margin: revenue (the revenue-role account, credit - debit) less cost of goods sold
+  (the COGS-role account, debit - credit), by voucher date.
+- stock value: quantity on hand x the item's unit cost (as inventory valuation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, case, func, type_coerce
+
+from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine
+from companion.erp.invoicing.models import InvoiceStatus as IS
+from companion.erp.items.models import Item, Warehouse
+from companion.erp.ledger.models import Account, AccountRole, AccountType, JournalLine
+from companion.erp.ledger.models import JournalVoucher as Voucher
+from companion.erp.parties.models import Customer, Supplier
+from companion.erp.payments.models import Payment, PaymentKind, PaymentStatus
+from companion.erp.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine
+from companion.erp.sales.models import SalesOrder
+from companion.erp.stock.models import StockLevel
+from companion.kit.db import Money
+
+SALES_STATUSES = (*OPEN_STATUSES, IS.PAID.value)
+# Orders placed or on their way to it: drafts, rejected and cancelled orders buy nothing.
+PO_STATUSES = tuple(
+    s.value for s in POStatus if s not in (POStatus.DRAFT, POStatus.REJECTED, POStatus.CANCELLED)
+)
+Unit = Literal["money", "quantity", "count"]
+
+
+def _money(expr: Any) -> ColumnElement[Decimal]:
+    return type_coerce(func.coalesce(func.sum(expr), 0), Money())
+
+
+def _qty(expr: Any) -> ColumnElement[Decimal]:
+    return type_coerce(func.coalesce(func.sum(expr), 0), Money(18, 3))
+
+
+def _count(expr: Any) -> ColumnElement[int]:
+    return func.count(func.distinct(expr))
+
+
+@dataclass(frozen=True)
+class Dim:
+    """How a fact is broken down by one dimension: its key column and where its name is."""
+
+    key: Any
+    names: Any | None = None  # the master-data model whose ``name`` labels the key
+    label: Any | None = None  # a column of a table already joined, when not ``names``
+
+
+@dataclass(frozen=True)
+class Source:
+    """A fact table with its joins, conditions, date and aggregate parts."""
+
+    fact: Any
+    parts: Mapping[str, Any]
+    dims: Mapping[str, Dim]
+    where: tuple[Any, ...] = ()
+    joins: tuple[tuple[Any, Any], ...] = ()
+    date: Any | None = None
+    status: Any | None = None
+    statuses: tuple[str, ...] = ()  # the statuses counted unless the question names one
+    tables: tuple[str, ...] = ()
+    # Left-joined (a missing row keeps the fact): an invoice without a sales order still sells.
+    outer: tuple[tuple[Any, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A business measure: what it means, its unit, who may read it, how it is computed."""
+
+    name: str
+    label: str  # how answers name it: "sales", "quantity sold"
+    unit: Unit
+    figure: str  # tenancy.figures: the permission that reads it
+    definition: str  # the provenance line
+    sources: tuple[Source, ...]  # the first that takes every dimension asked is used
+    value: Callable[[Mapping[str, Decimal]], Decimal | None]
+    additive: bool = True
+    snapshot: bool = False  # a balance as of today, not a flow over a period
+    qualifier: str = ""  # "net of tax", said after the figure
+    # Why a dimension this measure lacks doesn't apply ("receipts are not recorded per item").
+    lacks: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def dimensions(self) -> frozenset[str]:
+        """Every dimension some source of this measure takes."""
+        return frozenset(d for s in self.sources for d in s.dims)
+
+
+def _part(name: str) -> Callable[[Mapping[str, Decimal]], Decimal | None]:
+    return lambda parts: parts[name]
+
+
+def _ratio(parts: Mapping[str, Decimal]) -> Decimal | None:
+    return parts["amount"] / parts["n"] if parts["n"] else None
+
+
+_AR = (Invoice.kind == InvoiceKind.AR.value,)
+_AP = (Invoice.kind == InvoiceKind.AP.value,)
+_INVOICE_DIMS = {
+    "customer": Dim(Invoice.customer_id, Customer),
+    "status": Dim(Invoice.status),
+    "warehouse": Dim(SalesOrder.warehouse_id, Warehouse),
+}
+_SO_JOIN = ((SalesOrder, SalesOrder.id == Invoice.sales_order_id),)
+
+
+def _sales_sources(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> tuple[Source, ...]:
+    """Invoice-level facts, and line-level ones for a breakdown or filter by item."""
+    invoice = Source(
+        Invoice,
+        parts,
+        _INVOICE_DIMS,
+        _AR,
+        date=Invoice.issue_date,
+        status=Invoice.status,
+        statuses=SALES_STATUSES,
+        tables=("invoices",),
+    )
+    lines = Source(
+        InvoiceLine,
+        line_parts,
+        {**_INVOICE_DIMS, "item": Dim(InvoiceLine.item_id, Item)},
+        _AR,
+        joins=((Invoice, Invoice.id == InvoiceLine.invoice_id),),
+        date=Invoice.issue_date,
+        status=Invoice.status,
+        statuses=SALES_STATUSES,
+        tables=("invoices", "invoice_lines"),
+    )
+    return invoice, lines
+
+
+def _with_so(sources: tuple[Source, ...]) -> tuple[Source, ...]:
+    """The same sources reaching the warehouse through each invoice's sales order."""
+    return tuple(
+        Source(
+            s.fact,
+            s.parts,
+            s.dims,
+            s.where,
+            s.joins,
+            s.date,
+            s.status,
+            s.statuses,
+            (*s.tables, "sales_orders"),
+            _SO_JOIN,
+        )
+        for s in sources
+    )
+
+
+def _sales_like(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> tuple[Source, ...]:
+    plain = _sales_sources(parts, line_parts)
+    # Without the warehouse, no join to sales orders (an invoice without one still counts).
+    stripped = tuple(
+        Source(
+            s.fact,
+            s.parts,
+            {k: v for k, v in s.dims.items() if k != "warehouse"},
+            s.where,
+            s.joins,
+            s.date,
+            s.status,
+            s.statuses,
+            s.tables,
+        )
+        for s in plain
+    )
+    return (*stripped, *_with_so(plain))
+
+
+_NOT_PER_ITEM = "{label} are recorded per invoice, not per item"
+_PAYMENT_NOT = "receipts and payments are recorded per party and bank account only"
+
+_LEDGER = dict(
+    joins=(
+        (Voucher, Voucher.id == JournalLine.voucher_id),
+        (Account, Account.id == JournalLine.account_id),
+    ),
+    date=Voucher.voucher_date,
+    tables=("journal_lines", "journal_vouchers", "accounts"),
+)
+
+_measures: list[Measure] = [
+    Measure(
+        "sales",
+        "sales",
+        "money",
+        "sales_totals",
+        "sales = subtotal (net of tax) of customer invoices posted, partially paid or paid, "
+        "by issue date; per item, the invoice lines' net amounts",
+        _sales_like(
+            {"amount": _money(Invoice.subtotal)}, {"amount": _money(InvoiceLine.net_amount)}
+        ),
+        _part("amount"),
+        qualifier="net of tax",
+    ),
+    Measure(
+        "quantity_sold",
+        "quantity sold",
+        "quantity",
+        "sales_totals",
+        "quantity sold = quantity on the lines of customer invoices posted, partially paid or "
+        "paid, by issue date",
+        _sales_like({}, {"qty": _qty(InvoiceLine.quantity)})[1::2],
+        _part("qty"),
+    ),
+    Measure(
+        "invoice_count",
+        "invoices",
+        "count",
+        "sales_totals",
+        "invoices = customer invoices posted, partially paid or paid (drafts and voids "
+        "excluded), by issue date",
+        _sales_like({"n": _count(Invoice.id)}, {"n": _count(Invoice.id)}),
+        _part("n"),
+    ),
+    Measure(
+        "average_invoice",
+        "average invoice value",
+        "money",
+        "sales_totals",
+        "average invoice value = sales (net of tax) / number of customer invoices posted, "
+        "partially paid or paid",
+        _sales_like(
+            {"amount": _money(Invoice.subtotal), "n": _count(Invoice.id)},
+            {"amount": _money(InvoiceLine.net_amount), "n": _count(Invoice.id)},
+        ),
+        _ratio,
+        additive=False,
+        qualifier="net of tax",
+    ),
+    Measure(
+        "receipts",
+        "receipts",
+        "money",
+        "payments",
+        "receipts = posted customer receipts, by payment date",
+        (
+            Source(
+                Payment,
+                {"amount": _money(Payment.amount)},
+                {"customer": Dim(Payment.customer_id, Customer)},
+                (
+                    Payment.kind == PaymentKind.RECEIPT.value,
+                    Payment.status == PaymentStatus.POSTED.value,
+                ),
+                date=Payment.payment_date,
+                tables=("payments",),
+            ),
+        ),
+        _part("amount"),
+        lacks={"item": _PAYMENT_NOT, "warehouse": _PAYMENT_NOT},
+    ),
+    Measure(
+        "supplier_payments",
+        "supplier payments",
+        "money",
+        "payments",
+        "supplier payments = posted payments to suppliers, by payment date",
+        (
+            Source(
+                Payment,
+                {"amount": _money(Payment.amount)},
+                {"supplier": Dim(Payment.supplier_id, Supplier)},
+                (
+                    Payment.kind == PaymentKind.PAYMENT.value,
+                    Payment.status == PaymentStatus.POSTED.value,
+                ),
+                date=Payment.payment_date,
+                tables=("payments",),
+            ),
+        ),
+        _part("amount"),
+        lacks={"item": _PAYMENT_NOT, "warehouse": _PAYMENT_NOT},
+    ),
+    Measure(
+        "po_value",
+        "purchase order value",
+        "money",
+        "purchase_orders",
+        "purchase order value = total (tax included) of purchase orders by order date, drafts, "
+        "rejected and cancelled orders excluded; per item, the lines' net amounts",
+        (
+            Source(
+                PurchaseOrder,
+                {"amount": _money(PurchaseOrder.total)},
+                {
+                    "supplier": Dim(PurchaseOrder.supplier_id, Supplier),
+                    "warehouse": Dim(PurchaseOrder.warehouse_id, Warehouse),
+                    "status": Dim(PurchaseOrder.status),
+                },
+                date=PurchaseOrder.order_date,
+                status=PurchaseOrder.status,
+                statuses=PO_STATUSES,
+                tables=("purchase_orders",),
+            ),
+            Source(
+                PurchaseOrderLine,
+                {"amount": _money(PurchaseOrderLine.net_amount)},
+                {
+                    "supplier": Dim(PurchaseOrder.supplier_id, Supplier),
+                    "warehouse": Dim(PurchaseOrder.warehouse_id, Warehouse),
+                    "status": Dim(PurchaseOrder.status),
+                    "item": Dim(PurchaseOrderLine.item_id, Item),
+                },
+                joins=((PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id),),
+                date=PurchaseOrder.order_date,
+                status=PurchaseOrder.status,
+                statuses=PO_STATUSES,
+                tables=("purchase_orders", "purchase_order_lines"),
+            ),
+        ),
+        _part("amount"),
+    ),
+    Measure(
+        "expenses",
+        "expenses",
+        "money",
+        "ledger",
+        "expenses = journal lines on expense accounts, debit - credit, by voucher date",
+        (
+            Source(
+                JournalLine,
+                {"amount": _money(JournalLine.debit - JournalLine.credit)},
+                {"account": Dim(JournalLine.account_id, label=Account.name)},
+                (Account.account_type == AccountType.EXPENSE.value,),
+                **_LEDGER,  # type: ignore[arg-type]
+            ),
+        ),
+        _part("amount"),
+        lacks={
+            "customer": "expenses are posted to accounts, not to customers",
+            "item": "expenses are posted to accounts, not to items",
+        },
+    ),
+    Measure(
+        "gross_margin",
+        "gross margin",
+        "money",
+        "ledger",
+        "gross margin = revenue (revenue account, credit - debit) - cost of goods sold (COGS "
+        "account, debit - credit) from the ledger, by voucher date",
+        (
+            Source(
+                JournalLine,
+                {
+                    "revenue": _money(
+                        case(
+                            (
+                                Account.role == AccountRole.REVENUE.value,
+                                JournalLine.credit - JournalLine.debit,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    "cogs": _money(
+                        case(
+                            (
+                                Account.role == AccountRole.COGS.value,
+                                JournalLine.debit - JournalLine.credit,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                },
+                {},
+                (Account.role.in_([AccountRole.REVENUE.value, AccountRole.COGS.value]),),
+                **_LEDGER,  # type: ignore[arg-type]
+            ),
+        ),
+        lambda p: p["revenue"] - p["cogs"],
+        lacks={
+            d: "the ledger posts revenue and cost of goods sold in totals, not per "
+            "customer, item or warehouse"
+            for d in ("customer", "item", "warehouse", "supplier")
+        },
+    ),
+    Measure(
+        "open_ar",
+        "open receivables",
+        "money",
+        "invoices",
+        "open receivables = total - amount paid of customer invoices posted or partially paid, "
+        "as of today",
+        (
+            Source(
+                Invoice,
+                {"amount": _money(Invoice.total - Invoice.amount_paid)},
+                {"customer": Dim(Invoice.customer_id, Customer), "status": Dim(Invoice.status)},
+                _AR,
+                date=Invoice.issue_date,
+                status=Invoice.status,
+                statuses=OPEN_STATUSES,
+                tables=("invoices",),
+            ),
+        ),
+        _part("amount"),
+        snapshot=True,
+        lacks={"item": _NOT_PER_ITEM.format(label="open amounts")},
+    ),
+    Measure(
+        "open_ap",
+        "open payables",
+        "money",
+        "invoices",
+        "open payables = total - amount paid of supplier bills posted or partially paid, "
+        "as of today",
+        (
+            Source(
+                Invoice,
+                {"amount": _money(Invoice.total - Invoice.amount_paid)},
+                {"supplier": Dim(Invoice.supplier_id, Supplier), "status": Dim(Invoice.status)},
+                _AP,
+                date=Invoice.issue_date,
+                status=Invoice.status,
+                statuses=OPEN_STATUSES,
+                tables=("invoices",),
+            ),
+        ),
+        _part("amount"),
+        snapshot=True,
+        lacks={"item": _NOT_PER_ITEM.format(label="open amounts")},
+    ),
+    Measure(
+        "stock_quantity",
+        "stock on hand",
+        "quantity",
+        "stock",
+        "stock on hand = quantity in stock levels per item and warehouse, as of today",
+        (
+            Source(
+                StockLevel,
+                {"qty": _qty(StockLevel.quantity)},
+                {
+                    "item": Dim(StockLevel.item_id, Item),
+                    "warehouse": Dim(StockLevel.warehouse_id, Warehouse),
+                },
+                tables=("stock_levels",),
+            ),
+        ),
+        _part("qty"),
+        snapshot=True,
+    ),
+    Measure(
+        "stock_value",
+        "stock value",
+        "money",
+        "stock",
+        "stock value = quantity on hand x the item's unit cost, as of today",
+        (
+            Source(
+                StockLevel,
+                {"amount": _money(StockLevel.quantity * Item.unit_cost)},
+                {
+                    "item": Dim(StockLevel.item_id, label=Item.name),
+                    "warehouse": Dim(StockLevel.warehouse_id, Warehouse),
+                },
+                joins=((Item, Item.id == StockLevel.item_id),),
+                tables=("stock_levels", "items"),
+            ),
+        ),
+        _part("amount"),
+        snapshot=True,
+        qualifier="at cost",
+    ),
+]
+
+MEASURES: Mapping[str, Measure] = {m.name: m for m in _measures}
