@@ -38,6 +38,13 @@ class TableData(BaseModel):
     # Names the question gave that these figures are not filtered by ({entity, text}): a
     # list the query can't narrow to them is for the whole company, and the message says so.
     not_applied: list[dict[str, str]] | None = None
+    # Ad-hoc answers (the analytics skill): the measure, the query it ran, each column's
+    # unit, a chart hint for series ({kind: line|bar, x, y}), rows matched before a cut.
+    measure: str | None = None
+    query: dict[str, Any] | None = None
+    units: dict[str, str] | None = None
+    chart: dict[str, str] | None = None
+    matched: int | None = None
 
 
 class Source(BaseModel):

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from companion.assistant import choices, followup, repository
+from companion.assistant import adhoc, choices, followup, repository
 from companion.assistant import tools as tool_choice
 from companion.assistant.models import Conversation, Message, new_id
+from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.master import MasterData
 from companion.assistant.page import with_page_record
 from companion.assistant.progress import Progress, report
@@ -131,6 +132,13 @@ class Assistant:
             dict(understood.entities),
             data_intents=self._data_intents,
         )
+        reading = self._read_adhoc(session, ctx, text, understood, conversation.state, today)
+        if reading is not None:  # a breakdown, ranking, comparison the fixed queries don't give
+            entities, follow_up = (
+                reading[1],
+                isinstance(reading[0], adhoc.Reading) and reading[0].follow_up,
+            )
+            resolved = followup.Resolved(adhoc.INTENT, 1.0, entities, follow_up=follow_up)
         page_entities = with_page_record(resolved.entities, text, request.context.record)
         if page_entities is not resolved.entities:
             resolved = dataclasses.replace(resolved, entities=page_entities)
@@ -179,6 +187,7 @@ class Assistant:
             retriever=self._retriever,
             llm=self._llm,
             progress=progress,
+            adhoc=reading[0] if reading is not None else None,
         )
         answer = None
         if not claimed and not how_to and self._unsure(resolved):
@@ -210,6 +219,34 @@ class Assistant:
             ),
             usage=Usage(latency_ms=latency_ms, llm=answer.extra.get("llm")),
         )
+
+    def _read_adhoc(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        text: str,
+        understood: Any,
+        state: dict[str, Any] | None,
+        today: Any,
+    ) -> tuple[adhoc.Reading | adhoc.Refusal, dict[str, Any]] | None:
+        """The ad-hoc reading of the message (or of the offered question it picks), if any."""
+        picked = choices.pick(state, text, understood.intent)
+        if picked is not None and picked.intent == adhoc.INTENT:
+            text = str(picked.entities.get("text") or text)
+        entities = dict(understood.entities)
+        fy = ctx.fiscal_year_start_month
+        args = (understood.intent, entities, state, today, fy)
+        reading = adhoc.read(text, *args)
+        if reading is None:
+            return None
+        # Entities of a message the NLU read as no data question were trimmed: read them all.
+        if picked is not None or understood.intent not in self._data_intents:
+            master = self._nlu.master(session, ctx)
+            entities = extract_entities(
+                text, today=today, fiscal_year_start_month=fy, master=master
+            ).entities
+            reading = adhoc.read(text, understood.intent, entities, state, today, fy)
+        return (reading, entities) if reading is not None else None
 
     def _unsure(self, resolved: followup.Resolved) -> bool:
         """Whether the NLU's reading is weak enough for a model to choose the tool instead."""

@@ -44,6 +44,8 @@ class Turn:
     llm: Callable[[], LLMService] | None = None
     # Set when the turn is streamed: steps and model text go to the client as they happen.
     progress: Progress | None = None
+    # An ad-hoc question's reading (``assistant.adhoc``): what the analytics skill answers.
+    adhoc: Any = None
 
     def language_model(self) -> LLMService | None:
         """The LLM service, or None when this assistant runs without one."""

@@ -1,0 +1,637 @@
+"""Reading an ad-hoc question ("sales by item last month", "top 5 suppliers by payments this
+year", "compare sales this month with last month") into an ``AnalyticsQuery`` — or into a
+plain refusal when it asks for something the data doesn't have (a city, a salesperson, a
+budget, a forecast). Pure functions over the message, the NLU's entities and the
+conversation state, so the rules are unit-tested.
+
+A message is ad hoc when it names a measure (or follows up on an ad-hoc answer) and asks a
+shape the fixed data query the NLU picked does not answer exactly: a breakdown, a ranking
+other than the customer ranking by sales, an average, a count, a comparison. Questions the
+19 fixed queries answer exactly stay with them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from companion.analytics import GRAINS, MAX_TOP, MEASURES, AnalyticsQuery
+from companion.analytics.query import Comparison
+from companion.assistant.nlu.entities.periods import extract_dates
+
+INTENT = "analytics"
+STATE_KEY = "analytics"
+DEFAULT_TOP = 5
+
+# (pattern, measure), most specific first: "gross margin" before "sales", "stock value"
+# before "stock".
+_MEASURE_WORDS: tuple[tuple[str, str], ...] = (
+    (r"gross\s+(?:margin|profit)s?|margins?", "gross_margin"),
+    (
+        r"(?:average|avg|mean)\s+(?:invoice|sale|order|ticket|bill)s?(?:\s+(?:value|size|amount))?"
+        r"|average\s+value\s+of\s+(?:an?\s+)?(?:invoice|sale)s?",
+        "average_invoice",
+    ),
+    (
+        r"(?:how\s+many|number\s+of|count\s+of|no\.?\s+of)\s+(?:customer\s+|sales\s+)?invoices"
+        r"|invoice\s+count",
+        "invoice_count",
+    ),
+    (
+        r"(?:quantity|qty|units|volume|pieces)\s+(?:sold|of\s+sales)|how\s+many\s+units"
+        r"|units\s+of\s+\w+\s+sold",
+        "quantity_sold",
+    ),
+    (
+        r"receipts?|collections?|collected|payments?\s+(?:received|from\s+customers)"
+        r"|customer\s+payments?|cash\s+received",
+        "receipts",
+    ),
+    (
+        r"(?:supplier|vendor)\s+payments?|payments?\s+(?:to|made\s+to)\s+(?:suppliers|vendors)"
+        r"|paid\s+to\s+(?:suppliers|vendors)",
+        "supplier_payments",
+    ),
+    (r"payments?|paid|payouts?", "supplier_payments"),
+    (
+        r"(?:purchase\s+order|po)s?\s+value|value\s+of\s+(?:purchase\s+orders|pos)"
+        r"|purchase\s+orders|\bpos\b|purchases|purchasing\s+spend",
+        "po_value",
+    ),
+    (r"expenses?|spending|spend|costs?\s+by\s+account", "expenses"),
+    (
+        r"open\s+(?:receivables|ar)|receivables|outstanding\s+(?:invoices|receivables)"
+        r"|owed\s+to\s+us|\bar\b",
+        "open_ar",
+    ),
+    (
+        r"open\s+(?:payables|ap)|payables|bills\s+outstanding|outstanding\s+bills|we\s+owe"
+        r"|\bap\b",
+        "open_ap",
+    ),
+    (r"(?:stock|inventory)\s+value|value\s+of\s+(?:the\s+)?(?:stock|inventory)", "stock_value"),
+    (r"stock(?:\s+(?:on\s+hand|quantity|levels?))?|inventory|on\s+hand", "stock_quantity"),
+    (r"sales|revenue|turnover|sold|sell(?:s|ing)?|bought|buy(?:s|ing)?", "sales"),
+)
+_MEASURES = [(re.compile(rf"\b(?:{p})\b", re.IGNORECASE), m) for p, m in _MEASURE_WORDS]
+# Fixed queries whose figure is a measure: a follow-up or "by X" on them is ad hoc.
+FIXED_MEASURE = {
+    "sales_summary": "sales",
+    "top_customers": "sales",
+    "inventory_valuation": "stock_value",
+    "stock_levels": "stock_quantity",
+    "ar_aging": "open_ar",
+    "customer_balance": "open_ar",
+    "ap_aging": "open_ap",
+    "supplier_balance": "open_ap",
+    "purchase_orders": "po_value",
+    "profit_and_loss": "expenses",
+}
+
+# The breakdown a fixed list already gives ("which customers owe us" is the aging by customer).
+_NATURAL = {
+    "ar_aging": ("customer",),
+    "customer_balance": ("customer",),
+    "ap_aging": ("supplier",),
+    "supplier_balance": ("supplier",),
+    "purchase_orders": ("supplier",),
+    "stock_levels": ("item",),
+    "inventory_valuation": ("item",),
+}
+
+_DIMENSION_WORDS = {
+    "customer": "customer|customers|client|clients|buyer|buyers|party|parties",
+    "supplier": "supplier|suppliers|vendor|vendors",
+    "item": "item|items|product|products|sku|skus|goods|line item|line items",
+    "warehouse": "warehouse|warehouses|depot|depots|godown|godowns",
+    "account": "account|accounts|expense account|expense accounts|gl account|ledger account",
+    "status": "status|statuses|state",
+    "day": "day|days|daily|date",
+    "week": "week|weeks|weekly",
+    "month": "month|months|monthly",
+    "quarter": "quarter|quarters|quarterly",
+    "year": "year|years|yearly|annual|annually",
+}
+_DIMENSION = {w: d for d, ws in _DIMENSION_WORDS.items() for w in ws.split("|")}
+
+# What the ERP's records don't carry, and the nearest breakdown it does, named as such.
+_MISSING: tuple[tuple[str, str, str | None], ...] = (
+    (
+        r"city|cities|town|towns|district|districts|division|divisions|region|regions|area|areas"
+        r"|zone|zones|territory|territories|country|countries|location|locations|address"
+        r"|geography|state\s+or\s+province",
+        "Companion has no address, city or region for customers or suppliers",
+        "customer",
+    ),
+    (
+        r"sales\s*(?:person|people|persons|rep|reps|representatives?|man|men|woman|women|team)"
+        r"|salesperson|salespeople|salesman|salesmen|reps?|seller|sellers|agents?|employees?"
+        r"|staff|account\s+managers?|users?\s+who\s+sold",
+        "Companion records no salesperson or employee on invoices or orders",
+        "customer",
+    ),
+    (
+        r"cost\s+cent(?:re|er)s?|departments?|branch(?:es)?|business\s+units?|projects?"
+        r"|profit\s+cent(?:re|er)s?",
+        "journal lines carry no cost centre, department, branch or project",
+        "account",
+    ),
+    (
+        r"categor(?:y|ies)|brands?|product\s+(?:groups?|lines?|famil(?:y|ies)|types?)|segments?"
+        r"|industr(?:y|ies)|sectors?|customer\s+(?:types?|groups?)",
+        "items and customers have no category, brand, segment or industry",
+        "item",
+    ),
+    (
+        r"campaigns?|marketing|channels?|promotions?|lead\s+sources?|referrals?|sources?",
+        "invoices and orders record no marketing campaign or sales channel",
+        "customer",
+    ),
+    (r"hour|hours|time\s+of\s+day|shift|shifts", "invoices carry a date, not a time of day", "day"),
+    (
+        r"payment\s+methods?|tender|cards?",
+        "receipts record a bank account, not a payment method",
+        None,
+    ),
+)
+_MISSING_RE = [(re.compile(rf"\b(?:{p})\b", re.IGNORECASE), why, near) for p, why, near in _MISSING]
+
+_PLAN = re.compile(
+    r"\b(?:plan|planned|target|targets|budget|budgets|budgeted|quota|quotas|goal|goals"
+    r"|forecasted\s+vs)\b",
+    re.IGNORECASE,
+)
+_FORECAST = re.compile(
+    r"\b(?:forecast\w*|predict\w*|project(?:ed|ion|ions)|expected|will\s+(?:we|be|sell|make)"
+    r"|going\s+to\s+(?:sell|make|be)|next\s+(?:month|quarter|year|week))\b",
+    re.IGNORECASE,
+)
+_BY = re.compile(
+    r"\b(?:broken\s+down\s+by|break\s*down\s+by|split\s+by|grouped\s+by|group\s+by|by|per"
+    r"|for\s+each|for\s+every|each|every|across|in\s+each)\s+(?:the\s+|a\s+|an\s+)?"
+    r"(?P<what>[a-z][a-z ]{0,40})",
+    re.IGNORECASE,
+)
+_WHICH = re.compile(
+    r"\b(?:which|what|who(?:\s+is|\s+are)?(?:\s+the)?|best|top|worst|bottom|highest|lowest"
+    r"|biggest|largest|smallest)\s+(?:\d+\s+)?(?P<what>[a-z][a-z ]{0,40})",
+    re.IGNORECASE,
+)
+_TOP = re.compile(
+    r"\b(?P<dir>top|best|highest|largest|biggest|bottom|worst|lowest|smallest|least)"
+    r"\s+(?P<n>\d[\d,]*)\b",
+    re.IGNORECASE,
+)
+_RANK = re.compile(
+    r"\b(?:top|best|highest|largest|biggest|most|worst|bottom|lowest|smallest|least|rank\w*)\b",
+    re.IGNORECASE,
+)
+_ASCENDING = re.compile(r"\b(?:bottom|worst|lowest|smallest|least|fewest)\b", re.IGNORECASE)
+_AVERAGE = re.compile(r"\b(?:average|avg|mean)\b", re.IGNORECASE)
+_COMPARE = re.compile(
+    r"\s*\b(?:compared\s+(?:to|with)|comparison\s+with|vs\.?|versus|against|relative\s+to"
+    r"|than)\b\s*",
+    re.IGNORECASE,
+)
+_COMPARE_VERB = re.compile(r"\bcompare[sd]?\b", re.IGNORECASE)
+_GROWTH = re.compile(
+    r"\b(?:growth|grew|grow|change[sd]?|increase[sd]?|decrease[sd]?|up\s+or\s+down|trend)\b",
+    re.IGNORECASE,
+)
+_LAST_YEAR = re.compile(
+    r"\b(?:same\s+(?:period|time|month|quarter)\s+(?:last|a|the\s+previous)\s+year"
+    r"|(?:a|one)\s+year\s+(?:ago|before|earlier)|year\s+on\s+year|yoy|last\s+year)\b",
+    re.IGNORECASE,
+)
+_PREVIOUS = re.compile(
+    r"\b(?:previous|prior|preceding|last)\s+period\b|\bperiod\s+before\b", re.IGNORECASE
+)
+_REFINE = re.compile(
+    r"^\s*(?:and|but|now|only|just|what\s+about|how\s+about|same|then|instead|also|ok(?:ay)?"
+    r"|for|in|at|by|per|show|make\s+it|break\s+it|split\s+it|top|compare)\b",
+    re.IGNORECASE,
+)
+_PERIOD_WORDS = re.compile(
+    r"^(?:this|last|next|the|previous|current|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?"
+    r"|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+    r"|\d+|q[1-4]|today|yesterday|end|fy\d*|h[12]|so|far)\b",
+    re.IGNORECASE,
+)
+_STOP = {"the", "a", "an", "my", "our", "their", "its", "of", "in", "for", "and", "with", "to"}
+_ENTITY_FILTER = {
+    "customer": "customer",
+    "supplier": "supplier",
+    "product": "item",
+    "warehouse": "warehouse",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A question Companion can't answer as asked: why, and nearer questions it can."""
+
+    text: str
+    offers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An ad-hoc question read into a query, with how to say its period and filters."""
+
+    query: AnalyticsQuery
+    names: dict[str, str] = field(default_factory=dict)  # filter dimension -> record name
+    defaulted: str | None = None  # the default period's label ("this month so far")
+    follow_up: bool = False
+    unknown: tuple[str, str, tuple[str, ...]] | None = None  # (kind, text, close names)
+    ambiguous: tuple[str, tuple[str, ...]] | None = None  # (kind, candidate names)
+
+
+def read(
+    text: str,
+    intent: str,
+    entities: dict[str, Any],
+    state: dict[str, Any] | None,
+    today: dt.date,
+    fy_start: int = 1,
+) -> Reading | Refusal | None:
+    """The ad-hoc reading of ``text``, a refusal, or None when a fixed query answers it."""
+    said = " ".join(text.split())
+    measure = _measure(said)
+    previous = (state or {}).get(STATE_KEY)
+    if measure is None and isinstance(previous, dict) and _refines(said):
+        return _follow_up(said, entities, previous, today, fy_start)
+    if measure is None and (state or {}).get("intent") in FIXED_MEASURE and _refines(said):
+        by, _ = _dimensions(said, entities)
+        if by:  # "now by customer" after a fixed sales answer
+            measure = FIXED_MEASURE[str((state or {})["intent"])]
+            entities = {**dict((state or {}).get("entities") or {}), **entities}
+    if (
+        measure is None
+        and intent in FIXED_MEASURE
+        and (_PLAN.search(said) or _FORECAST.search(said))
+    ):
+        measure = FIXED_MEASURE[intent]  # "how are we doing against budget": not the P&L
+    inferred = measure is None
+    if measure is None:
+        measure = FIXED_MEASURE.get(intent) if _BY.search(said) or _WHICH.search(said) else None
+    if measure is None:
+        return None
+    refusal = _refusal(said, measure, entities, today)
+    if refusal is not None:
+        return refusal
+    by, unknown_by = _dimensions(said, entities)
+    if unknown_by is not None:
+        return _no_dimension(measure, unknown_by)
+    top, order = _top(said, by)
+    compare, other = _comparison(said, today, fy_start)
+    average = measure == "average_invoice" or bool(_AVERAGE.search(said))
+    if measure == "sales" and average:
+        measure = "average_invoice"
+    shaped = (
+        bool(by)
+        or top is not None
+        or compare is not None
+        or measure
+        not in (
+            "sales",
+            "stock_value",
+            "stock_quantity",
+            "open_ar",
+            "open_ap",
+            "po_value",
+            "expenses",
+        )
+    )
+    if inferred and by in ((), _NATURAL.get(intent, ())) and top is None and compare is None:
+        return None  # "which customers owe us": the list the fixed query gives
+    if not shaped or _fixed_answers(
+        intent, measure, by, top if _TOP.search(said) else None, compare, entities, order
+    ):
+        return None
+    return _reading(said, measure, by, top, order, compare, other, entities, today, fy_start)
+
+
+def _measure(text: str) -> str | None:
+    for pattern, measure in _MEASURES:
+        if pattern.search(text):
+            return measure
+    return None
+
+
+def _refines(text: str) -> bool:
+    return bool(_REFINE.match(text)) or len(text.split()) <= 4
+
+
+def _fixed_answers(
+    intent: str,
+    measure: str,
+    by: tuple[str, ...],
+    top: int | None,
+    compare: Comparison | None,
+    entities: dict[str, Any],
+    order: str = "desc",
+) -> bool:
+    """Whether the fixed query the NLU picked answers this exactly (it then keeps it)."""
+    if compare is not None or (top is not None and not 1 <= top <= MAX_TOP):
+        return False
+    if intent == "sales_summary" and measure == "sales":
+        return by in ((), ("month",)) and top is None
+    if intent == "top_customers" and measure == "sales":
+        # A name it can't filter by is answered for the whole company, saying so; the
+        # ranking is largest first with the NLU's top-N.
+        same_top = top is None or top == entities.get("top_n")
+        return by in ((), ("customer",)) and order == "desc" and same_top
+    if intent == "inventory_valuation" and measure == "stock_value":
+        return by in ((), ("item",)) and top is None
+    if intent == "stock_levels" and measure == "stock_quantity":
+        return by in ((), ("item",), ("item", "warehouse")) and top is None
+    return False
+
+
+def _refusal(text: str, measure: str, entities: dict[str, Any], today: dt.date) -> Refusal | None:
+    """Plans, forecasts and future periods: said plainly, with what can be shown instead."""
+    label = MEASURES[measure].label
+    if _PLAN.search(text):
+        return Refusal(
+            f"I can't compare {label} with a plan, target or budget: Companion has no plan, "
+            "target or budget figures. I can compare them with an earlier period instead.",
+            (
+                f"{label} this month compared with last month",
+                f"{label} this month compared with the same month last year",
+            ),
+        )
+    period = entities.get("period")
+    future = isinstance(period, dict) and str(period.get("start", "")) > today.isoformat()
+    if _FORECAST.search(text) or future:
+        return Refusal(
+            f"I can't forecast {label}: Companion has no forecasting method for them, and I "
+            "won't present past figures as a forecast. I can show the actual figures so far.",
+            (
+                f"{label} by month for the last 3 months (actuals)",
+                f"{label} this month so far (actuals)",
+            ),
+        )
+    return None
+
+
+def _no_dimension(measure: str, what: tuple[str, str, str | None]) -> Refusal:
+    word, why, near = what
+    label = MEASURES[measure].label
+    if near is not None and near not in MEASURES[measure].dimensions and near not in GRAINS:
+        near = next(
+            (d for d in ("customer", "item", "account") if d in MEASURES[measure].dimensions), None
+        )
+    text = f"I can't break {label} down by {word}: {why}."
+    if near is None:
+        return Refusal(text)
+    return Refusal(
+        f"{text} The nearest I have is {label} by {near}, which is not the same thing.",
+        (f"{label} by {near} this month",),
+    )
+
+
+def _dimensions(
+    text: str, entities: dict[str, Any]
+) -> tuple[tuple[str, ...], tuple[str, str, str | None] | None]:
+    """The dimensions asked ("by X", "which X"), or the first one the data doesn't have."""
+    by: list[str] = []
+    names = [str(v.get("text", "")).casefold() for v in entities.values() if isinstance(v, dict)]
+    for pattern in (_BY, _WHICH):
+        for match in pattern.finditer(text):
+            what = match.group("what").strip().casefold()
+            if any(n and what.startswith(n) for n in names) or _PERIOD_WORDS.match(what):
+                continue
+            missing = _missing(what)
+            if missing is not None:
+                return tuple(by), missing
+            dim = _dimension_of(what)
+            if dim is not None and dim not in by:
+                by.append(dim)
+            elif dim is None and pattern is _BY and not _measure(what):
+                word = _first_words(what)
+                if word:
+                    return tuple(by), (word, f"Companion has no {word} for that figure", None)
+    for pattern, why, near in _MISSING_RE:  # "sales in each city", "which rep sold most"
+        found = pattern.search(text)
+        if found and _RANK.search(text) and not by:
+            return (), (found.group(0).lower(), why, near)
+    records = [d for d in by if d not in ("day", "week", "month", "quarter", "year")]
+    grains = [d for d in by if d not in records]
+    return tuple(records[:1] + grains[:1] + records[1:2]), None
+
+
+def _dimension_of(what: str) -> str | None:
+    words = what.split()
+    for n in (3, 2, 1):
+        if len(words) >= n and " ".join(words[:n]) in _DIMENSION:
+            return _DIMENSION[" ".join(words[:n])]
+    return None
+
+
+def _missing(what: str) -> tuple[str, str, str | None] | None:
+    head = " ".join(what.split()[:3])  # "product category", "marketing campaign"
+    for pattern, why, near in _MISSING_RE:
+        found = pattern.search(head)
+        if found:
+            return found.group(0), why, near
+    return None
+
+
+def _first_words(what: str) -> str:
+    words = [w for w in what.split() if w not in _STOP][:2]
+    cut: list[str] = []
+    for w in words:
+        if _PERIOD_WORDS.match(w) or w in ("last", "this", "so", "far", "since"):
+            break
+        cut.append(w)
+    return " ".join(cut)
+
+
+def _top(text: str, by: tuple[str, ...]) -> tuple[int | None, str]:
+    order = "asc" if _ASCENDING.search(text) else "desc"
+    match = _TOP.search(text)
+    if match is not None:
+        return int(match.group("n").replace(",", "")), (
+            "asc"
+            if match.group("dir").lower() in ("bottom", "worst", "lowest", "smallest", "least")
+            else "desc"
+        )
+    if by and re.search(
+        r"\b(?:which|who)\b.*\b(?:most|least|highest|lowest|best|worst)\b", text, re.IGNORECASE
+    ):
+        return 1, order
+    if by and _RANK.search(text):
+        return DEFAULT_TOP, order
+    return None, order
+
+
+def _comparison(
+    text: str, today: dt.date, fy_start: int
+) -> tuple[Comparison | None, tuple[dt.date, dt.date] | None]:
+    """The comparison asked and, when the other period is named, its dates."""
+    parts = _COMPARE.split(text, maxsplit=1)
+    if len(parts) == 1 and _COMPARE_VERB.search(text):
+        parts = re.split(r"\s+\b(?:with|and|to)\b\s+", text, maxsplit=1, flags=re.IGNORECASE)
+        if (
+            len(parts) == 2
+            and not extract_dates(parts[1], today=today, fiscal_year_start_month=fy_start).period
+        ):
+            parts = [text]
+    if len(parts) == 2:
+        right = parts[1]
+        if _LAST_YEAR.search(right) and not re.fullmatch(r"\s*last\s+year\W*", right, re.I):
+            return "last_year", None
+        if _PREVIOUS.search(right):
+            return "previous_period", None
+        other = extract_dates(right, today=today, fiscal_year_start_month=fy_start).period
+        if other is not None:
+            return "period", (other.start, other.end)
+        return "previous_period", None
+    if _COMPARE_VERB.search(text) or _GROWTH.search(text):
+        return ("last_year" if _LAST_YEAR.search(text) else "previous_period"), None
+    return None, None
+
+
+def _reading(
+    text: str,
+    measure: str,
+    by: tuple[str, ...],
+    top: int | None,
+    order: str,
+    compare: Comparison | None,
+    other: tuple[dt.date, dt.date] | None,
+    entities: dict[str, Any],
+    today: dt.date,
+    fy_start: int,
+) -> Reading:
+    left = _COMPARE.split(text, maxsplit=1)[0] if compare == "period" else text
+    own = extract_dates(left, today=today, fiscal_year_start_month=fy_start).period
+    period = entities.get("period")
+    defaulted = None
+    if own is not None and compare == "period":
+        start, end = own.start, own.end
+    elif isinstance(period, dict) and period.get("start") and period.get("end"):
+        start = dt.date.fromisoformat(str(period["start"]))
+        end = dt.date.fromisoformat(str(period["end"]))
+    elif any(g in by for g in ("month", "quarter", "week", "year")):
+        start, end, defaulted = _last_12_months(today), today, "the last 12 months"
+    else:
+        start, end, defaulted = today.replace(day=1), today, "this month so far"
+    if compare == "period" and other is not None and other[0] == start and own is None:
+        start, end, defaulted = today.replace(day=1), today, "this month so far"
+    filters, names, unknown, ambiguous = _filters(entities)
+    if top is not None and not 1 <= top <= MAX_TOP:
+        top = max(0, min(top, 1_000_000))  # validated (and refused) by the engine
+    query = AnalyticsQuery(
+        measure=measure,
+        by=by,
+        filters=filters,
+        start=start,
+        end=end,
+        top=top,
+        order="asc" if order == "asc" else "desc",
+        compare=compare,
+        compare_start=other[0] if other else None,
+        compare_end=other[1] if other else None,
+        status=_status(entities),
+    )
+    return Reading(query, names, defaulted, unknown=unknown, ambiguous=ambiguous)
+
+
+def _status(entities: dict[str, Any]) -> str | None:
+    status = entities.get("status")
+    # "open" and "all" are what the measures count already, not one status.
+    if not isinstance(status, str) or status in ("", "open", "all", "active"):
+        return None
+    return {"pending": "pending_approval"}.get(status, status)
+
+
+def _filters(
+    entities: dict[str, Any],
+) -> tuple[
+    dict[str, int],
+    dict[str, str],
+    tuple[str, str, tuple[str, ...]] | None,
+    tuple[str, tuple[str, ...]] | None,
+]:
+    filters: dict[str, int] = {}
+    names: dict[str, str] = {}
+    unknown = ambiguous = None
+    for key, dim in _ENTITY_FILTER.items():
+        value = entities.get(key)
+        if not isinstance(value, dict):
+            continue
+        if value.get("id") is not None:
+            filters[dim] = int(value["id"])
+            names[dim] = str(value.get("name") or value.get("text"))
+        elif value.get("candidates") and ambiguous is None:
+            ambiguous = (key, tuple(str(c["name"]) for c in value["candidates"][:5]))
+        elif value.get("text") and unknown is None:
+            close = tuple(str(s["name"]) for s in value.get("suggestions") or [])[:5]
+            unknown = (key, str(value["text"]), close)
+    return filters, names, unknown, ambiguous
+
+
+def _last_12_months(today: dt.date) -> dt.date:
+    try:
+        return today.replace(year=today.year - 1) + dt.timedelta(days=1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 1, day=28) + dt.timedelta(days=1)
+
+
+def _follow_up(
+    text: str,
+    entities: dict[str, Any],
+    previous: dict[str, Any],
+    today: dt.date,
+    fy_start: int,
+) -> Reading | Refusal | None:
+    """'now by month', 'only Sylhet Depot', 'what about last year?', 'top 3' on the last one."""
+    query = AnalyticsQuery.model_validate(previous["query"])
+    names = dict(previous.get("names") or {})
+    changes: dict[str, Any] = {}
+    by, unknown_by = _dimensions(text, entities)
+    if unknown_by is not None:
+        return _no_dimension(query.measure, unknown_by)
+    if by:
+        changes["by"] = by
+    filters, new_names, unknown, ambiguous = _filters(entities)
+    if filters:
+        kept = {k: v for k, v in query.filters.items() if k not in filters}
+        changes["filters"] = {**kept, **filters}
+        names = {k: v for k, v in names.items() if k not in filters} | new_names
+    period = entities.get("period")
+    if isinstance(period, dict) and period.get("start"):
+        changes["start"] = dt.date.fromisoformat(str(period["start"]))
+        changes["end"] = dt.date.fromisoformat(str(period["end"]))
+        if changes["start"] > today:
+            return _refusal("forecast", query.measure, entities, today)
+    top, order = _top(text, by)
+    if _TOP.search(text):
+        changes["top"], changes["order"] = top, order
+    compare, other = _comparison(text, today, fy_start)
+    if compare is not None:
+        changes["compare"] = compare
+        if other:
+            changes["compare_start"], changes["compare_end"] = other
+    if not changes and unknown is None and ambiguous is None:
+        return None
+    return Reading(
+        query.model_copy(update=changes),
+        names,
+        None if "start" in changes else previous.get("defaulted"),
+        follow_up=True,
+        unknown=unknown,
+        ambiguous=ambiguous,
+    )
+
+
+def remembered(reading: Reading) -> dict[str, Any]:
+    """What the conversation keeps of an ad-hoc answer for its follow-ups."""
+    return {
+        "query": reading.query.model_dump(mode="json"),
+        "names": reading.names,
+        "defaulted": reading.defaulted,
+    }

@@ -1,0 +1,112 @@
+"""Reading ad-hoc questions: measure, breakdown, top-N, comparison, refusals (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from companion.analytics.engine import compared_period, time_bucket
+from companion.analytics.query import AnalyticsQuery
+from companion.assistant import adhoc
+
+TODAY = dt.date(2026, 3, 15)
+FEB = {"period": {"start": "2026-02-01", "end": "2026-02-28"}}
+
+
+def read(text: str, intent: str = "sales_summary", entities=None, state=None):  # type: ignore[no-untyped-def]
+    return adhoc.read(text, intent, dict(entities or {}), state, TODAY)
+
+
+def test_a_breakdown_is_read_with_its_period() -> None:
+    got = read("sales by item last month", entities=FEB)
+    assert isinstance(got, adhoc.Reading)
+    assert got.query.measure == "sales" and got.query.by == ("item",)
+    assert (got.query.start, got.query.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+
+
+@pytest.mark.parametrize(
+    ("text", "measure", "by", "top", "order"),
+    [
+        ("top 5 suppliers by payments this year", "supplier_payments", ("supplier",), 5, "desc"),
+        ("bottom 2 items by sales in January", "sales", ("item",), 2, "asc"),
+        ("which item sold the most", "sales", ("item",), 1, "desc"),
+        ("average invoice value by month", "average_invoice", ("month",), None, "desc"),
+        ("how many invoices by customer", "invoice_count", ("customer",), None, "desc"),
+        ("expenses by account", "expenses", ("account",), None, "desc"),
+    ],
+)
+def test_measures_dimensions_and_rankings(text, measure, by, top, order) -> None:  # type: ignore[no-untyped-def]
+    got = read(text, intent="out_of_scope")
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.by, got.query.top, got.query.order) == (
+        measure,
+        by,
+        top,
+        order,
+    )
+
+
+def test_comparisons() -> None:
+    mtd = {"period": {"start": "2026-03-01", "end": "2026-03-31"}}
+    got = read("compare sales this month with last month", entities=mtd)
+    assert isinstance(got, adhoc.Reading) and got.query.compare == "period"
+    assert (got.query.compare_start, got.query.compare_end) == (
+        dt.date(2026, 2, 1),
+        dt.date(2026, 2, 28),
+    )
+    year = read("sales last month vs the same period last year", entities=FEB)
+    assert isinstance(year, adhoc.Reading) and year.query.compare == "last_year"
+    q = AnalyticsQuery(measure="sales", compare="previous_period")
+    assert compared_period(q, dt.date(2026, 3, 1), dt.date(2026, 3, 15)) == (
+        dt.date(2026, 2, 1),
+        dt.date(2026, 2, 15),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("sales by city", "city"),
+        ("which salesperson sold the most", "salesperson"),
+        ("expenses by cost centre", "cost centre"),
+        ("sales by product category", "category"),
+        ("sales vs target", "target"),
+        ("forecast sales next month", "forecast"),
+        ("sales by flavour", "flavour"),  # any "by X" the data lacks is named, not dropped
+    ],
+)
+def test_what_the_data_lacks_is_refused_by_name(text: str, word: str) -> None:
+    got = read(text)
+    assert isinstance(got, adhoc.Refusal), got
+    assert got.text.startswith("I can't") and word in got.text
+
+
+def test_the_fixed_queries_keep_what_they_answer_exactly() -> None:
+    assert read("sales last month", entities=FEB) is None
+    assert read("top customers", intent="top_customers") is None
+    assert read("sales by month", entities=FEB) is None
+
+
+def test_a_follow_up_changes_the_last_ad_hoc_question() -> None:
+    first = read("sales by customer last month", entities=FEB)
+    assert isinstance(first, adhoc.Reading)
+    state = {"intent": adhoc.INTENT, adhoc.STATE_KEY: adhoc.remembered(first)}
+    by_month = read("now by month", intent="out_of_scope", state=state)
+    assert isinstance(by_month, adhoc.Reading) and by_month.query.by == ("month",)
+    assert by_month.query.start == dt.date(2026, 2, 1) and by_month.follow_up
+    depot = {"warehouse": {"text": "Sylhet Depot", "id": 3, "name": "Sylhet Depot"}}
+    only = read("only Sylhet Depot", intent="stock_levels", entities=depot, state=state)
+    assert isinstance(only, adhoc.Reading) and only.query.filters == {"warehouse": 3}
+
+
+def test_fiscal_quarters_and_years() -> None:
+    assert time_bucket(dt.date(2026, 2, 10), "quarter", 7) == ((2026, 3), "FY2026 Q3")
+    assert time_bucket(dt.date(2025, 8, 1), "year", 7) == ((2026,), "FY2026")
+    assert time_bucket(dt.date(2026, 2, 10), "quarter", 1) == ((2026, 1), "2026-Q1")
+
+
+def test_a_fixed_list_keeps_its_own_breakdown() -> None:
+    assert read("which customers owe us", intent="ar_aging") is None
+    got = read("open receivables by status", intent="ar_aging")
+    assert isinstance(got, adhoc.Reading) and got.query.by == ("status",)
