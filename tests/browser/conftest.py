@@ -109,7 +109,10 @@ def demo_server(
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the sync API keeps an event loop running in this thread while
+# Playwright is open, and every later test that calls asyncio.run() (or ast.parse, under
+# its greenlet) would fail. Launching Chromium once per module costs about a second.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = chromium_path()
     with sync_playwright() as playwright:
