@@ -230,6 +230,14 @@ class Assistant:
         today: Any,
     ) -> tuple[adhoc.Reading | adhoc.Refusal, dict[str, Any]] | None:
         """The ad-hoc reading of the message (or of the offered question it picks), if any."""
+        draft = (state or {}).get("action")
+        if understood.intent in action_skill.ACTION_INTENTS or (
+            isinstance(draft, dict) and draft.get("awaiting")
+        ):
+            # A request to do something (or how to: "how can I record a payment?"; questions
+            # are kept off actions by the NLU's guard) or the reply to an action's open
+            # question is not a breakdown to compute.
+            return None
         picked = choices.pick(state, text, understood.intent)
         if picked is not None and picked.intent == adhoc.INTENT:
             text = str(picked.entities.get("text") or text)

@@ -21,6 +21,7 @@ from companion.assistant.actions import service
 from companion.assistant.actions.base import action_for
 from companion.assistant.actions.models import OPEN_STATUSES, ActionStatus, AiAction
 from companion.assistant.nlu.entities.numbers import WORD_NUMBERS
+from companion.assistant.nlu.guard import is_action_verb
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.config import ActionSettings
 from companion.errors import CompanionError, PermissionDenied, RateLimited
@@ -69,6 +70,10 @@ _NUMBER = re.compile(
 )
 # Slots whose answer is a number: a number in the reply answers them.
 _NUMBER_SLOTS = frozenset({"quantity", "amount", "sign"})
+# Slots answered in the user's own words ("Why should it be voided?" -> "entered twice by
+# mistake"): whatever the classifier makes of such a reply, it answers the open question
+# unless it names a document or starts with a verb of doing.
+_FREE_TEXT_SLOTS = frozenset({"reason", "name"})
 # "How do I create an invoice?" asks for the help pages, not for an invoice.
 _HOW_TO = re.compile(
     r"^\s*(?:(?:and|so|but|ok|okay|please|hi|hello)\b[,.]?\s*)*(?:"
@@ -121,6 +126,12 @@ def claims(
             return True
         if confidence < CONFIDENT and (entities or awaiting):
             return True
+        if (
+            intent == "out_of_scope"
+            and awaiting in _FREE_TEXT_SLOTS
+            and not entities.get("document_ref")
+        ):
+            return True  # "entered twice by mistake" to "Why should it be voided?"
     return False
 
 
@@ -147,7 +158,11 @@ class ActionSkill:
         if turn.intent == "cancel" and _cancels(turn.text, draft, pending):
             return self._cancel(turn, pending)
         current = draft is not None or pending is not None
-        if turn.intent in ACTION_INTENTS and not (current and _KEEPS_ACTION.search(turn.text)):
+        continues = current and (
+            bool(_KEEPS_ACTION.search(turn.text))
+            or _answers_free_text(draft, turn.entities, turn.text)
+        )
+        if turn.intent in ACTION_INTENTS and not continues:
             name = turn.intent
         elif draft is not None:
             name = str(draft.get("name"))
@@ -364,6 +379,16 @@ def _cancels(text: str, draft: dict[str, Any] | None, pending: AiAction | None) 
         or bool(_KEEPS_ACTION.search(text))
     )
     return not answers
+
+
+def _answers_free_text(draft: Any, entities: dict[str, Any], text: str) -> bool:
+    """Whether the message is the reply to the draft's open free-text question."""
+    if not isinstance(draft, dict) or str(draft.get("awaiting") or "") not in _FREE_TEXT_SLOTS:
+        return False
+    if entities.get("document_ref"):
+        return False
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return not (words and is_action_verb(words[0]))
 
 
 def _settled_elsewhere(
