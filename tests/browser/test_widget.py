@@ -90,8 +90,11 @@ def test_approve_this_po_on_its_page_confirm_resume_and_thumbs_down(
     sign_in(page, "buyer")
     page.goto(f"/demo/purchase-orders/{task['order_id']}")
     expect(page.locator("h1")).to_have_text(task["order_number"])
-    open_widget(page)
+    drawer = open_widget(page)
     expect(page.locator(f"{WIDGET} .sees")).to_contain_text(task["order_number"])
+    # The widget resumes the user's latest conversation, which other tests of this server
+    # may have had as the buyer: start a new one, as a user on a new task would.
+    drawer.get_by_role("button", name="Start a new conversation").click()
     proposal = ask(page, "approve this PO")
     card = proposal.locator(".card")
     expect(card).to_be_visible()
@@ -150,6 +153,7 @@ def test_a_globex_user_sees_nothing_of_acme(page: Page, demo_server: DemoServer)
     expect(answer).to_contain_text("USD")
     assert "BDT" not in answer.inner_text()
     drawer.get_by_role("button", name="History of past conversations").click()
+    expect(drawer.locator(".history button")).to_have_count(1)
     titles = drawer.locator(".history button").all_inner_texts()
     # Only the conversation this user just had: nothing asked by acme's users.
     assert len(titles) == 1 and titles[0].startswith("what's our cash balance?")
