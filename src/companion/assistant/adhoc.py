@@ -248,6 +248,12 @@ class Reading:
     ambiguous: tuple[str, tuple[str, ...]] | None = None  # (kind, candidate names)
 
 
+def asks_breakdown(text: str) -> bool:
+    """Whether the message has the shape of a breakdown, ranking or comparison."""
+    said = " ".join(text.split())
+    return any(p.search(said) for p in (_BY, _TOP, _RANK, _AVERAGE, _COMPARE, _COMPARE_VERB))
+
+
 def read(
     text: str,
     intent: str,

@@ -17,6 +17,7 @@ from companion.assistant import tools as tool_choice
 from companion.assistant.models import Conversation, Message, new_id
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.master import MasterData
+from companion.assistant.nlu.guard import is_action_verb
 from companion.assistant.page import with_page_record
 from companion.assistant.progress import Progress, report
 from companion.assistant.queries import registry as queries
@@ -231,12 +232,19 @@ class Assistant:
     ) -> tuple[adhoc.Reading | adhoc.Refusal, dict[str, Any]] | None:
         """The ad-hoc reading of the message (or of the offered question it picks), if any."""
         draft = (state or {}).get("action")
-        if understood.intent in action_skill.ACTION_INTENTS or (
-            isinstance(draft, dict) and draft.get("awaiting")
+        first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
+        requested = understood.intent in action_skill.ACTION_INTENTS and (
+            is_action_verb(first) or not adhoc.asks_breakdown(text)
+        )
+        if (
+            requested
+            or (isinstance(draft, dict) and draft.get("awaiting"))
+            or understood.entities.get("document_ref")
         ):
-            # A request to do something (or how to: "how can I record a payment?"; questions
-            # are kept off actions by the NLU's guard) or the reply to an action's open
-            # question is not a breakdown to compute.
+            # A request to do something ("record a receipt ...", "X paid us BDT 500") or to
+            # learn how ("how can I record a payment?"), the reply to an action's open
+            # question, or a question about one document ("has INV-… been paid?") is not a
+            # breakdown to compute; "receipts by item", read as an action, still is one.
             return None
         picked = choices.pick(state, text, understood.intent)
         if picked is not None and picked.intent == adhoc.INTENT:
