@@ -29,6 +29,9 @@ class Ask:
     slot: str
     question: str
     choices: list[str] | None = None
+    # Answered in the user's own words (a reason, a name): whatever the classifier makes of
+    # the reply, it answers this question unless it names a document or a verb of doing.
+    free_text: bool = False
 
 
 @dataclass(frozen=True)

@@ -70,10 +70,6 @@ _NUMBER = re.compile(
 )
 # Slots whose answer is a number: a number in the reply answers them.
 _NUMBER_SLOTS = frozenset({"quantity", "amount", "sign"})
-# Slots answered in the user's own words ("Why should it be voided?" -> "entered twice by
-# mistake"): whatever the classifier makes of such a reply, it answers the open question
-# unless it names a document or starts with a verb of doing.
-_FREE_TEXT_SLOTS = frozenset({"reason", "name"})
 # "How do I create an invoice?" asks for the help pages, not for an invoice.
 _HOW_TO = re.compile(
     r"^\s*(?:(?:and|so|but|ok|okay|please|hi|hello)\b[,.]?\s*)*(?:"
@@ -126,11 +122,7 @@ def claims(
             return True
         if confidence < CONFIDENT and (entities or awaiting):
             return True
-        if (
-            intent == "out_of_scope"
-            and awaiting in _FREE_TEXT_SLOTS
-            and not entities.get("document_ref")
-        ):
+        if intent == "out_of_scope" and draft.get("free_text") and not entities.get("document_ref"):
             return True  # "entered twice by mistake" to "Why should it be voided?"
     return False
 
@@ -220,6 +212,7 @@ class ActionSkill:
                         "name": name,
                         "params": jsonable(params),
                         "awaiting": ask.slot,
+                        "free_text": ask.free_text,
                         "choices": ask.choices,
                     }
                 },
@@ -383,7 +376,7 @@ def _cancels(text: str, draft: dict[str, Any] | None, pending: AiAction | None) 
 
 def _answers_free_text(draft: Any, entities: dict[str, Any], text: str) -> bool:
     """Whether the message is the reply to the draft's open free-text question."""
-    if not isinstance(draft, dict) or str(draft.get("awaiting") or "") not in _FREE_TEXT_SLOTS:
+    if not isinstance(draft, dict) or not draft.get("awaiting") or not draft.get("free_text"):
         return False
     if entities.get("document_ref"):
         return False

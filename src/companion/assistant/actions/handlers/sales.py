@@ -370,7 +370,7 @@ class CreateCustomer:
     def missing(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Ask | None:
         """Only the name is required."""
         if not params.get("name"):
-            return Ask("name", "What is the new customer's name?")
+            return Ask("name", "What is the new customer's name?", free_text=True)
         return None
 
     @checked

@@ -69,7 +69,7 @@ class VoidDocument:
                 "document_ref", "Which document should I void (invoice, bill, receipt or payment)?"
             )
         if not params.get("reason"):
-            return Ask("reason", f"Why should {params['number']} be voided?")
+            return Ask("reason", f"Why should {params['number']} be voided?", free_text=True)
         return None
 
     @checked
