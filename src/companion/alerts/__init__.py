@@ -1,0 +1,1 @@
+"""Proactive alerts: explainable detectors, their delivery and the daily briefing."""

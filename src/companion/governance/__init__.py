@@ -1,0 +1,1 @@
+"""Governance: memory and context, PII redaction, budgets and metering, retention and purge."""
