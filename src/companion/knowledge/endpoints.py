@@ -29,6 +29,7 @@ from companion.knowledge.schemas import (
     EntryMeta,
     IngestOut,
     JobAccepted,
+    RolesIn,
 )
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, RecordId, SessionDep, require
@@ -309,6 +310,21 @@ def get_document(session: SessionDep, ctx: KbReader, document_id: RecordId) -> D
             for c in chunks
         ],
     )
+
+
+@router.put("/{document_id}/roles", response_model=DocumentOut)
+def set_roles(
+    session: SessionDep,
+    ctx: KbManager,
+    container: ContainerDep,
+    document_id: RecordId,
+    body: RolesIn,
+) -> DocumentOut:
+    """Change who may read a document (same version); its chunks are re-indexed with the roles."""
+    document = service.set_roles(
+        session, ctx, document_id, body.roles, index=service.LazyIndex(container.retriever)
+    )
+    return document_out(document, len(repo.chunks_of(session, document.id)))
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -59,6 +59,14 @@ class EntryMeta(BaseModel):
     source_name: Annotated[Text | None, Field(max_length=255)] = None
 
 
+class RolesIn(BaseModel):
+    """Who may read a document: roles (any one of them suffices); empty = everyone with kb.read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: Roles
+
+
 class EntryIn(EntryMeta):
     """A knowledge entry given as raw text (Markdown is understood)."""
 

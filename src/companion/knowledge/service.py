@@ -449,6 +449,52 @@ def _record(
     )
 
 
+def set_roles(
+    session: Session,
+    ctx: RequestContext,
+    document_id: int,
+    roles: Sequence[str],
+    *,
+    index: IndexPort | None = None,
+) -> KnowledgeDocument:
+    """Change who may read a document (same version, same text), audited; re-indexed after commit.
+
+    The roles travel with every chunk into the index (retrieval filters on them), so the
+    document's chunks are upserted again once the change is committed.
+    """
+    ctx.require("kb.manage")
+    document = repo.get_own_document(session, ctx, document_id)
+    wanted = sorted(set(roles))
+    if wanted == sorted(document.roles or ()):
+        return document
+    before = _snapshot(document)
+    document.roles = wanted
+    session.flush()
+    _record(session, ctx, "kb.roles", document, old=before)
+    if index is not None:
+        docs = [repo.to_chunk_doc(document, c) for c in repo.chunks_of(session, document.id)]
+        target = index
+        after_commit(session, lambda: target.index(docs), failure=_INDEX_FAILED)
+    return document
+
+
+def reindex_company(session: Session, ctx: RequestContext, *, index: IndexPort) -> tuple[int, int]:
+    """Send every document of the company to the index again (after commit): (documents, chunks)."""
+    ctx.require("kb.manage")
+    documents = repo.list_documents(session, ctx)
+    docs = [repo.to_chunk_doc(d, c) for d in documents for c in repo.chunks_of(session, d.id)]
+    audit.record(
+        session,
+        ctx,
+        "kb.reindex_all",
+        "knowledge_index",
+        ctx.company_slug,
+        new={"documents": len(documents), "chunks": len(docs)},
+    )
+    after_commit(session, lambda: index.index(docs), failure=_INDEX_FAILED)
+    return len(documents), len(docs)
+
+
 # --- removal and the global corpus -------------------------------------------------------
 
 

@@ -181,6 +181,26 @@ def test_the_knowledge_page_lists_the_companys_documents_and_uploads_one(
     reindexed = chat_client.post(f"/admin/acme/knowledge/{doc.id}/reindex", data={"csrf": csrf})
     assert reindexed.status_code == 200 and "chunks sent to the index" in reindexed.text
     assert chat_client.get(f"/admin/globex/knowledge/{doc.id}").status_code == 404
+    # Who may read it is changed on its page (same version), and the change is audited.
+    roles = chat_client.post(
+        f"/admin/acme/knowledge/{doc.id}/roles",
+        data={"csrf": csrf, "roles": ["sales", "finance"]},
+    )
+    assert roles.status_code == 200 and "Readable by: finance, sales" in roles.text
+    demo_session.expire_all()
+    changed = demo_session.get(KnowledgeDocument, doc.id)
+    assert changed is not None and changed.roles == ["finance", "sales"] and changed.version == 1
+    assert "kb.roles" in chat_client.get(f"/admin/acme/knowledge/{doc.id}").text
+    unknown = chat_client.post(
+        f"/admin/acme/knowledge/{doc.id}/roles", data={"csrf": csrf, "roles": ["wizard"]}
+    )
+    assert unknown.status_code == 422
+    no_csrf = chat_client.post(f"/admin/acme/knowledge/{doc.id}/roles", data={"roles": []})
+    assert no_csrf.status_code == 403
+    everything = chat_client.post("/admin/acme/knowledge/reindex", data={"csrf": csrf})
+    assert everything.status_code == 200
+    sent = re.search(r"(\d+) documents \((\d+) chunks\) sent to the index", everything.text)
+    assert sent and int(sent.group(1)) == len(policy_documents("acme")) + 1
 
 
 def test_the_models_page_shows_policies_and_says_why_a_prompt_gets_no_answer(

@@ -263,3 +263,42 @@ def test_delete_removes_the_document_and_its_index_entries(
     assert client.get(f"{URL}/{doc_id}", headers=admin).status_code == 404
     after = retriever.retrieve("spare keys safe", company_id=tenants.acme.id, roles=("admin",))
     assert all(h.chunk.document_id != doc_id for h in after.hits)
+
+
+def test_changing_a_documents_roles_moves_it_in_and_out_of_reach(
+    client: TestClient, tenants: Tenants, container: Container
+) -> None:
+    admin = tenants.headers("acme", "admin")
+    doc = client.post(
+        URL,
+        headers=admin,
+        json={"title": "Payroll", "content": "Payroll closes on the Gulshan calendar's 25th."},
+    ).json()["document"]
+    roles_url = f"{URL}/{doc['id']}/roles"
+    retriever = container.retriever()
+    acme = tenants.acme.id
+
+    def viewer_sees() -> bool:
+        hits = retriever.retrieve("payroll closes Gulshan", company_id=acme, roles=("viewer",))
+        return any(h.chunk.document_id == doc["id"] for h in hits.hits)
+
+    assert viewer_sees()
+    changed = client.put(roles_url, headers=admin, json={"roles": ["Finance", "finance"]})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["roles"] == ["finance"] and body["version"] == doc["version"]
+    # The index learnt the new roles once the request committed: the viewer lost it.
+    assert not viewer_sees()
+    viewer = tenants.headers("acme", "viewer")
+    assert client.get(f"{URL}/{doc['id']}", headers=viewer).status_code == 404
+    assert client.put(roles_url, headers=admin, json={"roles": []}).json()["roles"] == []
+    assert viewer_sees()
+    # Bad input, other tenants and roles without kb.manage.
+    bad = client.put(roles_url, headers=admin, json={"roles": ["wizard"]})
+    assert bad.status_code == 422 and "unknown role" in bad.text
+    assert client.put(roles_url, headers=admin, json={"roles": "finance"}).status_code == 422
+    assert client.put(roles_url, headers=admin, json={}).status_code == 422
+    globex = tenants.headers("globex", "admin")
+    assert client.put(roles_url, headers=globex, json={"roles": []}).status_code == 404
+    assert client.put(roles_url, headers=viewer, json={"roles": []}).status_code == 403
+    assert client.put(f"{URL}/999999/roles", headers=admin, json={"roles": []}).status_code == 404

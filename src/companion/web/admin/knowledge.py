@@ -1,10 +1,10 @@
 """Knowledge base: upload (with the job's progress), documents and versions, re-index, index.
 
 What the services offer is what this page offers: a document's roles are set when it is
-uploaded (uploading it again with other roles makes a new version); the version history
-is read from the audit log, which keeps each version's metadata (not its old text). The
-vector index is shared by every company, so switching or rolling back its version is
-for system administrators only.
+uploaded and can be changed on its page (same version, audited, its chunks re-indexed with
+the new roles); the version history is read from the audit log, which keeps each version's
+metadata (not its old text). The vector index is shared by every company, so switching or
+rolling back its version is for system administrators only.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from companion.knowledge.chunking import ChunkingOptions
 from companion.knowledge.endpoints import LargeUploads
 from companion.knowledge.index.base import previous_version
 from companion.knowledge.models import DOC_TYPES
-from companion.knowledge.schemas import EntryMeta
+from companion.knowledge.schemas import EntryMeta, RolesIn
+from companion.tenancy.permissions import ROLES
 from companion.web.admin.base import (
     SECURITY_HEADERS,
     AdminPage,
@@ -125,7 +126,11 @@ def job_progress(
 
 @router.get("/admin/{company}/knowledge/{document_id}")
 def document(
-    request: Request, page: KbAdmin, session: SessionDep, document_id: DocumentId
+    request: Request,
+    page: KbAdmin,
+    session: SessionDep,
+    document_id: DocumentId,
+    notice: Annotated[str, Query(max_length=300)] = "",
 ) -> Response:
     """One document: metadata, roles, version history (audit log) and chunks."""
     doc = kb_repo.get_own_document(session, page.ctx, document_id)
@@ -142,6 +147,8 @@ def document(
         doc=doc,
         chunks=kb_repo.chunks_of(session, doc.id),
         history=history,
+        notice=notice or None,
+        all_roles=sorted(ROLES),
     )
 
 
@@ -243,6 +250,41 @@ def reindex(
     index = kb_service.LazyIndex(container.retriever)
     after_commit(session, lambda: index.index(chunks), failure=_INDEX_FAILED)
     return _to(page.ctx.company_slug, f"{doc.title}: {len(chunks)} chunks sent to the index")
+
+
+@router.post("/admin/{company}/knowledge/{document_id}/roles", dependencies=[CsrfChecked])
+def set_roles(
+    page: KbAdmin,
+    session: SessionDep,
+    container: ContainerDep,
+    document_id: DocumentId,
+    roles: Annotated[list[str] | None, Form(max_length=20)] = None,
+) -> Response:
+    """Change who may read the document (same version), audited; re-indexed after commit."""
+    try:
+        wanted = RolesIn.model_validate({"roles": roles or []}).roles
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "roles: " + exc.errors()[0]["msg"], details={"field": "roles"}
+        ) from exc
+    doc = kb_service.set_roles(
+        session, page.ctx, document_id, wanted, index=kb_service.LazyIndex(container.retriever)
+    )
+    who = ", ".join(doc.roles) if doc.roles else "everyone with kb.read"
+    return RedirectResponse(
+        f"/admin/{page.ctx.company_slug}/knowledge/{doc.id}?notice={quote('Readable by: ' + who)}",
+        303,
+        headers=SECURITY_HEADERS,
+    )
+
+
+@router.post("/admin/{company}/knowledge/reindex", dependencies=[CsrfChecked])
+def reindex_all(page: KbAdmin, session: SessionDep, container: ContainerDep) -> Response:
+    """Send every document of the company to the live index again (after the commit)."""
+    documents, chunks = kb_service.reindex_company(
+        session, page.ctx, index=kb_service.LazyIndex(container.retriever)
+    )
+    return _to(page.ctx.company_slug, f"{documents} documents ({chunks} chunks) sent to the index")
 
 
 def _system_admin(page: AdminPage) -> None:
