@@ -6,6 +6,7 @@ Nested groups use a double underscore: ``COMPANION_AUTH__TOKEN_TTL_MINUTES=60``.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -147,6 +148,68 @@ class LLMSettings(BaseModel):
         return [key.strip() for key in self.api_keys.split(",") if key.strip()]
 
 
+class ModelPrice(BaseModel):
+    """What one model costs per 1,000 tokens read and written (in ``usage.currency``)."""
+
+    input_per_1k: Decimal = Field(default=Decimal(0), ge=0)
+    output_per_1k: Decimal = Field(default=Decimal(0), ge=0)
+
+
+class BudgetCaps(BaseModel):
+    """Hard caps on model use (None: no cap); a soft-cap warning comes at ``soft_ratio``."""
+
+    # One chat turn's model calls together, in tokens read + written (worst case reserved).
+    request_tokens: int | None = Field(default=None, ge=1)
+    user_day_tokens: int | None = Field(default=None, ge=0)
+    user_day_cost: Decimal | None = Field(default=None, ge=0)
+    company_day_tokens: int | None = Field(default=None, ge=0)
+    company_day_cost: Decimal | None = Field(default=None, ge=0)
+    company_month_tokens: int | None = Field(default=None, ge=0)
+    company_month_cost: Decimal | None = Field(default=None, ge=0)
+    # refuse: a turn past a hard cap is a 429 naming the limit and when it resets.
+    # local: the turn goes on, and only free (zero-priced, e.g. local) models are called.
+    on_hard_cap: Literal["refuse", "local"] = "refuse"
+
+
+class UsageSettings(BaseModel):
+    """Metering and budgets (governance.usage): prices, caps and where counters live."""
+
+    # database: counters in the SQL database (one conditional UPDATE per reservation);
+    # redis: counters in Redis (one Lua script), for several processes at scale.
+    counters: Literal["database", "redis"] = "database"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+    # Price per model: keys "provider:model" (the provider's kind) or "provider" alone;
+    # unlisted models cost nothing (local models). JSON, e.g.
+    # COMPANION_USAGE__PRICES='{"openai_compat:gpt-4o-mini": {"input_per_1k": "0.00015",
+    # "output_per_1k": "0.0006"}}'.
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    soft_ratio: float = Field(default=0.8, gt=0.0, le=1.0)
+    budgets: BudgetCaps = BudgetCaps()
+    # Per company (by slug), replacing ``budgets`` whole for that company.
+    company_budgets: dict[str, BudgetCaps] = Field(default_factory=dict)
+    # Days and months reset at midnight in the company's time zone; this one when the
+    # company's is not a known IANA name.
+    default_timezone: str = "UTC"
+
+    def caps_for(self, company_slug: str) -> BudgetCaps:
+        """The caps of one company: its own when configured, else the deployment's."""
+        return self.company_budgets.get(company_slug, self.budgets)
+
+
+class RateLimitSettings(BaseModel):
+    """Request rate limits (the ``limits`` library's notation, e.g. "5 per 15 minutes")."""
+
+    # memory:// (one process) or a redis:// URL shared by every process.
+    storage_url: str = "memory://"
+    # Failed sign-ins (argon2 costs ~0.2 s a try): per username and per client address.
+    # Past either the next try is refused (429 + Retry-After) without checking a password.
+    login_per_username: str = "5 per 15 minutes"
+    login_per_ip: str = "30 per 15 minutes"
+    chat_per_user: str = "30 per minute"
+    enabled: bool = True
+
+
 class Settings(BaseSettings):
     """All of Companion's configuration."""
 
@@ -175,6 +238,8 @@ class Settings(BaseSettings):
     rag: RagSettings = RagSettings()
     llm: LLMSettings = LLMSettings()
     admin: AdminSettings = AdminSettings()
+    usage: UsageSettings = UsageSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

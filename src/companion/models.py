@@ -19,6 +19,7 @@ from companion.erp.purchasing.models import (
 )
 from companion.erp.sales.models import SalesOrder, SalesOrderLine
 from companion.erp.stock.models import StockLevel, StockMove
+from companion.governance.usage.models import UsageCounter, UsageEvent
 from companion.jobs.models import Job
 from companion.kit.db import Base
 from companion.knowledge.models import KnowledgeChunk, KnowledgeDocument
@@ -60,5 +61,7 @@ __all__ = [
     "StockLevel",
     "StockMove",
     "Supplier",
+    "UsageCounter",
+    "UsageEvent",
     "Warehouse",
 ]
