@@ -14,6 +14,8 @@ import sys
 from contextvars import ContextVar
 from typing import Any, TextIO
 
+from companion.governance.pii.logs import PiiLogFilter
+
 request_id_var: ContextVar[str | None] = ContextVar("companion_request_id", default=None)
 
 ACCESS_LOGGER = "companion.access"
@@ -62,7 +64,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = _jsonable(value)
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
-            entry["traceback"] = self.formatException(record.exc_info)
+            # exc_text: the traceback as PiiLogFilter left it (personal data redacted).
+            entry["traceback"] = record.exc_text or self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
@@ -85,9 +88,17 @@ _HANDLER_NAME = "companion"
 
 
 def configure_logging(
-    level: str = "INFO", *, json_lines: bool = True, stream: TextIO | None = None
+    level: str = "INFO",
+    *,
+    json_lines: bool = True,
+    stream: TextIO | None = None,
+    redact_pii: bool = True,
 ) -> logging.Handler:
-    """Route every logger to one handler on ``stream`` (stderr); safe to call again."""
+    """Route every logger to one handler on ``stream`` (stderr); safe to call again.
+
+    With ``redact_pii`` every line has its personal data (e-mails, phones, IDs, cards,
+    IBANs, IP addresses) replaced by placeholders, chat text quoted in a log included.
+    """
     root = logging.getLogger()
     for existing in list(root.handlers):
         if existing.get_name() == _HANDLER_NAME:
@@ -96,6 +107,8 @@ def configure_logging(
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     handler.addFilter(RequestIdFilter())
+    if redact_pii:
+        handler.addFilter(PiiLogFilter())
     root.addHandler(handler)
     root.setLevel(level.upper())
     # uvicorn's own loggers go through the same handler instead of their own format...

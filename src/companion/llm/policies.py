@@ -76,6 +76,11 @@ class ProviderSpec(_Strict):
     n_threads: int | None = Field(default=None, ge=1)
     context_size: int = Field(default=4096, ge=128)
     timeout_s: float = Field(default=30.0, gt=0.0)
+    # External (a cloud API, a server run by another party): prompts reach it with their
+    # personal data replaced by placeholders (llm.privacy), put back in its replies when
+    # restore_pii is on.
+    external: bool = False
+    restore_pii: bool = True
 
 
 class _PartialUseCase(_Strict):

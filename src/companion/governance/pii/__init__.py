@@ -16,15 +16,20 @@ from companion.governance.pii.redactor import (
     UnknownPiiType,
     default_redactor,
     redact,
+    redact_many,
 )
+from companion.governance.pii.scrubber import PiiScrubber, restorer
 from companion.governance.pii.spans import PiiSpan, Redaction
 
 __all__ = [
     "PII_TYPES",
+    "PiiScrubber",
     "PiiSpan",
     "Redaction",
     "Redactor",
     "UnknownPiiType",
     "default_redactor",
     "redact",
+    "redact_many",
+    "restorer",
 ]

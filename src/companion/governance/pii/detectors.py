@@ -29,6 +29,22 @@ _LEFT = r"(?<![\w+@])(?<!\d[-./,])(?<![A-Z]-)"
 # ...and not followed by a letter or digit, nor by "-digit" / ".digit" / ",digit" / "/digit".
 _RIGHT = r"(?![\w@])(?![-./,]\d)"
 
+# A number right after one of these words is a ledger figure however it looks: "cheque no
+# 524-202-1930", "our BIN is 0012345678", "batch 999-261-6369".
+_LEDGER_WORD = re.compile(
+    r"\b(?:cheque|chq|check|voucher|vch|ref|reference|txn|trx|transaction|batch|lot|serial|"
+    r"s/n|lc|l/c|a/c|acct?|account|bin|tin|vat|bill|order|grn|challan|licen[cs]e|reg|"
+    r"registration|balance|folio|barcode|sku|hs\s+code|tracking|awb|container|bl|b/l)"
+    r"(?:\s*(?:no\.?|number|num|#|id|code|is|:))*\s*[:#.-]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def after_ledger_word(text: str, start: int) -> bool:
+    """Whether the number starting at ``start`` follows a word naming a ledger figure."""
+    return _LEDGER_WORD.search(text, max(0, start - 32), start) is not None
+
+
 _EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
@@ -59,10 +75,10 @@ _INTL_PHONE = re.compile(r"(?<![\w+])(?:\+|\b00)[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\
 
 def find_phones(text: str) -> Iterator[tuple[int, int]]:
     """Phone numbers: Bangladesh, North American and international (E.164) forms."""
-    for match in _BD_MOBILE.finditer(text):
-        yield match.span()
-    for match in _US_PHONE.finditer(text):
-        yield match.span()
+    for pattern in (_BD_MOBILE, _US_PHONE):
+        for match in pattern.finditer(text):
+            if match.group(0)[0] == "+" or not after_ledger_word(text, match.start()):
+                yield match.span()
     if "+" in text or "00" in text:
         for match in _INTL_PHONE.finditer(text):
             digits = sum(ch.isdigit() for ch in match.group(0))
@@ -112,7 +128,7 @@ def find_us_ssns(text: str) -> Iterator[tuple[int, int]]:
         area, sep, group, serial = match.groups()
         if sep == " " and not _SSN_CONTEXT.search(text[max(0, match.start() - 30) : match.start()]):
             continue
-        if _ssn_valid(area, group, serial):
+        if _ssn_valid(area, group, serial) and not after_ledger_word(text, match.start()):
             yield match.span()
     for match in _SSN_BARE.finditer(text):
         start = match.start()
@@ -138,6 +154,8 @@ def find_cards(text: str) -> Iterator[tuple[int, int]]:
             continue  # odd grouping: several figures side by side, not one card
         before = text[max(0, match.start() - 30) : match.start()]
         if raw == digits and _ACCOUNT_CONTEXT.search(before) and not _CARD_CONTEXT.search(before):
+            continue
+        if after_ledger_word(text, match.start()):
             continue
         yield match.span()
 
@@ -179,6 +197,8 @@ def find_ips(text: str) -> Iterator[tuple[int, int]]:
     """IPv4 addresses (four octets 0-255) and IPv6 addresses the stdlib accepts."""
     if "." in text:
         for match in _IPV4.finditer(text):
+            if match.group(0).startswith("127.") or match.group(0) == "0.0.0.0":
+                continue  # this machine or any address: nobody's personal data
             if not _NOT_IP_CONTEXT.search(text[max(0, match.start() - 12) : match.start()]):
                 yield match.span()
     if text.count(":") >= 2:
@@ -187,10 +207,11 @@ def find_ips(text: str) -> Iterator[tuple[int, int]]:
             if _TIME.fullmatch(candidate) or candidate.count(":") < 2:
                 continue
             try:
-                ipaddress.IPv6Address(candidate)
+                address = ipaddress.IPv6Address(candidate)
             except ValueError:
                 continue
-            yield match.span()
+            if not (address.is_loopback or address.is_unspecified):
+                yield match.span()
 
 
 # Type -> detector, in order of precedence when two spans of the same length overlap.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from companion.errors import ValidationFailed
 from companion.governance.pii.detectors import DETECTORS, Detector
@@ -80,18 +80,22 @@ class Redactor:
 
     def redact(self, text: str, *, types: Collection[str] | None = None) -> Redaction:
         """``text`` with each piece of personal data replaced by ``<TYPE_N>``."""
+        return self._redact(text, types, _Numbering())
+
+    def redact_many(
+        self, texts: Sequence[str], *, types: Collection[str] | None = None
+    ) -> list[Redaction]:
+        """Each text redacted, placeholders numbered across all (one prompt's messages)."""
+        numbering = _Numbering()
+        return [self._redact(text, types, numbering) for text in texts]
+
+    def _redact(self, text: str, types: Collection[str] | None, numbering: _Numbering) -> Redaction:
         spans: list[PiiSpan] = []
-        numbers: dict[tuple[str, str], str] = {}
-        counts: dict[str, int] = {}
         parts: list[str] = []
         cursor = 0
         for kind, start, end in self.find(text, types=types):
             value = text[start:end]
-            key = (kind, _key(kind, value))
-            placeholder = numbers.get(key)
-            if placeholder is None:
-                counts[kind] = counts.get(kind, 0) + 1
-                placeholder = numbers[key] = f"<{kind}_{counts[kind]}>"
+            placeholder = numbering.placeholder(kind, value)
             spans.append(PiiSpan(kind, start, end, placeholder, value))
             parts.append(text[cursor:start])
             parts.append(placeholder)
@@ -100,6 +104,22 @@ class Redactor:
             return Redaction(text=text)
         parts.append(text[cursor:])
         return Redaction(text="".join(parts), spans=tuple(spans))
+
+
+class _Numbering:
+    """Placeholders numbered per type in order of appearance; one value keeps its number."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+
+    def placeholder(self, kind: str, value: str) -> str:
+        key = (kind, _key(kind, value))
+        known = self._known.get(key)
+        if known is None:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+            known = self._known[key] = f"<{kind}_{self._counts[kind]}>"
+        return known
 
 
 _DEFAULT = Redactor()
@@ -113,3 +133,8 @@ def default_redactor() -> Redactor:
 def redact(text: str, *, types: Collection[str] | None = None) -> Redaction:
     """Replace the personal data in ``text`` with typed placeholders (``<EMAIL_1>``)."""
     return _DEFAULT.redact(text, types=types)
+
+
+def redact_many(texts: Sequence[str], *, types: Collection[str] | None = None) -> list[Redaction]:
+    """Each text redacted, with placeholders numbered across all of them."""
+    return _DEFAULT.redact_many(texts, types=types)
