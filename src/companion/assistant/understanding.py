@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from companion.assistant.learning import repository as learning_repo
 from companion.assistant.nlu import NLU, MasterData, Understanding
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import BankAccount
 from companion.erp.parties.models import Customer, Supplier
+from companion.kit import telemetry
 from companion.tenancy.context import RequestContext, scoped
+
+if TYPE_CHECKING:
+    from companion.assistant.learning.company_models import CompanyModels
 
 _MASTER_MODELS: tuple[Any, ...] = (Customer, Supplier, Item, Warehouse, BankAccount)
 
@@ -68,8 +73,10 @@ def load_master(session: Session, ctx: RequestContext) -> MasterData:
 class CompanyNLU:
     """Understands a message in the caller's company: classifier + that company's names."""
 
-    def __init__(self, nlu: NLU) -> None:
+    def __init__(self, nlu: NLU, *, models: CompanyModels | None = None) -> None:
         self._nlu = nlu
+        # Each company's promoted retrained model (the learning loop); None: the shipped one.
+        self._models = models
         self._lock = threading.Lock()
         self._master: dict[int, tuple[tuple[Any, ...], MasterData]] = {}
 
@@ -78,13 +85,34 @@ class CompanyNLU:
         """The company-independent classifier and extractors."""
         return self._nlu
 
+    @property
+    def models(self) -> CompanyModels | None:
+        """The companies' retrained models, when the learning loop is wired in."""
+        return self._models
+
+    def nlu_for(self, session: Session, ctx: RequestContext) -> NLU:
+        """The caller's company's promoted model, else the shipped one."""
+        if self._models is None:
+            return self._nlu
+        active = learning_repo.active_version(session, ctx)
+        if active is None:
+            return self._nlu
+
+        def pairs() -> list[tuple[str, str]]:
+            row = learning_repo.get_model(session, ctx, active[0])
+            return [(str(t), str(i)) for t, i in row.examples]
+
+        return self._models.nlu_for(ctx.company_id, active, pairs=pairs)
+
     def master(self, session: Session, ctx: RequestContext) -> MasterData:
         """The cached master data of the caller's company, rebuilt when it changed."""
         signature = _signature(session, ctx)
         with self._lock:
             cached = self._master.get(ctx.company_id)
         if cached is not None and cached[0] == signature:
+            telemetry.tally("cache", cache="master_data", result="hit")
             return cached[1]
+        telemetry.tally("cache", cache="master_data", result="miss")
         master = load_master(session, ctx)
         with self._lock:
             self._master[ctx.company_id] = (signature, master)
@@ -94,7 +122,7 @@ class CompanyNLU:
         self, session: Session, ctx: RequestContext, text: str, today: dt.date
     ) -> Understanding:
         """Intent, confidence and entities of ``text`` for the caller."""
-        return self._nlu.parse(
+        return self.nlu_for(session, ctx).parse(
             text,
             today=today,
             fiscal_year_start_month=ctx.fiscal_year_start_month,

@@ -99,15 +99,17 @@ def recent_proposals(
     return list(session.execute(stmt).scalars())
 
 
-def expire_open(session: Session, now: dt.datetime) -> int:
-    """Mark every open confirmation whose time is up as expired (all companies)."""
+def expire_open(session: Session, now: dt.datetime) -> list[tuple[int, int, str, str]]:
+    """Mark every open confirmation whose time is up as expired (all companies); each one
+    as (company_id, user_id, token, action)."""
     result = session.execute(
         update(AiAction)
         .where(AiAction.status.in_(OPEN_STATUSES), AiAction.expires_at <= now)
         .values(status="expired", updated_at=utcnow())
+        .returning(AiAction.company_id, AiAction.user_id, AiAction.token, AiAction.action)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    return [(int(c), int(u), str(t), str(a)) for c, u, t, a in result.all()]
 
 
 def get_setting(session: Session, ctx: RequestContext, action: str) -> AiActionSetting | None:

@@ -24,6 +24,7 @@ from companion.assistant.actions.settings import rule_for
 from companion.audit import service as audit
 from companion.config import ActionSettings
 from companion.errors import CompanionError, Conflict, InvalidState, NotFound, PermissionDenied
+from companion.kit import telemetry
 from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
@@ -134,6 +135,14 @@ def propose(
     )
     session.add(row)
     session.flush()
+    telemetry.emit(
+        session,
+        telemetry.ACTION_PROPOSED,
+        company_id=ctx.company_id,
+        user_id=ctx.user_id,
+        message_id=message_id,
+        data={"action": row.action, "token": row.token},
+    )
     return row
 
 
@@ -226,7 +235,16 @@ def confirm(
         executed_at=now,
     ):
         raise _lost(session, ctx, token)
-    return Confirmed(*_execute(session, ctx, actx, handler, token, link))
+    done = Confirmed(*_execute(session, ctx, actx, handler, token, link))
+    telemetry.emit(
+        session,
+        telemetry.ACTION_CONFIRMED,
+        company_id=ctx.company_id,
+        user_id=ctx.user_id,
+        message_id=link,
+        data={"action": row.action, "token": token, "requested_by": row.user_id},
+    )
+    return done
 
 
 def _revalidate(
@@ -289,6 +307,13 @@ def cancel(session: Session, ctx: RequestContext, token: str, *, now: dt.datetim
     _refuse_closed(row, now)
     if not repo.claim(session, ctx, token, row.status, status=S.CANCELLED.value):
         raise _lost(session, ctx, token)
+    telemetry.emit(
+        session,
+        telemetry.ACTION_CANCELLED,
+        company_id=ctx.company_id,
+        user_id=ctx.user_id,
+        data={"action": row.action, "token": token},
+    )
     return _reread(session, ctx, token)
 
 

@@ -13,6 +13,7 @@ import threading
 from sqlalchemy.orm import Session, sessionmaker
 
 from companion.assistant.actions import repository as repo
+from companion.kit import telemetry
 from companion.kit.clock import Clock
 from companion.kit.db import begin_for_writing, session_scope
 
@@ -21,7 +22,16 @@ log = logging.getLogger(__name__)
 
 def expire_pending(session: Session, now: dt.datetime) -> int:
     """Mark every pending or awaiting confirmation past its expiry as expired; the count."""
-    return repo.expire_open(session, now)
+    expired = repo.expire_open(session, now)
+    for company_id, user_id, token, action in expired:
+        telemetry.emit(
+            session,
+            telemetry.ACTION_EXPIRED,
+            company_id=company_id,
+            user_id=user_id,
+            data={"action": action, "token": token},
+        )
+    return len(expired)
 
 
 class Sweeper:
