@@ -114,6 +114,51 @@ class AdminSettings(BaseModel):
     cookie_secure: bool | None = None
 
 
+class JobSettings(BaseModel):
+    """Background and periodic jobs: who runs them (docs/operations.md)."""
+
+    # inprocess: the server's own threads run jobs, and its scheduler runs periodic jobs
+    # (one server process per deployment at a time, elected by a database lease).
+    # celery: jobs go to Celery workers over Redis; `companion beat` schedules periodic ones.
+    backend: Literal["inprocess", "celery"] = "inprocess"
+    # The embedded scheduler looks for due periodic jobs this often; 0 turns it off.
+    tick_seconds: float = Field(default=30.0, ge=0)
+    # How long the scheduler's lease lasts without renewal: another process takes over a
+    # lease that has run out (the holder died or hung), at the latest this long after.
+    lease_seconds: float = Field(default=90.0, ge=1)
+    # Thread pool of the in-process runner.
+    workers: int = Field(default=2, ge=1, le=32)
+    # Celery: the broker, the queue name and a prefix for every Redis key it writes.
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    queue: str = "companion"
+    key_prefix: str = ""
+
+
+class AlertSettings(BaseModel):
+    """Proactive alerts: the detectors' thresholds (docs/alerts.md)."""
+
+    # Sales anomalies: days looked at in one scan (ending yesterday) and the robust z-score
+    # beyond which a day is unusual; per customer/item, how many of the largest are watched.
+    anomaly_days: int = Field(default=14, ge=1, le=400)
+    anomaly_z: float = Field(default=3.5, gt=0)
+    major_customers: int = Field(default=5, ge=0, le=50)
+    major_items: int = Field(default=5, ge=0, le=50)
+    # A customer's overdue balance alerts as it crosses each of these amounts, by the
+    # company's currency ("*": any other); a larger crossing is a new alert.
+    overdue_thresholds: dict[str, list[Decimal]] = Field(
+        default_factory=lambda: {
+            "BDT": [Decimal("500000"), Decimal("1000000"), Decimal("5000000")],
+            "*": [Decimal("10000"), Decimal("50000"), Decimal("250000")],
+        }
+    )
+    # Bills due within this many days are set against cash.
+    payables_days: int = Field(default=7, ge=1, le=90)
+    # A cash runway shorter than this many days alerts (a forecast).
+    runway_days: int = Field(default=60, ge=1, le=3650)
+    # A purchase order waiting for approval longer than this many days reminds its approver.
+    approval_wait_days: int = Field(default=2, ge=0, le=365)
+
+
 class LLMSettings(BaseModel):
     """Language models: the default provider, its model, and the per-use-case policy files."""
 
@@ -128,6 +173,11 @@ class LLMSettings(BaseModel):
     api_keys: str = Field(default="", repr=False)
     timeout_s: float = Field(default=30.0, gt=0)
     context_size: int = Field(default=4096, ge=128)
+    # The default provider is external (a cloud API, a server run by another party): prompts
+    # reach it with personal data replaced by placeholders (<EMAIL_1>, governance.pii), put
+    # back in its replies when restore_pii is on. Named providers set this in the policy file.
+    external: bool = False
+    restore_pii: bool = True
     # llamacpp: context length and threads (None: llama.cpp's default, half the cores).
     n_ctx: int = Field(default=2048, ge=128)
     n_threads: int | None = Field(default=None, ge=1)
@@ -210,6 +260,25 @@ class RateLimitSettings(BaseModel):
     enabled: bool = True
 
 
+class LearningSettings(BaseModel):
+    """The learning loop: telemetry retention, exports, NLU retraining and ``/metrics``."""
+
+    # Telemetry events older than this are deleted by the retention job (`companion
+    # learning purge`, or the scheduler calling assistant.learning.telemetry.purge).
+    telemetry_retention_days: int = Field(default=90, ge=1, le=3650)
+    export_limit: int = Field(default=200, ge=1, le=5000)
+    # A retrained NLU is promoted only if its accuracy on the held-out set and on the
+    # company's approved examples is at least the model in use's minus this (0: no worse).
+    gate_tolerance: float = Field(default=0.0, ge=0.0, le=0.1)
+    # Each approved correction is repeated this often among the ~4,300 shipped examples.
+    correction_weight: int = Field(default=3, ge=1, le=50)
+    retrain_max_iter: int = Field(default=150, ge=10, le=2000)
+    # /metrics: open to loopback clients when true (turn off behind a proxy on this host);
+    # any client with `Authorization: Bearer <metrics_token>` when a token is set.
+    metrics_on_loopback: bool = True
+    metrics_token: str | None = Field(default=None, min_length=16, repr=False)
+
+
 class Settings(BaseSettings):
     """All of Companion's configuration."""
 
@@ -238,8 +307,11 @@ class Settings(BaseSettings):
     rag: RagSettings = RagSettings()
     llm: LLMSettings = LLMSettings()
     admin: AdminSettings = AdminSettings()
+    learning: LearningSettings = LearningSettings()
+    jobs: JobSettings = JobSettings()
     usage: UsageSettings = UsageSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

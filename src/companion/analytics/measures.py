@@ -22,8 +22,13 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, case, func, type_coerce
 
-from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine
-from companion.erp.invoicing.models import InvoiceStatus as IS
+from companion.erp.invoicing.models import (
+    OPEN_STATUSES,
+    SALES_STATUSES,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+)
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import Account, AccountRole, AccountType, JournalLine
 from companion.erp.ledger.models import JournalVoucher as Voucher
@@ -34,7 +39,6 @@ from companion.erp.sales.models import SalesOrder
 from companion.erp.stock.models import StockLevel
 from companion.kit.db import Money
 
-SALES_STATUSES = (*OPEN_STATUSES, IS.PAID.value)
 # Orders placed or on their way to it: drafts, rejected and cancelled orders buy nothing.
 PO_STATUSES = tuple(
     s.value for s in POStatus if s not in (POStatus.DRAFT, POStatus.REJECTED, POStatus.CANCELLED)

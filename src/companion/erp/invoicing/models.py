@@ -26,6 +26,8 @@ class InvoiceStatus(StrEnum):
 
 
 OPEN_STATUSES = (InvoiceStatus.POSTED.value, InvoiceStatus.PARTIALLY_PAID.value)
+# What counts as sold: customer invoices posted, partially paid or paid (never draft or void).
+SALES_STATUSES = (*OPEN_STATUSES, InvoiceStatus.PAID.value)
 
 
 class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):

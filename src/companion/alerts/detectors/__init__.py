@@ -1,0 +1,1 @@
+"""The detectors: each module registers the detectors it defines (``base.register``)."""

@@ -1,0 +1,97 @@
+"""Low stock: items below their reorder level, with a purchase order to suggest.
+
+"Below reorder" is the ERP's own definition (``erp.stock.repository.below_reorder``). The
+suggested order is the item's reorder quantity from its usual supplier (the supplier of
+most of its purchase orders) into the short warehouse: ``POST /api/v1/ai/alerts/{id}/act``
+turns it into a pending confirmation of ``create_purchase_order``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from companion.alerts.detectors.base import Finding, ScanInput, register_detector
+from companion.erp.items import repository as items_repo
+from companion.erp.parties import repository as parties_repo
+from companion.erp.purchasing import supply_repository as supply
+from companion.erp.stock import repository as stock_repo
+
+TYPE = "low_stock"
+
+
+def _qty(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+class LowStock:
+    name = "low_stock"
+    types: tuple[str, ...] = (TYPE,)
+    state = True
+
+    def detect(self, scan: ScanInput) -> list[Finding]:
+        """One finding per item and warehouse below the reorder level."""
+        rows = stock_repo.below_reorder(scan.session, scan.ctx)
+        if not rows:
+            return []
+        usual = supply.usual_suppliers(scan.session, scan.ctx, [r.item_id for r in rows])
+        items = items_repo.items_by_ids(scan.session, scan.ctx, [r.item_id for r in rows])
+        suppliers = {
+            sid: parties_repo.get_supplier(scan.session, scan.ctx, sid).name
+            for sid in set(usual.values())
+        }
+        findings = []
+        for row in rows:
+            item = items[row.item_id]
+            supplier_id = usual.get(row.item_id)
+            order = row.reorder_qty if row.reorder_qty > 0 else row.shortfall
+            units = f"{_qty(order)} {item.uom}"
+            action = None
+            advice = " No usual supplier is known: no order is suggested."
+            if supplier_id is not None:
+                supplier = suppliers[supplier_id]
+                advice = f" Suggested: order {units} from {supplier}, its usual supplier."
+                action = {
+                    "action": "create_purchase_order",
+                    "label": f"Order {units} from {supplier}",
+                    "params": {
+                        "supplier_id": supplier_id,
+                        "supplier_name": supplier,
+                        "warehouse_id": row.warehouse_id,
+                        "lines": [
+                            {"item_id": row.item_id, "name": item.name, "quantity": _qty(order)}
+                        ],
+                    },
+                }
+            findings.append(
+                Finding(
+                    type=TYPE,
+                    severity="critical" if row.quantity <= 0 else "warning",
+                    title=f"{item.name} is below its reorder level in {row.warehouse_code}",
+                    message=(
+                        f"{item.name} ({row.sku}) has {_qty(row.quantity)} {item.uom} in "
+                        f"{row.warehouse_code}, below its reorder level of "
+                        f"{_qty(row.reorder_level)}.{advice}"
+                    ),
+                    module="inventory",
+                    permission="inventory.read",
+                    condition_key=f"{TYPE}:{row.item_id}:{row.warehouse_id}",
+                    on_date=scan.today,
+                    record_ref=row.sku,
+                    expected=None,
+                    observed=None,
+                    suggested_action=action,
+                    details={
+                        "item_id": row.item_id,
+                        "sku": row.sku,
+                        "warehouse_id": row.warehouse_id,
+                        "warehouse": row.warehouse_code,
+                        "quantity": _qty(row.quantity),
+                        "reorder_level": _qty(row.reorder_level),
+                        "reorder_qty": _qty(row.reorder_qty),
+                    },
+                )
+            )
+        return findings
+
+
+register_detector(LowStock())

@@ -1,0 +1,44 @@
+"""Where items usually come from: the supplier of most of an item's purchase orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from companion.erp.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine
+from companion.tenancy.context import RequestContext, scoped
+
+# Orders that were really placed: drafts, rejected and cancelled orders say nothing.
+_PLACED = tuple(
+    s.value for s in POStatus if s not in (POStatus.DRAFT, POStatus.REJECTED, POStatus.CANCELLED)
+)
+
+
+def usual_suppliers(
+    session: Session, ctx: RequestContext, item_ids: Iterable[int]
+) -> dict[int, int]:
+    """item id -> the supplier of most of its placed orders (the latest order breaks ties)."""
+    wanted = sorted(set(item_ids))
+    if not wanted:
+        return {}
+    stmt = (
+        select(
+            PurchaseOrderLine.item_id,
+            PurchaseOrder.supplier_id,
+            func.count(func.distinct(PurchaseOrder.id)),
+            func.max(PurchaseOrder.order_date),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrderLine.item_id.in_(wanted), PurchaseOrder.status.in_(_PLACED))
+        .group_by(PurchaseOrderLine.item_id, PurchaseOrder.supplier_id)
+    )
+    stmt = scoped(scoped(stmt, PurchaseOrder, ctx), PurchaseOrderLine, ctx)
+    best: dict[int, tuple[int, dt.date, int]] = {}
+    for item_id, supplier_id, orders, latest in session.execute(stmt):
+        rank = (int(orders), latest, -int(supplier_id))
+        if item_id not in best or rank > best[item_id]:
+            best[item_id] = rank
+    return {item_id: -rank[2] for item_id, rank in best.items()}
