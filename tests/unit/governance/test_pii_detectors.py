@@ -42,6 +42,8 @@ def test_emails(text: str, value: str) -> None:
         ("Dubai +971-4-123-4567", "+971-4-123-4567"),
         ("Kolkata +91 98300 12345", "+91 98300 12345"),
         ("0044 20 7946 0958 from the UK", "0044 20 7946 0958"),
+        ("Tel: 02-9555123 (Dhaka office)", "02-9555123"),
+        ("fax 031-712345", "031-712345"),
     ],
 )
 def test_phones(text: str, value: str) -> None:
@@ -56,6 +58,8 @@ def test_phones(text: str, value: str) -> None:
         ("national ID 19912694123456789 attached", "19912694123456789", "NID"),
         ("amar jatiyo porichoy potro number 2345678901", "2345678901", "NID"),
         ("5123456789 is the voter id", "5123456789", "NID"),
+        ("NID-4567891230 verified", "4567891230", "NID"),
+        ("এনআইডি ১২৩৪৫৬৭৮৯০ দিলাম", "১২৩৪৫৬৭৮৯০", "NID"),
         ("SSN 536-22-8451", "536-22-8451", "SSN"),
         ("his ssn is 536228451", "536228451", "SSN"),
         ("social security 536 22 8451", "536 22 8451", "SSN"),
@@ -174,6 +178,13 @@ def test_ips(text: str, value: str) -> None:
         "rate 0.05 for 120 days",
         "FY2026-27 Q3 budget 3,00,000",
         "2026-0001",
+        "LC 0012260401234 opened for USD 85,000",
+        "cheque no 524-202-1930 for BDT 96,587,773 bounced",
+        "our BIN is 673-485-6109 and TIN 78417299563668691",
+        "voucher 01711123456 posted yesterday",
+        "office 02-9555123",  # a landline's shape, but no phone word before it
+        "exchange rate 117.50, VAT 15% on BDT 2,00,000",
+        "ratio 1:2:3 and port 8080",
     ],
 )
 def test_hard_negatives_survive(text: str) -> None:

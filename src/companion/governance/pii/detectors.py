@@ -73,23 +73,41 @@ _US_PHONE = re.compile(
 _INTL_PHONE = re.compile(r"(?<![\w+])(?:\+|\b00)[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}" + _RIGHT)
 
 
+# Bangladesh landlines (Dhaka 02-9555123, Chattogram 031-712345): a leading 0 and an area
+# code, too like a figure to take without a phone word just before.
+_BD_LANDLINE = re.compile(_LEFT + r"0[2-9]\d{0,3}[ -]?\d{5,8}" + _RIGHT)
+_PHONE_WORD = re.compile(
+    r"\b(?:tel|telephone|phone|ph|fax|landline|call|ring|dial)\b\W{0,3}$|ফোন\W{0,3}$",
+    re.IGNORECASE,
+)
+
+
 def find_phones(text: str) -> Iterator[tuple[int, int]]:
     """Phone numbers: Bangladesh, North American and international (E.164) forms."""
-    for pattern in (_BD_MOBILE, _US_PHONE):
+    for pattern in (_BD_MOBILE, _US_PHONE, _INTL_PHONE):
+        if pattern is _INTL_PHONE and "+" not in text and "00" not in text:
+            continue
         for match in pattern.finditer(text):
-            if match.group(0)[0] == "+" or not after_ledger_word(text, match.start()):
-                yield match.span()
-    if "+" in text or "00" in text:
-        for match in _INTL_PHONE.finditer(text):
-            digits = sum(ch.isdigit() for ch in match.group(0))
-            prefix = 1 if match.group(0).startswith("+") else 2
-            if 8 <= digits - (prefix - 1) <= 15:
-                yield match.span()
+            number = match.group(0)
+            if number[0] != "+" and after_ledger_word(text, match.start()):
+                continue
+            if pattern is _INTL_PHONE:
+                digits = sum(ch.isdigit() for ch in number)
+                if not 8 <= digits - (0 if number[0] == "+" else 1) <= 15:
+                    continue
+            yield match.span()
+    for match in _BD_LANDLINE.finditer(text):
+        digits = sum(ch.isdigit() for ch in match.group(0))
+        if 9 <= digits <= 11 and _PHONE_WORD.search(
+            text, max(0, match.start() - 16), match.start()
+        ):
+            yield match.span()
 
 
 # Bangladesh NIDs are 10 (smart card), 13 or 17 (old, with the birth year) digits; a run of
 # digits that long is also a bank account or a reference, so a context word must be near.
-_DIGIT_RUN = re.compile(_LEFT + r"\d(?:[ -]?\d){9,16}" + _RIGHT)
+# (Not _LEFT: "NID-4567891230" is an ID after its own prefix, not a document number.)
+_DIGIT_RUN = re.compile(r"(?<![\w+@])(?<!\d[-./,])\d(?:[ -]?\d){9,16}" + _RIGHT)
 _NID_CONTEXT = re.compile(
     r"\b(?:nid|n\.i\.d\.?|national\s+id(?:entity)?|national\s+identity|voter\s+id|"
     r"jatiy?o\s+porichoy|porichoy\s*potro|smart\s*card|id\s+card)|এনআইডি|জাতীয়\s*পরিচয়",
