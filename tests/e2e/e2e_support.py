@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from companion.auth import passwords
 from companion.auth import service as auth_service
 from companion.auth.models import User
-from companion.config import ActionSettings, AuthSettings, LLMSettings, Settings
+from companion.config import ActionSettings, AuthSettings, JobSettings, LLMSettings, Settings
 from companion.kit.clock import FixedClock
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
@@ -38,6 +38,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "auth": AuthSettings(secret_key=TEST_SECRET),
         # Test apps share one connection between the test and the app: no sweeper thread on it.
         "actions": ActionSettings(sweep_interval_seconds=0),
+        # Nor the periodic-job scheduler's thread.
+        "jobs": JobSettings(tick_seconds=0),
         # No language model unless a test asks for one: answers are the exact, extractive ones.
         "llm": LLMSettings(provider="none"),
         **overrides,
@@ -171,6 +173,7 @@ SWEEP_VALUES: dict[str, dict[str, object]] = {
     "document_sequences": {"year": 1999},
     "api_keys": {"roles": ["admin"], "revoked_at": None, "expires_at": None},
     "audit_log": {"seq": 1, "old_values": None, "new_values": None},
+    "alerts": {"permission": "ai.use", "status": "unread", "cleared_at": None},
 }
 
 

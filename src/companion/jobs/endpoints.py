@@ -7,16 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
 from pydantic import BaseModel
 
-from companion.errors import NotFound
+from companion.errors import NotFound, ValidationFailed
 from companion.jobs import runner as job_runner
 from companion.jobs import service
-from companion.jobs.models import Job
+from companion.jobs.models import STATUSES, Job
+from companion.jobs.periodic import PERIODIC, registered, zone
+from companion.jobs.scheduler import Scheduler
 from companion.kit.fields import Text
 from companion.knowledge.schemas import JobAccepted
-from companion.web.deps import ContextDep, SessionDep
+from companion.tenancy.context import RequestContext
+from companion.tenancy.models import Company
+from companion.web.deps import ContainerDep, ContextDep, Page, PageDep, SessionDep, require
 
 JOBS_PATH = "/api/v1/ai/jobs"
 JobId = Annotated[Text, Path(min_length=1, max_length=64, description="The job's id")]
@@ -24,16 +28,29 @@ JobId = Annotated[Text, Path(min_length=1, max_length=64, description="The job's
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Jobs a stopped process never started run now; running ones finish on shutdown."""
+    """Jobs a stopped process never started run now; running ones finish on shutdown.
+
+    In-process, the server also runs the periodic-job scheduler (only the process holding
+    the database lease ticks); with Celery, ``companion beat`` does instead.
+    """
     container = app.state.container
     job_runner.runner_for(container).resume_queued()
+    settings = container.settings.jobs
+    scheduler = None
+    if settings.backend == "inprocess" and settings.tick_seconds > 0:
+        scheduler = Scheduler(container)
+        scheduler.start()
     try:
         yield
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         job_runner.release(container)
 
 
 router = APIRouter(prefix="/ai/jobs", tags=["jobs"], lifespan=_lifespan)
+JobsAdmin = Annotated[RequestContext, Depends(require("ai.admin"))]
+PeriodicName = Annotated[Text, Path(min_length=1, max_length=64, description="A periodic job")]
 
 
 class JobOut(BaseModel):
@@ -74,6 +91,81 @@ def job_out(job: Job) -> JobOut:
 def accepted(job: Job) -> JobAccepted:
     """The 202 body pointing at the job's status."""
     return JobAccepted(job_id=job.id, status=job.status, status_url=f"{JOBS_PATH}/{job.id}")
+
+
+class PeriodicOut(BaseModel):
+    """A registered periodic job as the caller's company sees it."""
+
+    name: str
+    schedule: str
+    next_run_at: dt.datetime
+    last_run: JobOut | None
+
+
+@router.get("", response_model=Page[JobOut])
+def list_jobs(
+    session: SessionDep,
+    ctx: ContextDep,
+    page: PageDep,
+    kind: Annotated[Text | None, Query(max_length=64, description="A kind or family")] = None,
+    status_: Annotated[Text | None, Query(alias="status", max_length=16)] = None,
+) -> Page[JobOut]:
+    """The caller's jobs, newest first; with ai.admin every job of the company (periodic too)."""
+    if status_ is not None and status_ not in STATUSES:
+        raise ValidationFailed(
+            "Unknown job status", details={"status": status_[:16], "allowed": list(STATUSES)}
+        )
+    rows, total = service.list_jobs(
+        session,
+        ctx,
+        own_only=not ctx.can("ai.admin"),
+        kind=kind,
+        status=status_,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(items=[job_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/schedule", response_model=list[PeriodicOut])
+def list_schedule(
+    session: SessionDep, ctx: JobsAdmin, container: ContainerDep
+) -> list[PeriodicOut]:
+    """Every periodic job: its schedule, next run in the company's time, and its last run."""
+    jobs = registered()
+    company = session.get(Company, ctx.company_id)
+    tz = zone(company.timezone if company is not None else None)
+    last = service.latest_runs(session, ctx, [job.kind for job in jobs])
+    now = container.clock.now()
+    return [
+        PeriodicOut(
+            name=job.name,
+            schedule=job.schedule.describe(),
+            next_run_at=job.schedule.next_slot(now, tz),
+            last_run=job_out(last[job.kind]) if job.kind in last else None,
+        )
+        for job in jobs
+    ]
+
+
+@router.post(
+    "/schedule/{name}/run", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED
+)
+def run_periodic_now(
+    name: PeriodicName, session: SessionDep, ctx: JobsAdmin, container: ContainerDep
+) -> JobAccepted:
+    """Run a periodic job for the caller's company now (after this request commits)."""
+    job = PERIODIC.get(name)
+    if job is None:
+        raise NotFound("No such periodic job", details={"name": name[:64]})
+    row = service.enqueue(
+        session,
+        ctx,
+        job.kind,
+        {"name": job.name, "slot": None, "manual": True},
+        runner=job_runner.runner_for(container),
+    )
+    return accepted(row)
 
 
 @router.get("/{job_id}", response_model=JobOut)

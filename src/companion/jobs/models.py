@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion.kit.db import Base, UTCDateTime, utcnow
@@ -22,6 +22,9 @@ def new_job_id() -> str:
 
 class Job(Base):
     __tablename__ = "jobs"
+    # A periodic run's key (its job name and time slot): a second run of the same slot for
+    # the same company is refused by the database, so a retried or doubled tick does nothing.
+    __table_args__ = (UniqueConstraint("company_id", "run_key"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_job_id)
     company_id: Mapped[int] = mapped_column(
@@ -42,3 +45,15 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    run_key: Mapped[str | None] = mapped_column(String(160), nullable=True)
+
+
+class JobLease(Base):
+    """A deployment-wide lease: who runs the scheduler, until when (not a tenant table)."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acquired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

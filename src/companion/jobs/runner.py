@@ -92,14 +92,26 @@ class JobRunner:
 
 def default_handlers(container: Container) -> dict[str, Handler]:
     """The job kinds this process knows, bound to the container's adapters."""
-    from companion.jobs import knowledge
+    from companion.jobs import knowledge, scheduler
+    from companion.jobs.periodic import KIND_PREFIX
 
-    return {knowledge.KIND: lambda run: knowledge.ingest_upload(container, run)}
+    return {
+        knowledge.KIND: lambda run: knowledge.ingest_upload(container, run),
+        KIND_PREFIX: lambda run: scheduler.run_periodic(container, run),
+    }
 
 
 def build_job_runner(container: Container) -> JobRunner:
-    """The default runner: a thread pool over the container's sessions and handlers."""
-    return JobRunner(container.session_factory, default_handlers(container))
+    """The configured runner: a thread pool here, or Celery workers (``jobs.backend``)."""
+    if container.settings.jobs.backend == "celery":
+        from companion.jobs.celery_app import CeleryRunner
+
+        return CeleryRunner(container)
+    return JobRunner(
+        container.session_factory,
+        default_handlers(container),
+        workers=container.settings.jobs.workers,
+    )
 
 
 def runner_for(

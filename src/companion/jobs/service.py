@@ -8,6 +8,7 @@ saying "done" appear together; a failure is stored on the job, never raised to t
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,13 +23,17 @@ from companion.errors import CompanionError
 from companion.jobs import repository as repo
 from companion.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, new_job_id
 from companion.kit.after_commit import after_commit
+from companion.kit.clock import Clock
 from companion.kit.db import begin_for_writing, utcnow
 from companion.tenancy.context import RequestContext
+from companion.tenancy.models import Company
 
 log = logging.getLogger(__name__)
 
 # Progress is committed when it moved by at least this much (or at the last unit).
 PROGRESS_STEP = 0.01
+# Finished jobs (uploads' and periodic runs') are kept this long, then pruned.
+RETAIN_DAYS = 30
 
 
 class Submitter(Protocol):
@@ -138,6 +143,33 @@ def get_job(session: Session, ctx: RequestContext, job_id: str) -> Job | None:
     return repo.get_for(session, ctx, job_id)
 
 
+def list_jobs(
+    session: Session,
+    ctx: RequestContext,
+    *,
+    own_only: bool,
+    kind: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Job], int]:
+    """The company's jobs (only the caller's with ``own_only``), newest first; the count."""
+    return repo.list_for(
+        session,
+        ctx,
+        user_id=ctx.user_id if own_only else None,
+        kind=kind,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def latest_runs(session: Session, ctx: RequestContext, kinds: list[str]) -> dict[str, Job]:
+    """The company's latest job of each kind (the schedule page's "last run")."""
+    return repo.latest_by_kind(session, ctx, kinds)
+
+
 # --- running ------------------------------------------------------------------------------
 
 
@@ -174,7 +206,8 @@ def run_job(
     run = _claim(factory, job_id)
     if run is None:
         return None
-    handler = handlers.get(run.kind)
+    # A kind "family:detail" (periodic:alerts.scan) falls back to its family's handler.
+    handler = handlers.get(run.kind) or handlers.get(run.kind.partition(":")[0])
     try:
         if handler is None:
             raise JobFailed(f"No handler for jobs of kind '{run.kind}'")
@@ -222,3 +255,9 @@ def queued_job_ids(factory: sessionmaker[Session]) -> list[str]:
     """The jobs waiting to run (after a restart: those the last process never started)."""
     with factory() as session:
         return repo.queued_ids(session)
+
+
+def prune_finished(session: Session, company: Company, clock: Clock) -> dict[str, int]:
+    """Delete the company's jobs that finished more than RETAIN_DAYS ago (a periodic job)."""
+    before = clock.now() - dt.timedelta(days=RETAIN_DAYS)
+    return {"deleted": repo.delete_finished_before(session, company.id, before)}

@@ -1,0 +1,1 @@
+"""Data imports: master data and opening balances from CSV/XLSX, validated, then committed."""

@@ -1,0 +1,13 @@
+"""The deployment's periodic jobs: registering one is one line here.
+
+    periodic("<name>", every(minutes=15) | daily_at("HH:MM"), "package.module:function")
+
+The function is called as ``fn(session, company, clock)`` for every active company, in the
+run's transaction (``container=True`` adds ``container=``); it returns a JSON-able summary
+or None, and never commits. A module added to this package may register jobs too.
+"""
+
+from companion.jobs.periodic import daily_at, every, periodic
+
+periodic("jobs.prune", daily_at("03:15"), "companion.jobs.service:prune_finished")
+periodic("alerts.scan", every(hours=1), "companion.jobs.tasks:scan_alerts", container=True)
