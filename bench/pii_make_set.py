@@ -50,8 +50,10 @@ def luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
     raise AssertionError
 
 
-IBAN_BBAN = {"GB": "4a14n", "DE": "18n", "FR": "23c", "AE": "19n", "SA": "2n18c", "PK": "4a16n",
-             "NL": "4a10n", "IT": "1a22c", "ES": "20n", "CH": "17c", "TR": "22c"}  # fmt: skip
+# Each country's BBAN format from SWIFT's IBAN registry (a: letters, n: digits, c: either).
+IBAN_BBAN = {"GB": "4a14n", "DE": "18n", "FR": "10n11c2n", "AE": "19n", "SA": "2n18c",
+             "PK": "4a16c", "NL": "4a10n", "IT": "1a10n12c", "ES": "20n", "CH": "5n12c",
+             "TR": "6n16c"}  # fmt: skip
 
 
 def iban(rng: random.Random) -> str:
