@@ -1,5 +1,6 @@
 """Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from companion.alerts.models import Alert
 from companion.assistant.actions.models import AiAction, AiActionSetting
 from companion.assistant.models import Conversation, Message
 from companion.audit.models import AuditEntry, AuditHead
@@ -29,6 +30,7 @@ __all__ = [
     "Account",
     "AiAction",
     "AiActionSetting",
+    "Alert",
     "ApiKey",
     "ApprovalLevel",
     "ApprovalTask",

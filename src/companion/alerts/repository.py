@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from companion.alerts.models import OPEN_STATUSES, Alert
+from companion.auth.models import User
 from companion.errors import NotFound
 from companion.tenancy.context import RequestContext, scoped
 
@@ -142,3 +143,12 @@ def alerts_of_company(session: Session, company_id: int) -> list[Alert]:
     """Every alert of a company, cleared ones included (scans, evaluation)."""
     stmt = select(Alert).where(Alert.company_id == company_id).order_by(Alert.id)
     return list(session.execute(stmt).scalars())
+
+
+def usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Login names of the given users (assignees), by id."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    stmt = select(User.id, User.username).where(User.id.in_(wanted))
+    return {ident: name for ident, name in session.execute(stmt)}

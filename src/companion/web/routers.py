@@ -14,6 +14,7 @@ from companion.jobs.endpoints import router as jobs_router
 from companion.knowledge.endpoints import router as knowledge_router
 from companion.outreach.endpoints import router as outreach_router
 from companion.web.actions import router as actions_router
+from companion.web.alerts import router as alerts_router
 from companion.web.ai_status import router as ai_status_router
 from companion.web.chat import router as chat_router
 from companion.web.reports import router as reports_router
@@ -30,6 +31,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     purchasing_router,
     chat_router,
     actions_router,
+    alerts_router,
     knowledge_router,
     jobs_router,
     ai_status_router,

@@ -338,7 +338,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       // The badge shows alerts once the server has them; a 404 means it doesn't: stop asking.
       if (!this._token) { this._badge.hidden = true; return; }
       try {
-        const response = await fetch(this._base() + "/api/v1/alerts/unread-count", { headers: this._headers(false) });
+        const response = await fetch(this._base() + "/api/v1/ai/alerts/unread-count", { headers: this._headers(false) });
         if (response.status === 404) { this._badge.hidden = true; return; }
         if (response.ok) {
           const body = await response.json();
