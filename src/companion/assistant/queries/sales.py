@@ -155,6 +155,18 @@ def _open_sum(
     return Decimal(amount), int(n)
 
 
+DASHBOARD_LABELS = {
+    "cash": "Cash in bank",
+    "ar_overdue": "Customer invoices overdue",
+    "ap_due_7_days": "Bills due within 7 days",
+    "sales_this_month": "Sales this month (net of tax)",
+    "sales_last_month": "Sales last month (net of tax)",
+    "pos_awaiting_approval": "Purchase orders awaiting approval",
+    "pos_awaiting_approval_value": "Value of purchase orders awaiting approval",
+}
+DASHBOARD_COUNTS = frozenset({"pos_awaiting_approval"})
+
+
 @register(
     "dashboard_summary",
     figure="dashboard",
@@ -218,5 +230,9 @@ def dashboard_summary(
     if more:
         text = "; ".join(more)
         sentences.append(text[0].upper() + text[1:] + ".")
-    rows: list[list[Any]] = [[key, value] for key, value in figures.items()]
-    return answer.result(["metric", "value"], rows, figures, " ".join(sentences), count)
+    # Rows read as a person would say them; `totals` keeps the machine keys.
+    rows: list[list[Any]] = [
+        [DASHBOARD_LABELS[key], int(value) if key in DASHBOARD_COUNTS else value]
+        for key, value in figures.items()
+    ]
+    return answer.result(["figure", "value"], rows, figures, " ".join(sentences), count)

@@ -13,6 +13,7 @@ from query_sql import TODAY, ask, dec, iso, money_text, qty, sql
 from query_world import World
 from sqlalchemy.orm import Session
 
+from companion.assistant.queries.sales import DASHBOARD_LABELS
 from companion.erp.documents import DocLineIn
 from companion.erp.purchasing.service import create_purchase_order, pending_approvals_for
 from companion.erp.sales.service import create_sales_order
@@ -455,7 +456,11 @@ def test_dashboard_summary(qs: Session, a: World) -> None:
         "pos_awaiting_approval_value": dec(po_value),
     }
     assert result.totals == expected
-    assert result.rows == [[k, v] for k, v in expected.items()]
+    assert result.columns == ["figure", "value"]
+    assert result.rows == [
+        [DASHBOARD_LABELS[k], int(v) if k == "pos_awaiting_approval" else v]
+        for k, v in expected.items()
+    ]
     assert expected["cash"] == ask(qs, ctx, "cash_balance").totals["balance"]
     for value in (expected["cash"], overdue, ap_due):
         assert money_text(ctx, value) in result.summary
