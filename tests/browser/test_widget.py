@@ -66,6 +66,9 @@ def test_a_policy_answer_cites_its_sources_and_opens_the_passage(
     assert sources.count() >= 1
     expect(sources.first).to_contain_text("[1]")
     expect(sources.first).to_contain_text(re.compile("travel", re.IGNORECASE))
+    # The list names the sources once: the text's plain "Sources:" line is not repeated above it.
+    expect(answer.locator("div.text")).not_to_contain_text("Sources:")
+    expect(answer.locator("div.text")).to_contain_text("[1]")
     passage = answer.locator("ol.sources li blockquote").first
     expect(passage).to_be_hidden()
     sources.first.click()

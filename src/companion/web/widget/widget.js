@@ -551,7 +551,9 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const m = el("div", "msg assistant");
       const sources = Array.isArray(answer.sources) ? answer.sources : [];
       const passages = new Map();
-      m.append(this._text(answer.message || "", sources, passages));
+      // The plain-text "Sources: [1] ..." line is for clients without a list; the list below shows them.
+      const text = sources.length ? (answer.message || "").replace(/\n*Sources: [^\n]*\s*$/, "") : answer.message || "";
+      m.append(this._text(text, sources, passages));
       const data = answer.data;
       if (data && Array.isArray(data.columns) && Array.isArray(data.rows) && data.rows.length) {
         m.append(this._table(data));
