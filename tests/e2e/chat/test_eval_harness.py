@@ -22,7 +22,7 @@ def test_the_held_out_set_covers_every_contract_intent() -> None:
     assert len(examples) >= 300
     intents = {e.intent for e in examples}
     assert {"cash_balance", "inventory_valuation", "void_document", "out_of_scope"} <= intents
-    assert len(intents) == 36
+    assert len(intents) == 37
 
 
 def test_symbolic_periods_resolve_on_the_company_calendar() -> None:

@@ -46,9 +46,11 @@ ACTIONS = frozenset(
     "post_ar_invoice record_payment create_purchase_order adjust_inventory void_document".split()
 )
 DIALOGUE = frozenset(
-    "confirm cancel greet goodbye help explain_policy remember out_of_scope".split()
+    "confirm cancel greet goodbye help explain_policy remember briefing out_of_scope".split()
 )
-_NO_ENTITIES = frozenset({"confirm", "cancel", "greet", "goodbye", "help", OUT_OF_SCOPE})
+_NO_ENTITIES = frozenset(
+    {"confirm", "cancel", "greet", "goodbye", "help", "briefing", OUT_OF_SCOPE}
+)
 _POLICY_ENTITIES = frozenset({"amount", "amount_range", "currency", "module"})
 _QUERY_ONLY = frozenset({"status", "top_n", "amount_range"})
 # When one name is both a customer and a supplier, the intent says which was meant.

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from companion.web.admin.actions import router as actions_router
+from companion.web.admin.alerts import router as alerts_router
 from companion.web.admin.audit import router as audit_router
 from companion.web.admin.conversations import router as conversations_router
 from companion.web.admin.knowledge import body_limits
@@ -18,6 +19,7 @@ ADMIN_ROUTERS: list[APIRouter] = [
     overview_router,
     conversations_router,
     actions_router,
+    alerts_router,
     models_router,
     audit_router,
 ]

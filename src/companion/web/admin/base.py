@@ -49,6 +49,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("conversations", "Conversations", "ai.admin"),
     ("knowledge", "Knowledge base", "kb.manage"),
     ("actions", "AI actions", "ai.admin"),
+    ("alerts", "Alerts", "ai.admin"),
     ("models", "Models", "ai.admin"),
     ("audit", "Audit log", "audit.read"),
 )

@@ -1,0 +1,68 @@
+"""The morning briefing: "what should I worry about today?" -> the user's open alerts, most
+severe first, and the dashboard's headline (or the part of it the user's role may read).
+
+The alerts are those a scan stored (``alerts.service.scan_company``, run by the scheduler
+or ``companion alerts scan``); only those the caller's permissions let them see are listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from companion.alerts import repository as alerts_repo
+from companion.alerts.service import ranked
+from companion.assistant.queries import registry as queries
+from companion.assistant.queries.registry import QueryParams
+from companion.assistant.queries.runner import run_query
+from companion.assistant.skills.base import Answer, Turn, register
+
+SHOWN = 5
+
+
+@register("briefing")
+class Briefing:
+    name = "briefing"
+
+    def handle(self, turn: Turn) -> Answer:
+        """Open alerts ranked, then the headline figures the user may read."""
+        ctx = turn.ctx
+        open_alerts = ranked(alerts_repo.open_alerts(turn.session, ctx))
+        shown = open_alerts[:SHOWN]
+        if shown:
+            lines = [f"{n}. {a.message}" for n, a in enumerate(shown, start=1)]
+            more = len(open_alerts) - len(shown)
+            head = (
+                f"{len(open_alerts)} open alert{'s' if len(open_alerts) != 1 else ''} "
+                "for you, most pressing first:"
+            )
+            text = "\n".join([head, *lines])
+            if more > 0:
+                text += f"\n…and {more} more in the alerts list."
+        else:
+            text = "Nothing needs your attention: no open alerts for you."
+        headline = self._headline(turn)
+        if headline:
+            text += f"\n\nHeadline: {headline}"
+        data: dict[str, Any] = {
+            "columns": ["severity", "type", "title", "on_date", "alert_id"],
+            "rows": [[a.severity, a.type, a.title, a.on_date.isoformat(), a.id] for a in shown],
+            "totals": {"open_alerts": len(open_alerts)},
+            "currency": ctx.currency,
+        }
+        choices = [
+            str(a.suggested_action["label"])
+            for a in shown
+            if a.suggested_action and a.suggested_action.get("label")
+        ][:3]
+        return Answer(text=text, skill=self.name, data=data, choices=choices or None)
+
+    @staticmethod
+    def _headline(turn: Turn) -> str | None:
+        """The dashboard summary where the role reads it, else the sales summary, else none."""
+        for intent in ("dashboard_summary", "sales_summary"):
+            spec = queries.get(intent)
+            if spec is None or not turn.ctx.can(spec.permission_for(QueryParams())):
+                continue
+            result = run_query(turn.session, turn.ctx, spec, QueryParams(), turn.today)
+            return result.summary
+        return None

@@ -1,0 +1,81 @@
+"""Alerts in chat and the command center, on the demo: the briefing, and an alert that
+becomes a confirmed purchase order through the conversation ("yes")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions_chat import Talk
+from admin_support import sign_in
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from companion.alerts import service as alerts
+from companion.erp.invoicing.models import Invoice
+from companion.erp.purchasing.models import PurchaseOrder
+from companion.tenancy.models import Company
+
+URL = "/api/v1/ai/alerts"
+
+
+def _scan(session: Session) -> None:
+    """Scan both demo companies as of the demo's today (the last day of its history)."""
+    today = session.execute(select(func.max(Invoice.issue_date))).scalar_one()
+    for company in session.execute(select(Company)).scalars():
+        alerts.scan_company(session, company.id, today)
+    session.commit()
+
+
+def test_the_briefing_lists_the_users_alerts_and_the_headline(
+    chat_client: TestClient, login: Any, demo_session: Session
+) -> None:
+    _scan(demo_session)
+    store = Talk(chat_client, login("storekeeper")).say("what should I worry about today?")
+    assert store["intent"] == "briefing" and store["skill"] == "briefing", store
+    assert "below its reorder level" in store["message"]
+    assert "overdue" not in store["message"].lower() and "Cash is" not in store["message"]
+    types = {row[1] for row in store["data"]["rows"]}
+    assert types == {"low_stock"}
+    ceo = Talk(chat_client, login("finance")).say("morning briefing")
+    assert ceo["intent"] == "briefing"
+    assert "Headline: Cash is" in ceo["message"]
+    assert ceo["data"]["totals"]["open_alerts"] >= len(ceo["data"]["rows"]) > 0
+
+
+def test_an_alert_becomes_a_confirmed_purchase_order_in_the_conversation(
+    chat_client: TestClient, login: Any, demo_session: Session
+) -> None:
+    _scan(demo_session)
+    buyer = login("buyer")
+    talk = Talk(chat_client, buyer)
+    brief = talk.say("any alerts for me?")
+    assert brief["intent"] == "briefing" and brief["choices"], brief
+    low = chat_client.get(URL, headers=buyer, params={"type": "low_stock"}).json()["items"][0]
+    acted = chat_client.post(
+        f"{URL}/{low['id']}/act", headers=buyer, json={"conversation_id": talk.conversation_id}
+    )
+    assert acted.status_code == 201, acted.text
+    assert acted.json()["pending_confirmation"]["action"] == "create_purchase_order"
+    done = talk.say("yes")
+    assert "Created purchase order PO-" in done["message"], done
+    number = done["message"].split("purchase order ")[1].split(" ")[0]
+    order = demo_session.execute(
+        select(PurchaseOrder).where(PurchaseOrder.number == number)
+    ).scalar_one()
+    assert order.supplier_id == low["suggested_action"]["params"]["supplier_id"]
+
+
+def test_the_command_center_lists_and_dismisses_alerts(
+    chat_client: TestClient, demo_session: Session
+) -> None:
+    _scan(demo_session)
+    csrf = sign_in(chat_client, "admin")
+    page = chat_client.get("/admin/acme/alerts", params={"type": "low_stock"})
+    assert page.status_code == 200 and "below its reorder level" in page.text
+    alert_id = int(page.text.split('id="alert-')[1].split('"')[0])
+    gone = chat_client.post(f"/admin/acme/alerts/{alert_id}/dismiss", data={"csrf": csrf})
+    assert gone.status_code == 200 and "Alert dismissed." in gone.text
+    assert chat_client.get("/admin/acme/alerts", params={"type": "bogus"}).status_code == 422
+    refused = chat_client.post(f"/admin/acme/alerts/{alert_id}/dismiss", data={"csrf": "x"})
+    assert refused.status_code == 403
