@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from companion.assistant.service import Assistant
     from companion.jobs.runner import JobRunner
     from companion.knowledge.retrieval import Retriever
+    from companion.llm.embeddings import Embedder
     from companion.llm.service import LLMService
 
 
@@ -76,6 +77,17 @@ class Container:
         if previous is not None:
             previous.shutdown(wait=True)
 
+    def memory_embedder(self) -> Embedder:
+        """The embedder memories are compared with (the knowledge one, loaded once)."""
+        from companion.llm.embeddings import get_embedder
+
+        return get_embedder(self.settings.rag.embedder)
+
+    def built_llm(self) -> LLMService | None:
+        """The language-model service if something has built it already (purge, status)."""
+        with self._llm_lock:
+            return self._llm
+
     def retriever(self) -> Retriever:
         """The knowledge retriever, built on first use (rebuilt from the DB if no index exists)."""
         with self._retriever_lock:
@@ -128,6 +140,8 @@ def build_assistant(container: Container) -> Assistant:
         retriever=container.retriever,
         llm=container.llm,
         tool_choice_below=settings.assistant.tool_choice_below,
+        # Memories are compared by the knowledge embedder, without building the index.
+        memory_embedder=container.memory_embedder,
     )
 
 

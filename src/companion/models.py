@@ -20,6 +20,7 @@ from companion.erp.purchasing.models import (
 )
 from companion.erp.sales.models import SalesOrder, SalesOrderLine
 from companion.erp.stock.models import StockLevel, StockMove
+from companion.governance.memory.models import GlobalMemory, Memory, MemoryPolicy, PurgeReceipt
 from companion.governance.usage.models import UsageCounter, UsageEvent
 from companion.jobs.models import Job
 from companion.kit.db import Base
@@ -44,6 +45,7 @@ __all__ = [
     "Conversation",
     "Customer",
     "DocumentSequence",
+    "GlobalMemory",
     "Invoice",
     "InvoiceLine",
     "Item",
@@ -52,10 +54,13 @@ __all__ = [
     "JournalVoucher",
     "KnowledgeChunk",
     "KnowledgeDocument",
+    "Memory",
+    "MemoryPolicy",
     "Membership",
     "Message",
     "Payment",
     "PaymentAllocation",
+    "PurgeReceipt",
     "PurchaseOrder",
     "PurchaseOrderLine",
     "SalesOrder",

@@ -69,6 +69,15 @@ class ResponseContext(BaseModel):
     roles: list[str]
     module: str | None = None
     page: str | None = None
+    # The turn context (assistant.context): the company's facts, what waits for the caller,
+    # the memories related to the message, open alerts.
+    company_name: str | None = None
+    currency: str | None = None
+    fiscal_year_start_month: int | None = None
+    timezone: str | None = None
+    pending: list[dict[str, Any]] = Field(default_factory=list)
+    memories: list[dict[str, Any]] = Field(default_factory=list)
+    alerts: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Usage(BaseModel):

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from companion.assistant import adhoc, choices, followup, repository
+from companion.assistant import context as turn_context
 from companion.assistant import tools as tool_choice
+from companion.assistant.memory import phrases as memory_phrases
+from companion.assistant.memory import recall
 from companion.assistant.models import Conversation, Message, new_id
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.master import MasterData
@@ -46,6 +49,7 @@ from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
 if TYPE_CHECKING:
+    from companion.governance.memory.service import TextEmbedder
     from companion.knowledge.retrieval import Retriever
     from companion.llm.service import LLMService
 
@@ -84,6 +88,7 @@ class Assistant:
         retriever: Callable[[], Retriever] | None = None,
         llm: Callable[[], LLMService] | None = None,
         tool_choice_below: float = 0.5,
+        memory_embedder: Callable[[], TextEmbedder] | None = None,
     ) -> None:
         self._nlu = nlu
         self._clock = clock
@@ -93,11 +98,20 @@ class Assistant:
         self._max_chars = max_message_chars
         self._actions = actions or ActionSettings()
         self._data_intents = frozenset(queries.all_queries())
+        # Memories are compared by the retriever's embedder unless one is given.
+        if memory_embedder is None and retriever is not None:
+            memory_embedder = lambda: retriever().embedder  # noqa: E731
+        self._memory_embedder = memory_embedder
 
     @property
     def nlu(self) -> Understander:
         """The understanding port this assistant uses."""
         return self._nlu
+
+    @property
+    def memory_embedder(self) -> Callable[[], TextEmbedder] | None:
+        """The embedder memories are compared with (None: by their words only)."""
+        return self._memory_embedder
 
     def turn(
         self,
@@ -133,7 +147,15 @@ class Assistant:
             dict(understood.entities),
             data_intents=self._data_intents,
         )
-        reading = self._read_adhoc(session, ctx, text, understood, conversation.state, today)
+        # "remember that ...", "remind me to ... tomorrow": kept, whatever else the words name.
+        remembering = memory_phrases.is_memory_request(text)
+        if remembering:
+            resolved = followup.Resolved("remember", 1.0, dict(understood.entities), False)
+        reading = (
+            None
+            if remembering
+            else self._read_adhoc(session, ctx, text, understood, conversation.state, today)
+        )
         if reading is not None:  # a breakdown, ranking, comparison the fixed queries don't give
             entities, follow_up = (
                 reading[1],
@@ -141,6 +163,8 @@ class Assistant:
             )
             resolved = followup.Resolved(adhoc.INTENT, 1.0, entities, follow_up=follow_up)
         page_entities = with_page_record(resolved.entities, text, request.context.record)
+        # "the customer I mentioned", "my usual warehouse": the record a memory names.
+        page_entities = recall.resolve(session, ctx, text, page_entities, self._clock.now())
         if page_entities is not resolved.entities:
             resolved = dataclasses.replace(resolved, entities=page_entities)
         single = one_document_intent(resolved.intent, resolved.entities)
@@ -155,6 +179,7 @@ class Assistant:
         # of what the last answer offered: that answers the last question asked.
         claimed = (
             not how_to
+            and not remembering
             and resolved.picked != "choice"
             and action_skill.claims(
                 session,
@@ -189,6 +214,7 @@ class Assistant:
             llm=self._llm,
             progress=progress,
             adhoc=reading[0] if reading is not None else None,
+            memory_embedder=self._memory_embedder,
         )
         answer = None
         if not claimed and not how_to and self._unsure(resolved):
@@ -200,6 +226,15 @@ class Assistant:
         report(progress, "recording")
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         self._record(session, conversation, text, resolved, answer, latency_ms, reply_id)
+        context = turn_context.build(
+            session,
+            ctx,
+            text=text,
+            now=self._clock.now(),
+            module=request.context.module,
+            page=request.context.page,
+            embedder=self._memory_embedder,
+        )
         return ChatResponse(
             conversation_id=conversation.id,
             message_id=reply_id,
@@ -212,12 +247,7 @@ class Assistant:
             sources=[Source.model_validate(s) for s in answer.sources] if answer.sources else None,
             pending_confirmation=PendingConfirmation(**answer.pending) if answer.pending else None,
             choices=answer.choices,
-            context=ResponseContext(
-                company=ctx.company_slug,
-                roles=list(ctx.roles),
-                module=request.context.module,
-                page=request.context.page,
-            ),
+            context=ResponseContext(**context.as_dict()),
             usage=Usage(latency_ms=latency_ms, llm=answer.extra.get("llm")),
         )
 

@@ -14,9 +14,10 @@ from companion.jobs.endpoints import router as jobs_router
 from companion.knowledge.endpoints import router as knowledge_router
 from companion.outreach.endpoints import router as outreach_router
 from companion.web.actions import router as actions_router
-from companion.web.alerts import router as alerts_router
 from companion.web.ai_status import router as ai_status_router
+from companion.web.alerts import router as alerts_router
 from companion.web.chat import router as chat_router
+from companion.web.memory import router as memory_router
 from companion.web.reports import router as reports_router
 
 DOMAIN_ROUTERS: list[APIRouter] = [
@@ -36,4 +37,5 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     jobs_router,
     ai_status_router,
     outreach_router,
+    memory_router,
 ]

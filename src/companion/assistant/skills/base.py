@@ -46,6 +46,8 @@ class Turn:
     progress: Progress | None = None
     # An ad-hoc question's reading (``assistant.adhoc``): what the analytics skill answers.
     adhoc: Any = None
+    # The embedder memories are compared with (loaded on first use); None: rules only.
+    memory_embedder: Callable[[], Any] | None = None
 
     def language_model(self) -> LLMService | None:
         """The LLM service, or None when this assistant runs without one."""

@@ -1,0 +1,1 @@
+"""Memory in chat: reading "remember ..." requests, recalling what was said, purge stores."""

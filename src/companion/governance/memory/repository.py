@@ -1,0 +1,176 @@
+"""SQL for memories, memory policies and purge receipts: always in the caller's company."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from companion.auth.models import User
+from companion.errors import NotFound
+from companion.governance.memory.models import GlobalMemory, Memory, MemoryPolicy, PurgeReceipt
+from companion.tenancy.context import RequestContext, in_company, scoped
+from companion.tenancy.models import Company
+
+
+def _live(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(Memory.expires_at.is_(None), Memory.expires_at > now)
+
+
+def visible(ctx: RequestContext) -> ColumnElement[bool]:
+    """The caller's own memories and their company's shared ones; never another user's."""
+    return or_(Memory.user_id == ctx.user_id, Memory.scope == "company")
+
+
+def list_memories(
+    session: Session,
+    ctx: RequestContext,
+    now: dt.datetime,
+    *,
+    scope: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Memory], int]:
+    """The caller's live memories (and the company's), newest first."""
+    stmt = scoped(select(Memory), Memory, ctx).where(visible(ctx), _live(now))
+    if scope is not None:
+        stmt = stmt.where(Memory.scope == scope)
+    if kind is not None:
+        stmt = stmt.where(Memory.kind == kind)
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(
+        stmt.order_by(Memory.updated_at.desc(), Memory.id.desc()).limit(limit).offset(offset)
+    ).scalars()
+    return list(rows), int(total)
+
+
+def lock_owner(session: Session, ctx: RequestContext, scope: str) -> None:
+    """Serialise remembering for one owner (the user, or the company for shared memories).
+
+    Two requests saying the same thing at once would each find no duplicate and both add;
+    holding the owner's row until the transaction ends makes the second see the first.
+    (SQLite's write transaction already serialises writers.)
+    """
+    if scope == "user":
+        session.execute(select(User.id).where(User.id == ctx.user_id).with_for_update())
+    else:
+        session.execute(select(Company.id).where(Company.id == ctx.company_id).with_for_update())
+
+
+def candidates(
+    session: Session, ctx: RequestContext, now: dt.datetime, *, scope: str, limit: int = 500
+) -> list[Memory]:
+    """The live memories a new one of ``scope`` is checked against (same owner)."""
+    stmt = scoped(select(Memory), Memory, ctx).where(Memory.scope == scope, _live(now))
+    if scope == "user":
+        stmt = stmt.where(Memory.user_id == ctx.user_id)
+    return list(session.execute(stmt.order_by(Memory.id.desc()).limit(limit)).scalars())
+
+
+def get_memory(session: Session, ctx: RequestContext, memory_id: int) -> Memory:
+    """One memory the caller may see; another user's or company's is NotFound."""
+    stmt = scoped(select(Memory), Memory, ctx).where(Memory.id == memory_id, visible(ctx))
+    memory = session.execute(stmt).scalar_one_or_none()
+    if memory is None:
+        raise NotFound("Memory not found", details={"memory_id": memory_id})
+    return memory
+
+
+def list_global(session: Session, now: dt.datetime, *, limit: int = 200) -> list[GlobalMemory]:
+    """Live global memories, newest first."""
+    stmt = (
+        select(GlobalMemory)
+        .where(or_(GlobalMemory.expires_at.is_(None), GlobalMemory.expires_at > now))
+        .order_by(GlobalMemory.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def get_global(session: Session, memory_id: int) -> GlobalMemory:
+    memory = session.get(GlobalMemory, memory_id)
+    if memory is None:
+        raise NotFound("Memory not found", details={"memory_id": memory_id})
+    return memory
+
+
+def global_by_hash(session: Session, digest: str) -> GlobalMemory | None:
+    stmt = select(GlobalMemory).where(GlobalMemory.text_hash == digest).limit(1)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def delete_expired(session: Session, now: dt.datetime) -> int:
+    """Delete every memory past its expiry, of every company (the TTL sweep)."""
+    tenant = session.execute(
+        delete(Memory).where(Memory.expires_at.is_not(None), Memory.expires_at <= now)
+    )
+    shared = session.execute(
+        delete(GlobalMemory).where(
+            GlobalMemory.expires_at.is_not(None), GlobalMemory.expires_at <= now
+        )
+    )
+    return int(getattr(tenant, "rowcount", 0) or 0) + int(getattr(shared, "rowcount", 0) or 0)
+
+
+def delete_expired_for(session: Session, ctx: RequestContext, now: dt.datetime) -> int:
+    """Delete the caller's company's expired memories (the lazy sweep on read).
+
+    Looked for first: a read that finds nothing expired writes nothing (on SQLite a DELETE
+    takes the write lock even when it matches no row).
+    """
+    expired = (in_company(Memory, ctx), Memory.expires_at.is_not(None), Memory.expires_at <= now)
+    if session.execute(select(Memory.id).where(*expired).limit(1)).first() is None:
+        return 0
+    result = session.execute(delete(Memory).where(*expired))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def matching_purge(
+    session: Session,
+    ctx: RequestContext,
+    *,
+    user_id: int | None,
+    kinds: Sequence[str] | None,
+    before: dt.datetime | None,
+) -> list[Memory]:
+    """The company's memories a purge selects (a user's: theirs and those they wrote)."""
+    stmt = scoped(select(Memory), Memory, ctx)
+    if user_id is not None:
+        stmt = stmt.where(or_(Memory.user_id == user_id, Memory.created_by == user_id))
+    if kinds:
+        stmt = stmt.where(Memory.kind.in_(list(kinds)))
+    if before is not None:
+        stmt = stmt.where(Memory.created_at < before)
+    return list(session.execute(stmt).scalars())
+
+
+def delete_ids(session: Session, ctx: RequestContext, ids: Sequence[int]) -> int:
+    if not ids:
+        return 0
+    result = session.execute(delete(Memory).where(in_company(Memory, ctx), Memory.id.in_(ids)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def get_policy(session: Session, ctx: RequestContext) -> MemoryPolicy | None:
+    stmt = scoped(select(MemoryPolicy), MemoryPolicy, ctx)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def policy_of_company(session: Session, company_id: int) -> MemoryPolicy | None:
+    """A company's policy row, for code that has a company id and no caller (jobs)."""
+    stmt = select(MemoryPolicy).where(MemoryPolicy.company_id == company_id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def list_receipts(
+    session: Session, ctx: RequestContext, *, limit: int, offset: int
+) -> tuple[list[PurgeReceipt], int]:
+    stmt = scoped(select(PurgeReceipt), PurgeReceipt, ctx)
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(
+        stmt.order_by(PurgeReceipt.created_at.desc(), PurgeReceipt.id).limit(limit).offset(offset)
+    ).scalars()
+    return list(rows), int(total)
