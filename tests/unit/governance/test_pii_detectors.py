@@ -44,6 +44,8 @@ def test_emails(text: str, value: str) -> None:
         ("0044 20 7946 0958 from the UK", "0044 20 7946 0958"),
         ("Tel: 02-9555123 (Dhaka office)", "02-9555123"),
         ("fax 031-712345", "031-712345"),
+        ("call 2125550123 after lunch", "2125550123"),
+        ("his cell number is 6465550199", "6465550199"),
     ],
 )
 def test_phones(text: str, value: str) -> None:
@@ -173,6 +175,7 @@ def test_ips(text: str, value: str) -> None:
         "closing balance 1711123456 BDT",
         "reference 01711123456.00 in the ledger",
         "quantity 2125550123 units",
+        "sold 2125550123 pcs; call the buyer",  # a phone word after, not before, the figure
         "version 1.2.3.4 of the policy, section 4.2.1.3",
         "invoice total 4111111111111111.00",
         "rate 0.05 for 120 days",

@@ -76,8 +76,11 @@ _INTL_PHONE = re.compile(r"(?<![\w+])(?:\+|\b00)[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\
 # Bangladesh landlines (Dhaka 02-9555123, Chattogram 031-712345): a leading 0 and an area
 # code, too like a figure to take without a phone word just before.
 _BD_LANDLINE = re.compile(_LEFT + r"0[2-9]\d{0,3}[ -]?\d{5,8}" + _RIGHT)
+# ...and North American numbers written as ten bare digits ("call 2125550123").
+_US_BARE = re.compile(_LEFT + r"[2-9]\d{2}[2-9]\d{6}" + _RIGHT)
 _PHONE_WORD = re.compile(
-    r"\b(?:tel|telephone|phone|ph|fax|landline|call|ring|dial)\b\W{0,3}$|ফোন\W{0,3}$",
+    r"\b(?:tel|telephone|phone|ph|fax|landline|call|ring|dial|mobile|cell|whatsapp|sms)"
+    r"\b(?:\s*(?:no\.?|number|#|is|on|at|:))*\W{0,3}$|ফোন\W{0,3}$",
     re.IGNORECASE,
 )
 
@@ -98,10 +101,15 @@ def find_phones(text: str) -> Iterator[tuple[int, int]]:
             yield match.span()
     for match in _BD_LANDLINE.finditer(text):
         digits = sum(ch.isdigit() for ch in match.group(0))
-        if 9 <= digits <= 11 and _PHONE_WORD.search(
-            text, max(0, match.start() - 16), match.start()
-        ):
+        if 9 <= digits <= 11 and _after_phone_word(text, match.start()):
             yield match.span()
+    for match in _US_BARE.finditer(text):
+        if _after_phone_word(text, match.start()):
+            yield match.span()
+
+
+def _after_phone_word(text: str, start: int) -> bool:
+    return _PHONE_WORD.search(text, max(0, start - 24), start) is not None
 
 
 # Bangladesh NIDs are 10 (smart card), 13 or 17 (old, with the birth year) digits; a run of
