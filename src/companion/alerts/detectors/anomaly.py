@@ -9,11 +9,13 @@ Pure functions over a daily series (no database). For each day:
   median absolute deviation of the residuals of every day of those weeks; the invoice
   count's scale is at least one invoice (counts are whole numbers).
 - A spike is a day whose invoice count's z-score reaches ``z`` while its value is up too
-  (value z-score at least ``value_z``): many more sales than a usual such day, not one
-  large invoice.
-- A drop is a day with no sales at all where the weekday usually has some, and where
-  every comparable day of those weeks had sales (a day without sales is then rare here;
-  where they happen now and then, one more is not news).
+  (at least ``value_ratio`` times the usual day): many more sales than a usual such day,
+  not one large invoice.
+- A drop is a day with no sales at all where the weekday usually has some, and where such
+  empty days have been rare lately: among the comparable days (those whose weekday usually
+  has sales) of the previous ``empty_weeks`` weeks, the share without sales, estimated as
+  (empty + 1) / (days + 2), is under ``max_empty_rate``. Where empty days happen now and
+  then, one more is not news.
 
 ``bench/alerts_eval.py`` scores this against the demo's injected anomalies.
 """
@@ -44,7 +46,9 @@ class Params:
     weeks: int = 8
     min_weeks: int = 3
     z: float = 3.5
-    value_z: float = 2.0
+    value_ratio: float = 1.5
+    empty_weeks: int = 12
+    max_empty_rate: float = 0.04
     min_count_scale: float = 1.0
     min_value_scale: float = 0.1
 
@@ -154,9 +158,9 @@ def _judge(s: _Series, day: dt.date) -> Anomaly | None:
     value_z = (here[1] - _median(values)) / value_scale
     today = s.at(day)
     direction = None
-    if z >= p.z and value_z >= p.value_z:
+    if z >= p.z and float(today.net) >= p.value_ratio * base[1]:
         direction = "spike"
-    elif today.invoices == 0 and base[0] >= 1 and not _empty_days_before(s, day):
+    elif today.invoices == 0 and base[0] >= 1 and _empty_rate_before(s, day) < p.max_empty_rate:
         direction = "drop"
     if direction is None:
         return None
@@ -172,13 +176,17 @@ def _judge(s: _Series, day: dt.date) -> Anomaly | None:
     )
 
 
-def _empty_days_before(s: _Series, day: dt.date) -> bool:
-    """Whether a day of the window that usually has sales had none."""
-    for d in s.window(day):
+def _empty_rate_before(s: _Series, day: dt.date) -> float:
+    """The share of comparable days without sales over the weeks before ``day`` (Laplace)."""
+    first = max(s.start, day - dt.timedelta(weeks=s.p.empty_weeks))
+    comparable = empty = 0
+    for i in range((day - first).days):
+        d = first + dt.timedelta(days=i)
         base = s.baseline(d)
-        if base is not None and base[0] >= 1 and s.at(d).invoices == 0:
-            return True
-    return False
+        if base is not None and base[0] >= 1:
+            comparable += 1
+            empty += s.at(d).invoices == 0
+    return (empty + 1) / (comparable + 2)
 
 
 def find_bursts(

@@ -32,7 +32,7 @@ class SalesAnomalies:
         last = scan.today - dt.timedelta(days=1)
         first = scan.today - dt.timedelta(days=scan.settings.anomaly_days)
         # Each day needs its weekday's weeks of history, and those days theirs.
-        read_from = first - dt.timedelta(weeks=2 * params.weeks + 1)
+        read_from = first - dt.timedelta(weeks=params.weeks + params.empty_weeks + 1)
         rows = sales.daily_sales(scan.session, scan.ctx, read_from, last)
         if not rows:
             return []
@@ -62,8 +62,8 @@ class SalesAnomalies:
             title = f"No sales on {explain.day(a.day)}"
             message = (
                 f"There were no sales at all on {explain.day(a.day)}; {usual} brings "
-                f"{explain.amount(a.expected, ctx)} ({a.usual_invoices:g} invoices), and every "
-                "comparable day of the 8 weeks before had sales."
+                f"{explain.amount(a.expected, ctx)} ({a.usual_invoices:g} invoices), and days "
+                "without sales have been rare over the 12 weeks before."
             )
             severity = "warning"
         return Finding(
@@ -85,7 +85,7 @@ class SalesAnomalies:
                 "usual_invoices": a.usual_invoices,
                 "z": a.z,
                 "value_z": a.value_z,
-                "baseline": f"median of the same weekday over the previous {8} weeks",
+                "baseline": "median of the same weekday over the previous 8 weeks",
             },
         )
 
