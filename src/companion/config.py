@@ -134,6 +134,13 @@ class JobSettings(BaseModel):
     key_prefix: str = ""
 
 
+class WebhookTarget(BaseModel):
+    """Where a company's new alerts are POSTed, and the secret that signs them."""
+
+    url: str = Field(pattern=r"^https?://", max_length=2000)
+    secret: str = Field(min_length=16, repr=False)
+
+
 class AlertSettings(BaseModel):
     """Proactive alerts: the detectors' thresholds (docs/alerts.md)."""
 
@@ -157,6 +164,14 @@ class AlertSettings(BaseModel):
     runway_days: int = Field(default=60, ge=1, le=3650)
     # A purchase order waiting for approval longer than this many days reminds its approver.
     approval_wait_days: int = Field(default=2, ge=0, le=365)
+    # Outbound (off by default): a signed webhook and e-mail recipients per company slug.
+    webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
+    webhook_attempts: int = Field(default=3, ge=1, le=10)
+    webhook_backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    email: dict[str, list[str]] = Field(default_factory=dict)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "companion@localhost"
 
 
 class LLMSettings(BaseModel):

@@ -17,14 +17,14 @@ from companion.errors import NotFound
 from companion.tenancy.context import RequestContext, scoped
 
 
-def upsert(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert each alert whose condition key the company has not got; returns how many.
+def upsert(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert each alert whose condition key the company has not got; the new rows' ids.
 
     ``INSERT ... ON CONFLICT DO NOTHING`` on the unique (company, condition key): a re-scan,
     a retried job or two scans at once never make a second row for one condition.
     """
     if not rows:
-        return 0
+        return []
     values = [{**row, "company_id": company_id} for row in rows]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -34,7 +34,7 @@ def upsert(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) ->
         .on_conflict_do_nothing(index_elements=["company_id", "condition_key"])
         .returning(Alert.id)
     )
-    created = len(session.execute(stmt).all())
+    created = [int(ident) for (ident,) in session.execute(stmt).all()]
     session.flush()
     return created
 
@@ -137,6 +137,12 @@ def set_status(
     result = session.execute(stmt)
     session.flush()
     return bool(getattr(result, "rowcount", 0))
+
+
+def alerts_by_ids(session: Session, company_id: int, ids: Sequence[int]) -> list[Alert]:
+    """The company's alerts among ``ids`` (a scan's new ones), by id."""
+    stmt = select(Alert).where(Alert.company_id == company_id, Alert.id.in_(list(ids)))
+    return list(session.execute(stmt.order_by(Alert.id)).scalars())
 
 
 def alerts_of_company(session: Session, company_id: int) -> list[Alert]:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from companion.alerts import outbound
 from companion.alerts import repository as repo
 from companion.alerts.detectors.base import Finding, ScanInput, all_detectors
 from companion.alerts.models import Alert, AlertStatus
+from companion.alerts.schemas import AlertOut
 from companion.config import AlertSettings
 from companion.errors import Conflict, NotFound
+from companion.kit.after_commit import after_commit
 from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
@@ -81,7 +85,18 @@ def scan_company(
     result.found = len(unique)
     for f in unique.values():
         result.by_type[f.type] = result.by_type.get(f.type, 0) + 1
-    result.created = repo.upsert(session, company.id, [_row(f, stamp) for f in unique.values()])
+    created = repo.upsert(session, company.id, [_row(f, stamp) for f in unique.values()])
+    result.created = len(created)
+    if created and outbound.wanted(scan.settings, company.slug):
+        # Built now (plain JSON), sent once the scan commits; a rollback sends nothing.
+        rows = repo.alerts_by_ids(session, company.id, created)
+        names = repo.usernames(session, [a.assignee_id for a in rows])
+        payload = [AlertOut.of(a, names).model_dump(mode="json") for a in rows]
+        after_commit(
+            session,
+            partial(outbound.deliver, scan.settings, company.slug, payload),
+            failure="delivering new alerts failed",
+        )
     gone = [
         ident
         for key, ident in repo.open_keys(session, company.id, state_types).items()

@@ -130,9 +130,9 @@ def test_upsert_is_idempotent_for_the_same_condition(session: Session, shop: Sho
         "created_at": NOW,
         "updated_at": NOW,
     }
-    assert repo.upsert(session, shop.company.id, [row]) == 1
-    assert repo.upsert(session, shop.company.id, [row, row]) == 0
-    assert repo.upsert(session, shop.company.id, []) == 0
+    assert len(repo.upsert(session, shop.company.id, [row])) == 1
+    assert repo.upsert(session, shop.company.id, [row, row]) == []
+    assert repo.upsert(session, shop.company.id, []) == []
 
 
 def test_overdue_receivables_alert_at_the_highest_threshold_crossed(
