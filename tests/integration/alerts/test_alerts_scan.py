@@ -70,7 +70,8 @@ def test_low_stock_suggests_the_reorder_quantity_from_the_usual_supplier(
     assert result.by_type.get("low_stock") == 1
     (alert,) = _of(session, shop, "low_stock")
     assert alert.permission == "inventory.read" and alert.module == "inventory"
-    assert "3 unit in MAIN" in alert.message and "reorder level of 5" in alert.message
+    assert "has 3 units in MAIN" in alert.message and "reorder level of 5" in alert.message
+    assert "order 20 units from" in alert.message
     action = alert.suggested_action
     assert action is not None and action["action"] == "create_purchase_order"
     assert action["params"]["supplier_id"] == shop.supplier.id

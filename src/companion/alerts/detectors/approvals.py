@@ -27,7 +27,7 @@ class ApprovalWaiting:
             who = (
                 po_repo.username(scan.session, task.assigned_user_id)
                 if task.assigned_user_id is not None
-                else f"a {task.assigned_role} approver"
+                else f"the {task.assigned_role} approver"
             )
             findings.append(
                 Finding(

@@ -23,6 +23,12 @@ def _qty(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def _units(value: Decimal, uom: str) -> str:
+    """``21 units``, ``1 unit``, ``12.5 kg``."""
+    unit = ("unit" if value == 1 else "units") if uom == "unit" else uom
+    return f"{_qty(value)} {unit}"
+
+
 class LowStock:
     name = "low_stock"
     types: tuple[str, ...] = (TYPE,)
@@ -44,7 +50,7 @@ class LowStock:
             item = items[row.item_id]
             supplier_id = usual.get(row.item_id)
             order = row.reorder_qty if row.reorder_qty > 0 else row.shortfall
-            units = f"{_qty(order)} {item.uom}"
+            units = _units(order, item.uom)
             action = None
             advice = " No usual supplier is known: no order is suggested."
             if supplier_id is not None:
@@ -68,7 +74,7 @@ class LowStock:
                     severity="critical" if row.quantity <= 0 else "warning",
                     title=f"{item.name} is below its reorder level in {row.warehouse_code}",
                     message=(
-                        f"{item.name} ({row.sku}) has {_qty(row.quantity)} {item.uom} in "
+                        f"{item.name} ({row.sku}) has {_units(row.quantity, item.uom)} in "
                         f"{row.warehouse_code}, below its reorder level of "
                         f"{_qty(row.reorder_level)}.{advice}"
                     ),
