@@ -226,3 +226,9 @@ def test_an_alert_without_a_suggestion_cannot_be_acted_on(
     overdue = client.get(URL, headers=h, params={"type": "overdue_receivables"}).json()
     r = client.post(f"{URL}/{overdue['items'][0]['id']}/act", headers=h)
     assert r.status_code == 409 and "no suggested action" in r.json()["error"]["message"]
+
+
+def test_the_widget_badge_polls_the_alerts_unread_count(client: TestClient) -> None:
+    script = client.get("/widget.js").text
+    assert '"/api/v1/ai/alerts/unread-count"' in script
+    assert "/api/v1/alerts/unread-count" not in script
