@@ -6,6 +6,7 @@ Every file is validated on its own, so an error names that file and the line at 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -265,7 +266,10 @@ class PolicyBook:
         company_layers: Mapping[str, Sequence[dict[str, Any]]] | None = None,
     ) -> None:
         self._layers = [_Layer(d) for d in layers]
-        self._company_layers = {
+        # A company's overlays: the `companies:` sections of the files above (in file order,
+        # later winning), then the company's own file (<slug>.yml), which wins over them.
+        self._company_sections: dict[str, list[_Layer]] = {}
+        self._company_files = {
             str(k): [_Layer(d) for d in v] for k, v in (company_layers or {}).items()
         }
         health: dict[str, Any] = {}
@@ -274,7 +278,7 @@ class PolicyBook:
             health.update(layer.data.get("health") or {})
             providers.update(layer.data.get("providers") or {})
             for company, overlay in (layer.data.get("companies") or {}).items():
-                self._company_layers.setdefault(str(company), []).insert(0, _Layer(overlay or {}))
+                self._company_sections.setdefault(str(company), []).append(_Layer(overlay or {}))
         self.health = HealthPolicy.model_validate(health)
         self.providers = {n: ProviderSpec.model_validate(s) for n, s in providers.items()}
         self._cache: dict[tuple[str | None, str], UseCasePolicy] = {}
@@ -311,12 +315,27 @@ class PolicyBook:
         if cached is not None:
             return cached
         merged: dict[str, Any] = {}
-        layers = self._layers + (self._company_layers.get(key[0], []) if key[0] else [])
+        layers = self._layers + (self._company_overlays(key[0]) if key[0] else [])
         for layer in layers:
             merged.update(layer.use_case(use_case))
         policy = UseCasePolicy.model_validate(merged)
         self._cache[key] = policy
         return policy
+
+    def _company_overlays(self, company: str) -> list[_Layer]:
+        return self._company_sections.get(company, []) + self._company_files.get(company, [])
+
+    def company_file_values(self, company: str) -> dict[str, Any]:
+        """What the company's own file sets (a copy; empty when it has none)."""
+        layers = self._company_files.get(company) or []
+        return copy.deepcopy(layers[-1].data) if layers else {}
+
+    def replace_company_file(self, company: str, overlay: dict[str, Any]) -> None:
+        """Use ``overlay`` (already validated) as the company's file from now on."""
+        files = dict(self._company_files)
+        files[company] = [_Layer(overlay)]
+        self._company_files = files
+        self._cache = {}
 
     def policies(self, company: str | int | None = None) -> dict[str, UseCasePolicy]:
         """Every use case's effective policy for ``company``."""

@@ -263,3 +263,34 @@ def test_bad_input_is_a_4xx_page(chat_client: TestClient) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert 400 <= malformed.status_code < 500
+
+
+def test_a_company_narrows_a_use_case_on_the_models_page(
+    chat_client: TestClient, demo_session: Session, login: Any
+) -> None:
+    csrf = sign_in(chat_client, "admin")
+    url = "/admin/acme/models/policy"
+    form = {"csrf": csrf, "use_case": "summarize", "max_tokens": "64", "temperature": "0.1"}
+    saved = chat_client.post(url, data=form)  # no "enabled": switched off
+    assert saved.status_code == 200, saved.text
+    assert "summarize: off, 64 tokens, temperature 0.1" in saved.text
+    status = chat_client.get("/api/v1/ai/status", headers=login("admin", "acme"))
+    acme = status.json()["policies"]["summarize"]
+    assert acme["enabled"] is False and acme["max_tokens"] == 64
+    # Only this company: globex keeps the deployment's policy.
+    other = chat_client.get("/api/v1/ai/status", headers=login("admin", "globex"))
+    assert other.json()["policies"]["summarize"]["enabled"] is True
+    entry = demo_session.execute(
+        select(AuditEntry).where(AuditEntry.action == "llm.policy.edit")
+    ).scalar_one()
+    assert entry.old_values["enabled"] is True and entry.new_values["max_tokens"] == 64
+    # A company cannot widen what the deployment allows, nor switch on what it has off.
+    more = chat_client.post(url, data={**form, "enabled": "on", "max_tokens": "999999"})
+    assert more.status_code == 422
+    over = chat_client.post(url, data={**form, "enabled": "on", "max_tokens": "32000"})
+    assert over.status_code == 422 and "deployment" in over.text
+    off = chat_client.post(url, data={**form, "use_case": "tool_choice", "enabled": "on"})
+    assert off.status_code == 422 and "off for the whole deployment" in off.text
+    bogus = chat_client.post(url, data={**form, "use_case": "mind_reading"})
+    assert bogus.status_code == 422
+    assert chat_client.post(url, data={**form, "csrf": ""}).status_code == 403

@@ -144,3 +144,21 @@ def test_yaml_boolean_key_is_reported_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileInvalid) as caught:
         PolicyBook.load(path)
     assert caught.value.line == 3
+
+
+def test_a_companys_own_file_wins_over_the_deployments_section_for_it(tmp_path: Path) -> None:
+    deployment = tmp_path / "deployment.yml"
+    deployment.write_text(
+        "companies:\n  acme:\n    use_cases:\n      chat: {max_tokens: 100, temperature: 0.5}\n"
+    )
+    companies = tmp_path / "companies"
+    companies.mkdir()
+    (companies / "acme.yml").write_text("use_cases:\n  chat: {max_tokens: 50}\n")
+    book = PolicyBook.load(deployment, company_dir=companies)
+    chat = book.policy("chat", "acme")
+    assert chat.max_tokens == 50 and chat.temperature == 0.5
+    book.replace_company_file("acme", {"use_cases": {"chat": {"enabled": False}}})
+    chat = book.policy("chat", "acme")  # the cache was dropped with the old file
+    assert chat.enabled is False and chat.max_tokens == 100
+    assert book.company_file_values("acme") == {"use_cases": {"chat": {"enabled": False}}}
+    assert book.company_file_values("globex") == {}

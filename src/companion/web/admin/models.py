@@ -1,18 +1,28 @@
-"""Models: the policy of each use case (view), provider health and circuits, a prompt test."""
+"""Models: each use case's policy (view, and the company's safe edits), provider health, a test."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Form, Query, Request
+from starlette.responses import RedirectResponse, Response
 
+from companion.audit import service as audit
 from companion.llm.admission import acting_for
 from companion.llm.errors import LLMError
-from companion.web.admin.base import AdminPage, AdminRoute, CsrfChecked, page_for, render
+from companion.llm.policy_edits import PolicyEdit, edit_company_policy
+from companion.web.admin.base import (
+    SECURITY_HEADERS,
+    AdminPage,
+    AdminRoute,
+    CsrfChecked,
+    page_for,
+    render,
+)
 from companion.web.admin.forms import choice
 from companion.web.ai_status import ai_status
-from companion.web.deps import ContainerDep, reads_only
+from companion.web.deps import ContainerDep, SessionDep, reads_only
 
 router = APIRouter(prefix="/admin/{company}", route_class=AdminRoute, include_in_schema=False)
 ModelsAdmin = Annotated[AdminPage, page_for("ai.admin")]
@@ -34,9 +44,48 @@ def _page(request: Request, page: AdminPage, container: ContainerDep, **values: 
 
 
 @router.get("/models")
-def models(request: Request, page: ModelsAdmin, container: ContainerDep) -> Response:
+def models(
+    request: Request,
+    page: ModelsAdmin,
+    container: ContainerDep,
+    notice: Annotated[str, Query(max_length=300)] = "",
+) -> Response:
     """Each use case's effective policy, and each provider's health and circuit breaker."""
-    return _page(request, page, container, tried=None)
+    return _page(request, page, container, tried=None, notice=notice or None)
+
+
+@router.post("/models/policy", dependencies=[CsrfChecked])
+def edit_policy(
+    page: ModelsAdmin,
+    session: SessionDep,
+    container: ContainerDep,
+    use_case: Annotated[str, Form(min_length=1, max_length=64)],
+    max_tokens: Annotated[int, Form(ge=1, le=32_768)],
+    temperature: Annotated[float, Form(ge=0.0, le=2.0)],
+    enabled: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """The company's safe edit of one use case (off/on, fewer tokens, temperature), audited."""
+    edit = PolicyEdit(use_case, enabled == "on", max_tokens, temperature)
+    llm = container.llm()
+    slug = page.ctx.company_slug
+    directory = container.settings.llm.company_policies_dir
+    before, after = edit_company_policy(llm.policies, directory, slug, edit)
+    keys = ("enabled", "max_tokens", "temperature")
+    audit.record(
+        session,
+        page.ctx,
+        "llm.policy.edit",
+        "llm_policy",
+        f"{slug}:{edit.use_case}",
+        old={k: before[k] for k in keys},
+        new={k: after[k] for k in keys},
+    )
+    state = "on" if after["enabled"] else "off"
+    tokens, temperature = after["max_tokens"], after["temperature"]
+    notice = f"{edit.use_case}: {state}, {tokens} tokens, temperature {temperature}"
+    return RedirectResponse(
+        f"/admin/{slug}/models?notice={quote(notice)}", 303, headers=SECURITY_HEADERS
+    )
 
 
 @router.post("/models/test", dependencies=[CsrfChecked])
