@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from companion.errors import CompanionError
 from companion.jobs import repository as repo
 from companion.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, new_job_id
+from companion.kit import telemetry
 from companion.kit.after_commit import after_commit
 from companion.kit.clock import Clock
 from companion.kit.db import begin_for_writing, utcnow
@@ -221,6 +222,7 @@ def run_job(
         job.message = "Done"
         job.finished_at = utcnow()
         session.commit()
+        telemetry.tally("job_runs", kind=run.kind, status=DONE)
         return DONE
     except CompanionError as exc:
         _abandon(run)
@@ -232,6 +234,7 @@ def run_job(
     finally:
         if run._write is not None:
             run._write.close()
+    telemetry.tally("job_runs", kind=run.kind, status=FAILED)
     return FAILED
 
 

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from companion.kit import telemetry
 from companion.llm.providers.base import Generation, Message
 
 Clock = Callable[[], float]
@@ -60,9 +61,11 @@ class ResponseCache:
                 if entry is not None:
                     del self._entries[key]
                 self.misses += 1
+                telemetry.tally("cache", cache="llm", result="miss")
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
+            telemetry.tally("cache", cache="llm", result="hit")
             return entry[1].as_cached()
 
     def put(self, key: str, generation: Generation, ttl_s: float) -> None:

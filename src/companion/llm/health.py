@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from companion.kit import telemetry
 from companion.llm.policies import HealthPolicy
 
 Clock = Callable[[], float]
@@ -82,6 +83,7 @@ class ProviderHealth:
 
     def record_success(self, latency_ms: float, budget_ms: float | None = None) -> None:
         """A call answered; a trial success closes the breaker."""
+        telemetry.tally("model_calls", provider=self.name, outcome="ok")
         with self._lock:
             slow = budget_ms is not None and latency_ms > budget_ms
             self._calls.append(_Call(ok=True, latency_ms=latency_ms, slow=slow))
@@ -91,6 +93,7 @@ class ProviderHealth:
 
     def record_failure(self, latency_ms: float, error: str) -> None:
         """A call failed; enough in a row, or a failed trial, opens the breaker."""
+        telemetry.tally("model_calls", provider=self.name, outcome="error")
         with self._lock:
             self._calls.append(_Call(ok=False, latency_ms=latency_ms, slow=False))
             self.consecutive_failures += 1

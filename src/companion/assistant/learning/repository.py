@@ -158,6 +158,14 @@ def get_dataset(session: Session, ctx: RequestContext, version: int) -> Dataset:
     return dataset
 
 
+def get_dataset_by_id(session: Session, ctx: RequestContext, dataset_id: int) -> Dataset:
+    stmt = scoped(select(Dataset), Dataset, ctx).where(Dataset.id == dataset_id)
+    dataset = session.execute(stmt).scalar_one_or_none()
+    if dataset is None:
+        raise NotFound("Dataset not found", details={"id": dataset_id})
+    return dataset
+
+
 def list_finetunes(session: Session, ctx: RequestContext) -> list[tuple[FinetuneRun, int]]:
     stmt = (
         scoped(select(FinetuneRun, Dataset.version), FinetuneRun, ctx)

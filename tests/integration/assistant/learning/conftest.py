@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from learning_support import HELDOUT, SMALL_NLU, TODAY, Shop
+from learning_support import Shop
 from sqlalchemy.orm import Session
 
 from companion.assistant.learning import telemetry as learning_telemetry
@@ -14,6 +14,7 @@ from companion.assistant.nlu import NLU
 from companion.assistant.nlu.rasa import parse_rasa_nlu_text
 from companion.llm.embeddings import FakeEmbedder
 from factories import make_company, make_context
+from learning_fixtures import HELDOUT, SMALL_NLU, TODAY
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from learning_support import TODAY, Shop
+from learning_support import Shop
 from sqlalchemy import select
 
 from companion.assistant.learning import export, retrain, review
@@ -18,6 +18,7 @@ from companion.assistant.learning.schemas import BulkReviewIn, FeedbackIn, Revie
 from companion.assistant.nlu.rasa import parse_rasa_nlu_text
 from companion.assistant.understanding import CompanyNLU
 from companion.errors import InvalidState, NotFound, PermissionDenied
+from learning_fixtures import TODAY
 
 # A phrasing the small model has never seen, and the messages that teach it.
 KITTY = [
@@ -117,6 +118,8 @@ def test_feedback_to_promoted_model_and_back(shop: Shop, models: CompanyModels) 
     assert "worse on the held-out set" in refused.gate["reasons"]
     assert refused.gate["heldout"]["after"] < refused.gate["heldout"]["before"]
     assert refused.gate["heldout"]["newly_wrong"]
+    assert refused.gate["shipped"]["broken"] > 0  # it contradicts the shipped examples too
+    assert promoted.gate["shipped"]["broken"] == 0
     assert repo.active_version(session, shop.reviewer) == (1, models_fp(shop))
     assert nlu.understand(session, shop.user, "what is our cash balance", TODAY).intent == (
         "cash_balance"
