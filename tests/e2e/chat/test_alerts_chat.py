@@ -37,6 +37,8 @@ def test_the_briefing_lists_the_users_alerts_and_the_headline(
     assert "overdue" not in store["message"].lower() and "Cash is" not in store["message"]
     types = {row[1] for row in store["data"]["rows"]}
     assert types == {"low_stock"}
+    # Every turn's context carries the caller's open alerts (their permissions only).
+    assert {a["type"] for a in store["context"]["alerts"]} == {"low_stock"}
     ceo = Talk(chat_client, login("finance")).say("morning briefing")
     assert ceo["intent"] == "briefing"
     assert "Headline: Cash is" in ceo["message"]

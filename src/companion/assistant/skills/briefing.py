@@ -9,14 +9,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from companion.alerts import repository as alerts_repo
 from companion.alerts.service import ranked
+from companion.assistant.context import MAX_ALERTS, register_alert_source
 from companion.assistant.queries import registry as queries
 from companion.assistant.queries.registry import QueryParams
 from companion.assistant.queries.runner import run_query
 from companion.assistant.skills.base import Answer, Turn, register
+from companion.tenancy.context import RequestContext
 
 SHOWN = 5
+
+
+def open_alerts_for_context(session: Session, ctx: RequestContext) -> list[dict[str, Any]]:
+    """The caller's open alerts, most pressing first, for every turn's context."""
+    return [
+        {
+            "id": a.id,
+            "type": a.type,
+            "severity": a.severity,
+            "title": a.title,
+            "on_date": a.on_date.isoformat(),
+            "status": a.status,
+        }
+        for a in ranked(alerts_repo.open_alerts(session, ctx))[:MAX_ALERTS]
+    ]
+
+
+# Skills load before a turn's context is built, so every turn sees the caller's alerts.
+register_alert_source(open_alerts_for_context)
 
 
 @register("briefing")
