@@ -22,7 +22,8 @@ from companion.erp.sales.models import SalesOrder, SalesOrderLine
 from companion.erp.stock.models import StockLevel, StockMove
 from companion.governance.memory.models import GlobalMemory, Memory, MemoryPolicy, PurgeReceipt
 from companion.governance.usage.models import UsageCounter, UsageEvent
-from companion.jobs.models import Job
+from companion.jobs.imports.models import DataImport, DataImportEvent
+from companion.jobs.models import Job, JobLease
 from companion.kit.db import Base
 from companion.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from companion.tenancy.models import Company, Membership
@@ -44,12 +45,15 @@ __all__ = [
     "Company",
     "Conversation",
     "Customer",
+    "DataImport",
+    "DataImportEvent",
     "DocumentSequence",
     "GlobalMemory",
     "Invoice",
     "InvoiceLine",
     "Item",
     "Job",
+    "JobLease",
     "JournalLine",
     "JournalVoucher",
     "KnowledgeChunk",

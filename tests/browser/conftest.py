@@ -90,6 +90,8 @@ def demo_server(
         "COMPANION_LLM__PROVIDER": "none",
         # No expiry sweep: its write would wait on the warm-up's long first turn (SQLite).
         "COMPANION_ACTIONS__SWEEP_INTERVAL_SECONDS": "0",
+        # Nor periodic jobs: an alert scan mid-scenario would change what the pages show.
+        "COMPANION_JOBS__TICK_SECONDS": "0",
         "COMPANION_LOG_LEVEL": "WARNING",
     }
     log_path = folder / "server.log"

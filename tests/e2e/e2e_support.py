@@ -173,6 +173,7 @@ SWEEP_VALUES: dict[str, dict[str, object]] = {
     "document_sequences": {"year": 1999},
     "api_keys": {"roles": ["admin"], "revoked_at": None, "expires_at": None},
     "audit_log": {"seq": 1, "old_values": None, "new_values": None},
+    "data_imports": {"kind": "customers", "status": "validated", "errors": [], "summary": {}},
     "alerts": {"permission": "ai.use", "status": "unread", "cleared_at": None},
 }
 

@@ -9,7 +9,16 @@ app = typer.Typer(no_args_is_help=True, help="Companion: an AI companion for a m
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from companion.cli import actions, admin, alerts, assistant, demo, knowledge, pii  # noqa: F401
+    from companion.cli import (  # noqa: F401
+        actions,
+        admin,
+        alerts,
+        assistant,
+        demo,
+        jobs,
+        knowledge,
+        pii,
+    )
 
 
 _register()

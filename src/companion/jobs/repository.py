@@ -93,15 +93,35 @@ def taken_run_keys(session: Session, keys: Collection[str]) -> set[tuple[int, st
     return {(company_id, key) for company_id, key in session.execute(stmt) if key is not None}
 
 
-def add_run(session: Session, job: Job) -> bool:
-    """Insert a periodic run; False when its run key is taken (another scheduler won)."""
+def add_runs(session: Session, jobs: list[Job]) -> list[Job]:
+    """Insert periodic runs; those whose run key another scheduler took meanwhile are skipped.
+
+    All at once first (one savepoint); only if one clashes, one by one.
+    """
+    if not jobs:
+        return []
     try:
         with session.begin_nested():
-            session.add(job)
+            session.add_all(jobs)
             session.flush()
+        return jobs
     except IntegrityError:
-        return False
-    return True
+        pass
+    added = []
+    for job in [Job(**_columns(j)) for j in jobs]:
+        try:
+            with session.begin_nested():
+                session.add(job)
+                session.flush()
+        except IntegrityError:
+            continue
+        added.append(job)
+    return added
+
+
+def _columns(job: Job) -> dict[str, object]:
+    """A fresh copy's column values (the rolled-back instances are not reused)."""
+    return {c.key: getattr(job, c.key) for c in Job.__table__.columns}
 
 
 def delete_finished_before(session: Session, company_id: int, before: dt.datetime) -> int:

@@ -55,26 +55,26 @@ def plan_due(
             slot = job.schedule.slot(now, zone(company.timezone))
             wanted.append((company, job, slot, run_key(job.name, slot)))
     taken = repo.taken_run_keys(session, {key for *_, key in wanted})
-    added: list[str] = []
+    rows: list[Job] = []
     for company, job, slot, key in wanted:
         if (company.id, key) in taken:
             continue
-        row = Job(
-            id=new_job_id(),
-            company_id=company.id,
-            user_id=None,
-            kind=job.kind,
-            status=QUEUED,
-            progress=0.0,
-            done_units=0,
-            payload={"name": job.name, "slot": slot.isoformat()},
-            message=f"Due {slot:%Y-%m-%d %H:%M} UTC",
-            created_at=now,
-            run_key=key,
+        rows.append(
+            Job(
+                id=new_job_id(),
+                company_id=company.id,
+                user_id=None,
+                kind=job.kind,
+                status=QUEUED,
+                progress=0.0,
+                done_units=0,
+                payload={"name": job.name, "slot": slot.isoformat()},
+                message=f"Due {slot:%Y-%m-%d %H:%M} UTC",
+                created_at=now,
+                run_key=key,
+            )
         )
-        if repo.add_run(session, row):
-            added.append(row.id)
-    return added
+    return [row.id for row in repo.add_runs(session, rows)]
 
 
 def tick(

@@ -15,6 +15,7 @@ from companion import __version__
 from companion.auth.endpoints import router as auth_router
 from companion.bootstrap import Container, bootstrap
 from companion.config import get_settings
+from companion.jobs.imports.endpoints import body_limits as import_body_limits
 from companion.jobs.knowledge import BackgroundUploads
 from companion.kit import migrate
 from companion.knowledge.endpoints import body_limits
@@ -114,7 +115,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=container.settings.api.max_body_bytes,
-        path_limits=body_limits(container.settings) | admin_body_limits(container.settings),
+        path_limits=body_limits(container.settings)
+        | admin_body_limits(container.settings)
+        | import_body_limits(container.settings),
     )
     app.add_middleware(RequestContextMiddleware)
     if container.settings.api.cors_origins:

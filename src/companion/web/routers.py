@@ -11,6 +11,7 @@ from companion.erp.purchasing.endpoints import router as purchasing_router
 from companion.erp.sales.endpoints import router as sales_router
 from companion.erp.stock.endpoints import router as stock_router
 from companion.jobs.endpoints import router as jobs_router
+from companion.jobs.imports.endpoints import router as imports_router
 from companion.knowledge.endpoints import router as knowledge_router
 from companion.outreach.endpoints import router as outreach_router
 from companion.web.actions import router as actions_router
@@ -35,6 +36,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     alerts_router,
     knowledge_router,
     jobs_router,
+    imports_router,
     ai_status_router,
     outreach_router,
     memory_router,
