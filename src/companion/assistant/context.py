@@ -126,22 +126,18 @@ def related_memories(
     now: dt.datetime,
     embedder: Callable[[], TextEmbedder] | None,
 ) -> list[dict[str, Any]]:
-    """The memories most related to ``text`` (the model is loaded only when there are some)."""
-    found = memories.relevant(session, ctx, now, query_vector=None, limit=MAX_MEMORIES + 1)
-    if not found:
-        return []
-    vector = None
-    if embedder is not None and len(found) > MAX_MEMORIES:
-        vector = [float(x) for x in embedder().embed([text])[0]]
-        found = memories.relevant(session, ctx, now, query_vector=vector, limit=MAX_MEMORIES)
+    """The memories most related to ``text`` (the message is embedded only to rank many)."""
+
+    def vector() -> list[float]:
+        assert embedder is not None
+        return [float(x) for x in embedder().embed([text])[0]]
+
+    found = memories.relevant(
+        session, ctx, now, query_vector=vector if embedder else None, limit=MAX_MEMORIES
+    )
     return [
-        {
-            "id": m.id,
-            "scope": getattr(m, "scope", "global"),
-            "kind": m.kind,
-            "text": m.text,
-        }
-        for m in found[:MAX_MEMORIES]
+        {"id": m.id, "scope": getattr(m, "scope", "global"), "kind": m.kind, "text": m.text}
+        for m in found
     ]
 
 

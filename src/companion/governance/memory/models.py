@@ -35,11 +35,12 @@ class Memory(IdMixin, TenantMixin, Base):
     # sha256 of the normalised text: exact duplicates are found without a model.
     text_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     # The text's unit embedding (derived: dropped with the row, rebuilt from the text).
-    vector: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    # Deferred: only ranking and dedup read it (parsing 384 numbers a row is not free).
+    vector: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     # Master data the text names ({"customer": {"id", "name"}, ...}), resolved when saved.
     entities: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     # Earlier wordings this record replaced (an updated preference keeps what it said).
-    history: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    history: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="api")
     # The chat conversation it was said in (no foreign key: a purge may delete that first).

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from companion.auth.models import User
 from companion.errors import NotFound
@@ -33,9 +33,12 @@ def list_memories(
     kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    with_vectors: bool = False,
 ) -> tuple[list[Memory], int]:
     """The caller's live memories (and the company's), newest first."""
     stmt = scoped(select(Memory), Memory, ctx).where(visible(ctx), _live(now))
+    if with_vectors:
+        stmt = stmt.options(undefer(Memory.vector))
     if scope is not None:
         stmt = stmt.where(Memory.scope == scope)
     if kind is not None:
@@ -64,7 +67,11 @@ def candidates(
     session: Session, ctx: RequestContext, now: dt.datetime, *, scope: str, limit: int = 500
 ) -> list[Memory]:
     """The live memories a new one of ``scope`` is checked against (same owner)."""
-    stmt = scoped(select(Memory), Memory, ctx).where(Memory.scope == scope, _live(now))
+    stmt = (
+        scoped(select(Memory), Memory, ctx)
+        .where(Memory.scope == scope, _live(now))
+        .options(undefer(Memory.vector), undefer(Memory.history))
+    )
     if scope == "user":
         stmt = stmt.where(Memory.user_id == ctx.user_id)
     return list(session.execute(stmt.order_by(Memory.id.desc()).limit(limit)).scalars())
@@ -137,7 +144,7 @@ def matching_purge(
     before: dt.datetime | None,
 ) -> list[Memory]:
     """The company's memories a purge selects (a user's: theirs and those they wrote)."""
-    stmt = scoped(select(Memory), Memory, ctx)
+    stmt = scoped(select(Memory), Memory, ctx).options(undefer(Memory.history))
     if user_id is not None:
         stmt = stmt.where(or_(Memory.user_id == user_id, Memory.created_by == user_id))
     if kinds:

@@ -8,10 +8,11 @@ in the (append-only) audit chain.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from companion.audit import service as audit
@@ -33,6 +34,8 @@ from companion.governance.pii import redact
 from companion.tenancy.context import RequestContext
 
 MAX_TEXT_CHARS = 2000
+# How many of a user's newest memories a message is ranked against.
+RANKED = 200
 # Who may write what every user of the company (or of every company) will be told.
 SHARED_PERMISSION = "ai.admin"
 
@@ -256,7 +259,8 @@ def _check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
 def _vector(embedder: TextEmbedder | None, text: str) -> list[float] | None:
     if embedder is None:
         return None
-    return [round(float(x), 6) for x in embedder.embed([text])[0]]
+    # Four decimals: cosines move by < 1e-3, and the JSON is half as long to parse.
+    return [round(float(x), 4) for x in embedder.embed([text])[0]]
 
 
 def _audit(session: Session, ctx: RequestContext, action: str, memory: Memory) -> None:
@@ -316,24 +320,31 @@ def relevant(
     ctx: RequestContext,
     now: dt.datetime,
     *,
-    query_vector: Sequence[float] | None,
+    query_vector: Callable[[], Sequence[float]] | None,
     limit: int = 5,
 ) -> list[Memory | GlobalMemory]:
-    """The memories most related to a message: by meaning, then the newest first."""
+    """The memories most related to a message: by meaning, the newest first on a tie.
+
+    ``query_vector`` is called only when there are more memories than ``limit`` (a user with
+    a few memories gets them all, and no model is loaded for them).
+    """
     repo.delete_expired_for(session, ctx, now)
     rows: list[Memory | GlobalMemory] = [
-        *repo.list_memories(session, ctx, now, limit=200)[0],
-        *repo.list_global(session, now, limit=50),
+        *repo.list_memories(session, ctx, now, limit=RANKED, with_vectors=True)[0],
+        *repo.list_global(session, now, limit=RANKED // 4),
     ]
-    if query_vector is None:
+    if len(rows) <= limit or query_vector is None:
         return rows[:limit]
-
-    def score(memory: Memory | GlobalMemory) -> float:
-        similarity = dedup.cosine(query_vector, memory.vector)
-        return -1.0 if similarity is None else similarity
-
-    ranked = sorted(rows, key=score, reverse=True)
-    return ranked[:limit]
+    query = np.asarray(query_vector(), dtype=np.float32)
+    scores = np.full(len(rows), -2.0, dtype=np.float32)
+    sized = [i for i, m in enumerate(rows) if m.vector and len(m.vector) == len(query)]
+    if sized:
+        matrix = np.asarray([rows[i].vector for i in sized], dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
+        scores[sized] = (matrix @ query) / np.maximum(norms, 1e-12)
+    # A stable sort keeps the newest first among equal scores (rows come newest first).
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [rows[int(i)] for i in order]
 
 
 def due_reminders(
