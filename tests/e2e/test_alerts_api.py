@@ -69,13 +69,14 @@ def _world(session: Session, tenants: Tenants, slug: str, today: dt.date) -> dic
     )
     receive_stock(session, admin, item_id=item.id, warehouse_id=wh.id, quantity=D("2"), on=today)
     supplier = create_supplier(session, admin, SupplierIn(name=f"{slug.title()} Supply Co"))
-    order = create_purchase_order(
+    depot = create_warehouse(session, admin, code="DEPOT", name="Depot")
+    order = create_purchase_order(  # for the depot: the main warehouse stays short
         session,
         admin,
         supplier_id=supplier.id,
         order_date=today - dt.timedelta(days=20),
         lines=[DocLineIn(item_id=item.id, quantity=D("10"), unit_price=D("60"))],
-        warehouse_id=wh.id,
+        warehouse_id=depot.id,
     )
     submit_purchase_order(session, tenants.context(slug, "procurement"), order.id)
     customer = create_customer(session, admin, CustomerIn(name=f"{slug.title()} Late Payer"))

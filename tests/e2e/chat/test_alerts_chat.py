@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions_chat import Talk
+from actions_chat import Talk, member
 from admin_support import sign_in
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,15 +13,45 @@ from starlette.testclient import TestClient
 
 from companion.alerts import service as alerts
 from companion.erp.invoicing.models import Invoice
+from companion.erp.items.models import Item
 from companion.erp.purchasing.models import PurchaseOrder
+from companion.erp.purchasing.supply_repository import on_order
+from companion.erp.stock.models import StockLevel
+from companion.erp.stock.service import adjust_stock
 from companion.tenancy.models import Company
 
 URL = "/api/v1/ai/alerts"
 
 
+def _short_of_stock(session: Session, today: Any) -> None:
+    """One acme item that is not on order pushed under its reorder level (a write-off).
+
+    The demo's own low stock is already on order (its replenishment and scripted orders):
+    those alerts say so and suggest nothing.
+    """
+    ctx = member(session, "admin")
+    ordered = set(on_order(session, ctx, [i.id for i in session.scalars(select(Item))]))
+    for level, item in session.execute(
+        select(StockLevel, Item)
+        .join(Item, Item.id == StockLevel.item_id)
+        .where(Item.company_id == ctx.company_id, Item.reorder_level > 0)
+        .where(StockLevel.quantity >= Item.reorder_level)
+        .order_by(Item.sku, StockLevel.warehouse_id)
+    ):
+        if (item.id, level.warehouse_id) not in ordered:
+            delta = item.reorder_level - level.quantity - 1
+            adjust_stock(
+                session, ctx, item_id=item.id, warehouse_id=level.warehouse_id,
+                quantity_delta=delta, reason="damaged in the test", on=today,
+            )  # fmt: skip
+            return
+    raise AssertionError("no item to short")
+
+
 def _scan(session: Session) -> None:
     """Scan both demo companies as of the demo's today (the last day of its history)."""
     today = session.execute(select(func.max(Invoice.issue_date))).scalar_one()
+    _short_of_stock(session, today)
     for company in session.execute(select(Company)).scalars():
         alerts.scan_company(session, company.id, today)
     session.commit()
@@ -53,7 +83,8 @@ def test_an_alert_becomes_a_confirmed_purchase_order_in_the_conversation(
     talk = Talk(chat_client, buyer)
     brief = talk.say("any alerts for me?")
     assert brief["intent"] == "briefing" and brief["choices"], brief
-    low = chat_client.get(URL, headers=buyer, params={"type": "low_stock"}).json()["items"][0]
+    lows = chat_client.get(URL, headers=buyer, params={"type": "low_stock"}).json()["items"]
+    low = next(a for a in lows if a["suggested_action"])
     acted = chat_client.post(
         f"{URL}/{low['id']}/act", headers=buyer, json={"conversation_id": talk.conversation_id}
     )

@@ -40,14 +40,15 @@ def shop(session: Session) -> Shop:
         shop.company.id,
         [ApprovalLevelIn(level=1, name="Buyer", min_amount=D("0"), role="procurement")],
     )
-    # An order placed a week ago: the widget's usual supplier, and an approval waiting.
+    # An order placed a week ago (for the other warehouse): the widget's usual supplier,
+    # and an approval waiting.
     order = create_purchase_order(
         session,
         shop.buyer,
         supplier_id=shop.supplier.id,
         order_date=DAY,
         lines=[DocLineIn(item_id=shop.goods.id, quantity=D("10"), unit_price=D("60"))],
-        warehouse_id=shop.main.id,
+        warehouse_id=shop.second.id,
     )
     submit_purchase_order(session, shop.buyer, order.id)
     return shop
@@ -114,6 +115,34 @@ def test_a_rescan_creates_no_duplicate_until_the_condition_changes(
     back = _scan(session, shop)
     assert back.created == 1
     assert len(_of(session, shop, "low_stock")) == 2
+
+
+def test_stock_already_on_order_is_said_and_enough_of_it_clears_the_alert(
+    session: Session, shop: Shop
+) -> None:
+    def order(qty: str, *, submit: bool) -> None:
+        po = create_purchase_order(
+            session,
+            shop.buyer,
+            supplier_id=shop.supplier.id,
+            order_date=TODAY,
+            lines=[DocLineIn(item_id=shop.goods.id, quantity=D(qty), unit_price=D("60"))],
+            warehouse_id=shop.main.id,
+        )
+        if submit:
+            submit_purchase_order(session, shop.buyer, po.id)
+
+    order("9", submit=False)  # a draft is not on order
+    order("1", submit=True)
+    _scan(session, shop)
+    (alert,) = _of(session, shop, "low_stock")
+    assert "1 unit already on order" in alert.message and alert.details["on_order"] == "1"
+    order("5", submit=True)  # 3 on hand + 6 on order reach the level of 5
+    result = _scan(session, shop)
+    assert result.by_type["low_stock"] == 1 and result.cleared == 1 and result.created == 1
+    covered = [a for a in _of(session, shop, "low_stock") if a.cleared_at is None]
+    assert [(a.severity, a.suggested_action) for a in covered] == [("info", None)]
+    assert "6 units already on order, enough to reach it" in covered[0].message
 
 
 def test_upsert_is_idempotent_for_the_same_condition(session: Session, shop: Shop) -> None:

@@ -1,5 +1,8 @@
 """Low stock: items below their reorder level, with a purchase order to suggest.
 
+Open purchase orders to the warehouse count: when what is on order reaches the level, the
+alert says so (info) and suggests nothing; otherwise it suggests the order below.
+
 "Below reorder" is the ERP's own definition (``erp.stock.repository.below_reorder``). The
 suggested order is the item's reorder quantity from its usual supplier (the supplier of
 most of its purchase orders) into the short warehouse: ``POST /api/v1/ai/alerts/{id}/act``
@@ -15,6 +18,7 @@ from companion.erp.items import repository as items_repo
 from companion.erp.parties import repository as parties_repo
 from companion.erp.purchasing import supply_repository as supply
 from companion.erp.stock import repository as stock_repo
+from companion.kit.money import ZERO
 
 TYPE = "low_stock"
 
@@ -39,6 +43,7 @@ class LowStock:
         rows = stock_repo.below_reorder(scan.session, scan.ctx)
         if not rows:
             return []
+        ordered = supply.on_order(scan.session, scan.ctx, [r.item_id for r in rows])
         usual = supply.usual_suppliers(scan.session, scan.ctx, [r.item_id for r in rows])
         items = items_repo.items_by_ids(scan.session, scan.ctx, [r.item_id for r in rows])
         suppliers = {
@@ -68,10 +73,23 @@ class LowStock:
                         ],
                     },
                 }
+            pending = ordered.get((row.item_id, row.warehouse_id), ZERO)
+            # Open orders that reach the level: the buyer has acted; say so, suggest nothing.
+            covered = row.quantity + pending >= row.reorder_level
+            if covered:
+                advice = (
+                    f" {_units(pending, item.uom)} already on order, enough to reach it: "
+                    "no new order suggested."
+                )
+                action = None
+            elif pending > 0:
+                advice = f" {_units(pending, item.uom)} already on order." + advice
             findings.append(
                 Finding(
                     type=TYPE,
-                    severity="critical" if row.quantity <= 0 else "warning",
+                    severity="info"
+                    if covered
+                    else ("critical" if row.quantity <= 0 else "warning"),
                     title=f"{item.name} is below its reorder level in {row.warehouse_code}",
                     message=(
                         f"{item.name} ({row.sku}) has {_units(row.quantity, item.uom)} in "
@@ -80,7 +98,9 @@ class LowStock:
                     ),
                     module="inventory",
                     permission="inventory.read",
-                    condition_key=f"{TYPE}:{row.item_id}:{row.warehouse_id}",
+                    # Covered by orders is another condition: the actionable alert clears.
+                    condition_key=f"{TYPE}:{row.item_id}:{row.warehouse_id}"
+                    + (":on_order" if covered else ""),
                     on_date=scan.today,
                     record_ref=row.sku,
                     expected=None,
@@ -94,6 +114,7 @@ class LowStock:
                         "quantity": _qty(row.quantity),
                         "reorder_level": _qty(row.reorder_level),
                         "reorder_qty": _qty(row.reorder_qty),
+                        "on_order": _qty(pending),
                     },
                 )
             )

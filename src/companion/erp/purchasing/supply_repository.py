@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,3 +43,32 @@ def usual_suppliers(
         if item_id not in best or rank > best[item_id]:
             best[item_id] = rank
     return {item_id: -rank[2] for item_id, rank in best.items()}
+
+
+# Orders still to be received: placed, not yet (fully) received, not cancelled.
+_OPEN = (
+    POStatus.PENDING_APPROVAL.value,
+    POStatus.APPROVED.value,
+    POStatus.PARTIALLY_RECEIVED.value,
+)
+
+
+def on_order(
+    session: Session, ctx: RequestContext, item_ids: Iterable[int]
+) -> dict[tuple[int, int | None], Decimal]:
+    """(item id, warehouse id) -> quantity ordered and not yet received, over open orders."""
+    wanted = sorted(set(item_ids))
+    if not wanted:
+        return {}
+    stmt = (
+        select(
+            PurchaseOrderLine.item_id,
+            PurchaseOrder.warehouse_id,
+            func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received_quantity),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrderLine.item_id.in_(wanted), PurchaseOrder.status.in_(_OPEN))
+        .group_by(PurchaseOrderLine.item_id, PurchaseOrder.warehouse_id)
+    )
+    stmt = scoped(scoped(stmt, PurchaseOrder, ctx), PurchaseOrderLine, ctx)
+    return {(int(item), wh): Decimal(str(qty or 0)) for item, wh, qty in session.execute(stmt)}
