@@ -12,13 +12,14 @@ turns it into a pending confirmation of ``create_purchase_order``.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from companion.alerts.detectors.base import Finding, ScanInput, register_detector
 from companion.erp.items import repository as items_repo
 from companion.erp.parties import repository as parties_repo
 from companion.erp.purchasing import supply_repository as supply
 from companion.erp.stock import repository as stock_repo
-from companion.kit.money import ZERO
+from companion.kit.money import ZERO, group_digits
 
 TYPE = "low_stock"
 
@@ -27,10 +28,11 @@ def _qty(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _units(value: Decimal, uom: str) -> str:
-    """``21 units``, ``1 unit``, ``12.5 kg``."""
+def _units(value: Decimal, uom: str, locale: str = "en") -> str:
+    """``21 units``, ``1 unit``, ``12.5 kg``, ``2,237 units`` (the company's grouping)."""
     unit = ("unit" if value == 1 else "units") if uom == "unit" else uom
-    return f"{_qty(value)} {unit}"
+    places = max(0, -int(value.normalize().as_tuple().exponent))
+    return f"{group_digits(value, locale, places)} {unit}"
 
 
 class LowStock:
@@ -53,9 +55,10 @@ class LowStock:
         findings = []
         for row in rows:
             item = items[row.item_id]
+            units_of = partial(_units, uom=item.uom, locale=scan.ctx.locale)
             supplier_id = usual.get(row.item_id)
             order = row.reorder_qty if row.reorder_qty > 0 else row.shortfall
-            units = _units(order, item.uom)
+            units = units_of(order)
             action = None
             advice = " No usual supplier is known: no order is suggested."
             if supplier_id is not None:
@@ -78,12 +81,12 @@ class LowStock:
             covered = row.quantity + pending >= row.reorder_level
             if covered:
                 advice = (
-                    f" {_units(pending, item.uom)} already on order, enough to reach it: "
+                    f" {units_of(pending)} already on order, enough to reach it: "
                     "no new order suggested."
                 )
                 action = None
             elif pending > 0:
-                advice = f" {_units(pending, item.uom)} already on order." + advice
+                advice = f" {units_of(pending)} already on order." + advice
             findings.append(
                 Finding(
                     type=TYPE,
@@ -92,7 +95,7 @@ class LowStock:
                     else ("critical" if row.quantity <= 0 else "warning"),
                     title=f"{item.name} is below its reorder level in {row.warehouse_code}",
                     message=(
-                        f"{item.name} ({row.sku}) has {_units(row.quantity, item.uom)} in "
+                        f"{item.name} ({row.sku}) has {units_of(row.quantity)} in "
                         f"{row.warehouse_code}, below its reorder level of "
                         f"{_qty(row.reorder_level)}.{advice}"
                     ),
