@@ -56,6 +56,7 @@ def beat(
     """Run Celery beat: sends the periodic-job tick every jobs.tick_seconds (run exactly one)."""
     with cli_errors(), migrated_container() as c:
         celery = _celery_container(c)
+        c.settings.data_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its state there
         celery.start(["beat", f"--loglevel={loglevel}"])  # type: ignore[attr-defined]
 
 
