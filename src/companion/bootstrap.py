@@ -15,6 +15,7 @@ from companion.kit.clock import Clock, SystemClock
 from companion.kit.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:
+    from companion.assistant.learning.company_models import CompanyModels
     from companion.assistant.service import Assistant
     from companion.jobs.runner import JobRunner
     from companion.knowledge.retrieval import Retriever
@@ -39,6 +40,8 @@ class Container:
     _llm_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _job_runner: JobRunner | None = field(default=None, repr=False)
     _job_runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _company_models: CompanyModels | None = field(default=None, repr=False)
+    _company_models_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def assistant(self) -> Assistant:
         """The chat core, built on first use (loading the language model takes a moment)."""
@@ -46,6 +49,13 @@ class Container:
             if self._assistant is None:
                 self._assistant = build_assistant(self)
             return self._assistant
+
+    def company_models(self) -> CompanyModels:
+        """The shipped NLU and each company's retrained one (trained or loaded on first use)."""
+        with self._company_models_lock:
+            if self._company_models is None:
+                self._company_models = build_company_models(self)
+            return self._company_models
 
     def llm(self) -> LLMService:
         """Language models by policy; a missing model file fails here, naming the setting."""
@@ -124,16 +134,34 @@ def build_retriever(container: Container) -> Retriever:
     return retriever
 
 
+def build_company_models(container: Container) -> CompanyModels:
+    """The shipped NLU (its model cached under the data dir) and the companies' models."""
+    from companion.assistant.evaluation import load_eval_set
+    from companion.assistant.learning.company_models import CompanyModels, TrainParams
+    from companion.assistant.nlu import NLU, EvalExample
+
+    settings = container.settings
+    return CompanyModels(
+        NLU.load(cache_dir=settings.data_dir / "nlu"),
+        settings.data_dir / "nlu",
+        heldout=lambda: [EvalExample(e.text, e.intent) for e in load_eval_set()],
+        params=TrainParams(
+            weight=settings.learning.correction_weight,
+            max_iter=settings.learning.retrain_max_iter,
+        ),
+        today=container.clock.today,
+    )
+
+
 def build_assistant(container: Container) -> Assistant:
     """The assistant with the shipped NLU, its trained model cached under the data dir."""
-    from companion.assistant.nlu import NLU
     from companion.assistant.service import Assistant
     from companion.assistant.understanding import CompanyNLU
 
     settings = container.settings
-    nlu = NLU.load(cache_dir=settings.data_dir / "nlu")
+    models = container.company_models()
     return Assistant(
-        CompanyNLU(nlu),
+        CompanyNLU(models.base, models=models),
         container.clock,
         max_message_chars=settings.assistant.max_message_chars,
         actions=settings.actions,
@@ -154,6 +182,10 @@ def bootstrap(
 ) -> Container:
     """Build the container; tests pass their own engine, session factory or clock."""
     settings = settings or get_settings()
+    # Telemetry events (kit.telemetry.emit, from any layer) are stored, redacted, per company.
+    from companion.assistant.learning.telemetry import install as store_telemetry
+
+    store_telemetry()
     if engine is None:
         if settings.database_url.startswith("sqlite:///./") or settings.database_url.startswith(
             "sqlite:///var"

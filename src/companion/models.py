@@ -2,6 +2,14 @@
 
 from companion.alerts.models import Alert
 from companion.assistant.actions.models import AiAction, AiActionSetting
+from companion.assistant.learning.models import (
+    Dataset,
+    FinetuneRun,
+    MessageFeedback,
+    NluModel,
+    TelemetryEvent,
+    TrainingExample,
+)
 from companion.assistant.models import Conversation, Message
 from companion.audit.models import AuditEntry, AuditHead
 from companion.auth.models import ApiKey, User
@@ -29,6 +37,12 @@ from companion.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from companion.tenancy.models import Company, Membership
 
 __all__ = [
+    "Dataset",
+    "FinetuneRun",
+    "MessageFeedback",
+    "NluModel",
+    "TelemetryEvent",
+    "TrainingExample",
     "Account",
     "AiAction",
     "AiActionSetting",

@@ -175,6 +175,8 @@ SWEEP_VALUES: dict[str, dict[str, object]] = {
     "audit_log": {"seq": 1, "old_values": None, "new_values": None},
     "data_imports": {"kind": "customers", "status": "validated", "errors": [], "summary": {}},
     "alerts": {"permission": "ai.use", "status": "unread", "cleared_at": None},
+    "training_examples": {"kinds": ["intent"], "status": "review", "message_id": None},
+    "nlu_models": {"examples": [], "status": "retired"},
 }
 
 

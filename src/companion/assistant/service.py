@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from companion.assistant import adhoc, choices, followup, repository
 from companion.assistant import context as turn_context
 from companion.assistant import tools as tool_choice
+from companion.assistant.learning import telemetry as learning_telemetry
 from companion.assistant.memory import phrases as memory_phrases
 from companion.assistant.memory import recall
 from companion.assistant.models import Conversation, Message, new_id
@@ -226,6 +227,20 @@ class Assistant:
         report(progress, "recording")
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         self._record(session, conversation, text, resolved, answer, latency_ms, reply_id)
+        learning_telemetry.record_turn(
+            session,
+            ctx,
+            message_id=reply_id,
+            text=text,
+            intent=resolved.intent,
+            confidence=resolved.confidence,
+            skill=answer.skill,
+            latency_ms=latency_ms,
+            fallback=resolved.intent == "out_of_scope"
+            or (answer.extra.get("llm") or {}).get("use_case") == tool_choice.USE_CASE,
+            suggestions=len(answer.choices or []),
+            accepted=resolved.picked == "choice",
+        )
         context = turn_context.build(
             session,
             ctx,

@@ -17,6 +17,7 @@ def _register() -> None:
         demo,
         jobs,
         knowledge,
+        learning,
         pii,
     )
 

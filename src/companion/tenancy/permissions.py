@@ -23,6 +23,7 @@ PERMISSIONS: MappingProxyType[str, str] = MappingProxyType(
         "kb.manage": "Add, change and remove knowledge documents",
         "ai.use": "Chat with the assistant",
         "ai.admin": "Configure the assistant, see usage and feedback",
+        "ai.review": "Review training examples from feedback, export datasets, retrain the NLU",
         "audit.read": "Read the audit log",
         "admin.users": "Manage users, memberships and API keys",
     }

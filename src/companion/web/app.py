@@ -26,6 +26,8 @@ from companion.web.admin import body_limits as admin_body_limits
 from companion.web.errors import install_error_handlers
 from companion.web.health import router as health_router
 from companion.web.introspect import API_PREFIX, api_routes
+from companion.web.metrics import AppMetrics, MetricsMiddleware
+from companion.web.metrics import router as metrics_router
 from companion.web.middleware import (
     BodySizeLimitMiddleware,
     JsonDepthLimitMiddleware,
@@ -119,6 +121,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         | admin_body_limits(container.settings)
         | import_body_limits(container.settings),
     )
+    # Just inside the request id: requests the body limits refuse are counted too.
+    app.state.metrics = AppMetrics(container)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware)
     if container.settings.api.cors_origins:
         # Outermost: a browser's preflight from an integrator's ERP is answered first.
@@ -131,6 +136,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             max_age=600,
         )
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(widget_router)
     if container.settings.demo_mode:
         from companion.web import demo  # the demo host's pages exist only in demo mode

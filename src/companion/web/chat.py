@@ -14,16 +14,16 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from starlette.responses import StreamingResponse
 
 from companion.assistant import repository
+from companion.assistant.learning import feedback as learning_feedback
+from companion.assistant.learning.schemas import FeedbackIn, FeedbackOut
 from companion.assistant.progress import Progress
 from companion.assistant.schemas import (
     ChatRequest,
     ChatResponse,
     ConversationDetail,
     ConversationOut,
-    FeedbackIn,
-    FeedbackOut,
 )
-from companion.assistant.service import conversation_detail, conversation_out, rate_answer
+from companion.assistant.service import conversation_detail, conversation_out
 from companion.bootstrap import Container
 from companion.errors import CompanionError, DatabaseBusy
 from companion.kit.db import begin_for_writing, is_lock_timeout
@@ -191,5 +191,6 @@ def get_conversation(
 def give_feedback(
     message_id: MessageId, body: FeedbackIn, session: SessionDep, ctx: ChatUser
 ) -> FeedbackOut:
-    """Thumbs up or down on one of the caller's answers (another's answer is a 404)."""
-    return rate_answer(session, ctx, message_id, body)
+    """Thumbs up/down, a 1-5 score and an optional correction on one of the caller's answers
+    (another's answer is a 404); a correction becomes a training example in review."""
+    return learning_feedback.give_feedback(session, ctx, message_id, body)

@@ -18,6 +18,7 @@ from companion.web.actions import router as actions_router
 from companion.web.ai_status import router as ai_status_router
 from companion.web.alerts import router as alerts_router
 from companion.web.chat import router as chat_router
+from companion.web.learning import router as learning_router
 from companion.web.memory import router as memory_router
 from companion.web.reports import router as reports_router
 
@@ -39,5 +40,6 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     imports_router,
     ai_status_router,
     outreach_router,
+    learning_router,
     memory_router,
 ]

@@ -43,7 +43,14 @@ def test_the_answer_names_its_message_and_takes_a_rating(
 
     down = feedback(chat_client, headers, message_id, {"rating": "down", "comment": "too old"})
     assert down.status_code == 200, down.text
-    assert down.json() == {"message_id": message_id, "rating": "down", "comment": "too old"}
+    assert down.json() == {
+        "message_id": message_id,
+        "rating": "down",
+        "comment": "too old",
+        "score": None,
+        "correction": None,
+        "example_id": None,
+    }
     message = stored(demo_session, message_id)
     assert (message.rating, message.rating_comment) == (-1, "too old")
     detail = chat_client.get(

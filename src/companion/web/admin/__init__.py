@@ -8,6 +8,7 @@ from companion.web.admin.audit import router as audit_router
 from companion.web.admin.conversations import router as conversations_router
 from companion.web.admin.knowledge import body_limits
 from companion.web.admin.knowledge import router as knowledge_router
+from companion.web.admin.learning import router as learning_router
 from companion.web.admin.models import router as models_router
 from companion.web.admin.overview import router as overview_router
 from companion.web.admin.signin import router as signin_router
@@ -21,6 +22,7 @@ ADMIN_ROUTERS: list[APIRouter] = [
     actions_router,
     alerts_router,
     models_router,
+    learning_router,
     audit_router,
 ]
 

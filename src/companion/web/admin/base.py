@@ -51,6 +51,8 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("actions", "AI actions", "ai.admin"),
     ("alerts", "Alerts", "ai.admin"),
     ("models", "Models", "ai.admin"),
+    ("learning", "Learning", "ai.review"),
+    ("metrics", "Metrics", "ai.admin"),
     ("audit", "Audit log", "audit.read"),
 )
 ADMIN_PERMISSIONS = frozenset(p for _, _, p in SECTIONS)
