@@ -130,6 +130,12 @@ def test_ibans(text: str, value: str) -> None:
 
 def test_iban_checks() -> None:
     assert iban_valid("GB82WEST12345698765432")
+    assert iban_valid("gb82 west 1234 5698 7654 32")  # any case, any spacing
+    assert not iban_valid("GBXXWEST12345698765432")  # check digits must be digits
+    assert not iban_valid("GB82WEST1234569876543!")
+    assert not iban_valid("")
+    assert iban_valid("NO9386011117947")  # the shortest (15)
+    assert iban_valid("LC55HEMM000100010012001200023015")  # the longest here (32)
     assert not iban_valid("GB83WEST12345698765432")  # check digits off by one
     assert not iban_valid("GB82WEST1234569876543")  # one short for GB
     assert not iban_valid("XX82WEST12345698765432")  # no such country
@@ -138,6 +144,10 @@ def test_iban_checks() -> None:
 
 def test_luhn() -> None:
     assert luhn_valid("4111111111111111")
+    assert luhn_valid("79927398713")  # the textbook example
+    assert not luhn_valid("79927398710")
+    assert luhn_valid("0000000000000000")  # valid checksum, but...
+    assert found("card 0000 0000 0000 0000") == []  # ...no issuer starts with 0
     assert luhn_valid("0")
     assert not luhn_valid("4111111111111112")
     assert not luhn_valid("")
