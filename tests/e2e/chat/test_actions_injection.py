@@ -51,3 +51,23 @@ def test_extra_text_in_the_turn_does_not_add_a_second_order(
     done = talk.say("yes")
     assert first.number in done["message"]
     assert po_status(demo_session, first) == "approved"
+
+
+def test_text_that_only_faintly_sounds_like_an_action_is_asked_about(
+    chat_client: TestClient, login: Any, demo_session: Session
+) -> None:
+    """SQL or gibberish around an ERP word is never taken as a request to do something."""
+    from companion.assistant.skills.actions import ACTION_LABELS
+
+    for message in ("DROP TABLE invoices; --", "'; DELETE FROM customers WHERE 1=1; --"):
+        answer = Talk(chat_client, login("admin", "acme")).say(message)
+        assert answer["skill"] != "action", (message, answer["message"])
+        assert not answer.get("pending_confirmation")
+        if answer["skill"] == "clarify":
+            assert answer["choices"][0] in ACTION_LABELS.values()
+            assert "not sure" in answer["message"]
+    # What the clarification offers, sent back as a message, is that action, asked for.
+    for intent, label in ACTION_LABELS.items():
+        answer = Talk(chat_client, login("admin", "acme")).say(label)
+        assert answer["intent"] == intent and answer["skill"] == "action", (label, answer)
+    assert demo_session.execute(select(func.count()).select_from(AiAction)).scalar_one() == 0

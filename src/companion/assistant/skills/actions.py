@@ -41,6 +41,19 @@ ACTION_INTENTS = (
     "void_document",
 )
 CONFIDENT = 0.6
+# How a new request for each action is offered back when the reading is unsure; each label,
+# sent as the next message (the widget's choice button), reads as that action.
+ACTION_LABELS = {
+    "approve_purchase_order": "Approve a purchase order",
+    "reject_purchase_order": "Reject a purchase order",
+    "create_sales_order": "Create a sales order",
+    "create_customer": "Add a new customer",
+    "post_ar_invoice": "Post a customer invoice",
+    "record_payment": "Record a payment",
+    "create_purchase_order": "Create a purchase order",
+    "adjust_inventory": "Adjust stock",
+    "void_document": "Void a document",
+}
 # A bare refusal ("no", "cancel it", "stop") cancels; "no, the other warehouse" corrects.
 _BARE_CANCEL = re.compile(
     r"^\s*(no+|nope|cancel|stop|abort|don'?t|do not|never ?mind|forget it)"
@@ -82,6 +95,33 @@ _HOW_TO = re.compile(
     r"(?!\s+(?:much|many|far|long|often|old|big)\b)",  # "show me how much we owe" is a figure
     re.IGNORECASE,
 )
+
+
+# What makes a weakly read request a real one: a document, a figure, a named party. A product
+# name alone is not ("DROP TABLE ..." finds the Table Fan).
+_STRONG_ENTITIES = frozenset({"document_ref", "amount", "quantity", "customer", "supplier"})
+
+
+def _unsure_request(turn: Turn) -> bool:
+    """A new request read as an action with little confidence and nothing the action uses.
+
+    "DROP TABLE invoices; --" reads, weakly, as posting an invoice: asking which invoice to
+    post would answer a request nobody made. Such a message is asked about instead; a
+    document number, an amount, a quantity or a named party makes the request a real one.
+    """
+    return turn.confidence < CONFIDENT and not set(turn.entities) & _STRONG_ENTITIES
+
+
+def _did_you_mean(intent: str) -> Answer:
+    label = ACTION_LABELS.get(intent, intent.replace("_", " ").capitalize())
+    return Answer(
+        text=f"I'm not sure what you'd like me to do. Did you mean “{label.lower()}”? Choose "
+        "it below, or say what you want in other words (I change nothing without your "
+        "confirmation).",
+        skill="clarify",
+        choices=[label, "What can you do?"],
+        remember={"action": None},
+    )
 
 
 def asks_how_to(text: str, intent: str) -> bool:
@@ -155,6 +195,8 @@ class ActionSkill:
             or _answers_free_text(draft, turn.entities, turn.text)
         )
         if turn.intent in ACTION_INTENTS and not continues:
+            if not current and _unsure_request(turn):
+                return _did_you_mean(turn.intent)
             name = turn.intent
         elif draft is not None:
             name = str(draft.get("name"))
