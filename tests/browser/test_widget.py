@@ -31,7 +31,14 @@ def test_home_signs_in_and_answers_a_data_question_with_table_and_chart(
     expect(page.locator("h1")).to_have_text("Dashboard")
     shot(page, "02-dashboard")
     drawer = open_widget(page)
-    expect(page.locator(f"{WIDGET} .badge")).to_be_hidden()  # no alerts endpoint yet
+    with demo_server.api("ceo", "acme") as http:
+        unread = http.get("/ai/alerts/unread-count").json()
+    badge = page.locator(f"{WIDGET} .badge")
+    count = int(unread["count"])
+    if count:  # the badge says what the alerts endpoint says
+        expect(badge).to_contain_text(str(min(count, 99)))
+    else:
+        expect(badge).to_be_hidden()
     expect(drawer.locator(".sees")).to_contain_text("Acme Trading Ltd")
     expect(drawer.locator(".sees")).to_contain_text("executive")
     answer = ask(page, "sales by month for the last 3 months")
