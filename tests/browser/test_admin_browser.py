@@ -14,7 +14,7 @@ from browser_support import DemoServer, axe_violations, shot
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import text
 
-PAGES = ("overview", "conversations", "knowledge", "actions", "models", "audit")
+PAGES = ("overview", "conversations", "knowledge", "actions", "models", "jobs", "audit")
 
 
 @pytest.fixture

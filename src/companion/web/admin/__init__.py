@@ -6,6 +6,7 @@ from companion.web.admin.actions import router as actions_router
 from companion.web.admin.alerts import router as alerts_router
 from companion.web.admin.audit import router as audit_router
 from companion.web.admin.conversations import router as conversations_router
+from companion.web.admin.jobs import router as jobs_router
 from companion.web.admin.knowledge import body_limits
 from companion.web.admin.knowledge import router as knowledge_router
 from companion.web.admin.learning import router as learning_router
@@ -21,6 +22,7 @@ ADMIN_ROUTERS: list[APIRouter] = [
     conversations_router,
     actions_router,
     alerts_router,
+    jobs_router,
     models_router,
     learning_router,
     audit_router,

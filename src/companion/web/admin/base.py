@@ -50,6 +50,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("knowledge", "Knowledge base", "kb.manage"),
     ("actions", "AI actions", "ai.admin"),
     ("alerts", "Alerts", "ai.admin"),
+    ("jobs", "Jobs", "ai.admin"),
     ("models", "Models", "ai.admin"),
     ("learning", "Learning", "ai.review"),
     ("metrics", "Metrics", "ai.admin"),
