@@ -48,6 +48,16 @@ def purge_events_before(session: Session, cutoff: dt.datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def purge_company_events_before(session: Session, company_id: int, cutoff: dt.datetime) -> int:
+    """Delete one company's events older than ``cutoff`` (its periodic retention run)."""
+    result = session.execute(
+        delete(TelemetryEvent).where(
+            TelemetryEvent.company_id == company_id, TelemetryEvent.at < cutoff
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def count_events(session: Session, ctx: RequestContext, kind: str | None = None) -> int:
     stmt = scoped(select(func.count()).select_from(TelemetryEvent), TelemetryEvent, ctx)
     if kind is not None:

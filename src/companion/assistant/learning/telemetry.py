@@ -18,8 +18,10 @@ from companion.assistant.learning.schemas import EventOut
 from companion.errors import PermissionDenied
 from companion.governance.pii import redact
 from companion.kit import telemetry
+from companion.kit.clock import Clock
 from companion.kit.db import utcnow
 from companion.tenancy.context import RequestContext
+from companion.tenancy.models import Company
 
 # A message kept in an event is cut here: the trail shows what was asked, not a whole paste.
 MAX_TEXT = 500
@@ -59,6 +61,13 @@ def install() -> None:
 def purge(session: Session, *, now: dt.datetime, retention_days: int) -> int:
     """Delete events older than the retention period (every company); how many went."""
     return repo.purge_events_before(session, now - dt.timedelta(days=retention_days))
+
+
+def purge_company(session: Session, company: Company, clock: Clock, *, container: Any) -> Any:
+    """The periodic ``learning.purge`` run: one company's events past the retention period."""
+    days = int(container.settings.learning.telemetry_retention_days)
+    cutoff = clock.now() - dt.timedelta(days=days)
+    return {"deleted": repo.purge_company_events_before(session, company.id, cutoff), "days": days}
 
 
 def trail(

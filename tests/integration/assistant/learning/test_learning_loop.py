@@ -3,7 +3,9 @@ promote / refuse -> rollback, and the company's promoted model reads that compan
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
 from learning_support import Shop
@@ -217,3 +219,39 @@ def test_a_correction_again_sends_the_example_back_to_review(shop: Shop) -> None
         select(TelemetryEvent).where(TelemetryEvent.company_id == shop.user.company_id)
     ).scalars()
     assert [e.kind for e in events].count("feedback") == 2
+
+
+def test_the_periodic_purge_keeps_the_retention_period_per_company(shop: Shop) -> None:
+    """``purge_company`` has the periodic-job signature (docs/learning.md registers it)."""
+    from companion.assistant.learning.telemetry import purge_company
+    from companion.config import LearningSettings
+    from companion.kit import telemetry
+    from companion.kit.clock import FixedClock
+    from companion.tenancy.models import Company
+
+    session = shop.session
+    clock = FixedClock(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC))
+    for ctx in (shop.user, shop.other_user):
+        for age in (1, 89, 91, 400):
+            telemetry.emit(
+                session, telemetry.FEEDBACK, company_id=ctx.company_id, user_id=ctx.user_id
+            )
+            session.flush()
+            newest = session.execute(
+                select(TelemetryEvent).order_by(TelemetryEvent.id.desc()).limit(1)
+            ).scalar_one()
+            newest.at = clock.now() - dt.timedelta(days=age)
+    session.flush()
+    container = SimpleNamespace(settings=SimpleNamespace(learning=LearningSettings()))
+    company = session.get(Company, shop.user.company_id)
+    assert company is not None
+    assert purge_company(session, company, clock, container=container) == {"deleted": 2, "days": 90}
+
+    def ages(company_id: int) -> list[int]:
+        rows = session.execute(
+            select(TelemetryEvent.at).where(TelemetryEvent.company_id == company_id)
+        ).scalars()
+        return sorted((clock.now() - at).days for at in rows)
+
+    assert ages(shop.user.company_id) == [1, 89]
+    assert ages(shop.other_user.company_id) == [1, 89, 91, 400]  # its own run, its own turn
