@@ -79,6 +79,9 @@ def test_remind_me_is_kept_not_read_as_a_sales_order(
     recited = ask(chat_client, headers, "what do you remember?")
     assert recited["intent"] == "remember"
     assert f"Call {customer.name}" in recited["message"] and "lakh" in recited["message"]
+    too_long = ask(chat_client, headers, "remember that " + "lakh " * 500)
+    assert too_long["skill"] == "memory" and "can't keep that" in too_long["message"]
+    assert chat_client.get("/api/v1/ai/memory", headers=headers).json()["total"] == 2
     # Nobody else's chat sees them.
     other = ask(chat_client, login("finance"), "what do you remember?")
     assert customer.name not in other["message"] and other["data"]["total"] == 0

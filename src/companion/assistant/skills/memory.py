@@ -8,6 +8,7 @@ from typing import Any
 from companion.assistant.memory import phrases, recall
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.assistant.understanding import load_master
+from companion.errors import ValidationFailed
 from companion.governance.memory import service as memories
 from companion.governance.memory.models import GlobalMemory, Memory
 
@@ -23,19 +24,22 @@ class MemorySkill:
         if request is None:
             return self._recite(turn)
         now = turn.now or memories_now(turn)
-        kept = recall.keep(
-            turn.session,
-            turn.ctx,
-            request.text,
-            master=load_master(turn.session, turn.ctx),
-            today=turn.today,
-            now=now,
-            embedder=turn.memory_embedder,
-            kind=request.kind,
-            due_on=request.due_on,
-            source="chat",
-            conversation_id=turn.conversation_id,
-        )
+        try:
+            kept = recall.keep(
+                turn.session,
+                turn.ctx,
+                request.text,
+                master=load_master(turn.session, turn.ctx),
+                today=turn.today,
+                now=now,
+                embedder=turn.memory_embedder,
+                kind=request.kind,
+                due_on=request.due_on,
+                source="chat",
+                conversation_id=turn.conversation_id,
+            )
+        except ValidationFailed as refused:  # too long for a memory: said, not a 422
+            return Answer(text=f"I can't keep that: {refused.message}.", skill=self.name)
         memory = kept.memory
         quoted = f"“{memory.text}”"
         if kept.action == "duplicate":
