@@ -9,7 +9,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from companion.jobs.models import DONE, FAILED, QUEUED, Job, JobLease
+from companion.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, JobLease
+from companion.kit.db import utcnow
 from companion.tenancy.context import RequestContext, scoped
 from companion.tenancy.models import Company
 
@@ -122,6 +123,22 @@ def add_runs(session: Session, jobs: list[Job]) -> list[Job]:
 def _columns(job: Job) -> dict[str, object]:
     """A fresh copy's column values (the rolled-back instances are not reused)."""
     return {c.key: getattr(job, c.key) for c in Job.__table__.columns}
+
+
+def fail_abandoned(
+    session: Session, kind_prefix: str, started_before: dt.datetime, message: str
+) -> int:
+    """Mark runs of ``kind_prefix:*`` still running since before ``started_before`` failed."""
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.kind.startswith(f"{kind_prefix}:", autoescape=True),
+            Job.status == RUNNING,
+            Job.started_at < started_before,
+        )
+        .values(status=FAILED, error=message, message=message[:500], finished_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def delete_finished_before(session: Session, company_id: int, before: dt.datetime) -> int:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from companion.bootstrap import Container
 from companion.jobs import repository as repo
 from companion.jobs.models import QUEUED, Job, new_job_id
-from companion.jobs.periodic import PERIODIC, PeriodicJob, registered, run_key, zone
+from companion.jobs.periodic import KIND_PREFIX, PERIODIC, PeriodicJob, registered, run_key, zone
 from companion.jobs.service import JobFailed, JobRun
 from companion.kit.after_commit import after_commit
 from companion.kit.db import begin_for_writing, session_scope, utcnow
@@ -41,6 +41,10 @@ from companion.tenancy.models import Company
 log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
+# A periodic run still "running" this long after it started was abandoned (its worker or
+# server died mid-run; its writes were rolled back with it): it is marked failed, and the
+# next slot runs as usual.
+ABANDONED_AFTER = dt.timedelta(hours=6)
 
 
 def plan_due(
@@ -87,9 +91,19 @@ def tick(
     ``jobs``: every registered periodic job when None.
     """
     runner = container.job_runner()
+    now = now or utcnow()
     with session_scope(container.session_factory) as session:
         begin_for_writing(session)
-        added = plan_due(session, now or utcnow(), jobs)
+        hours = int(ABANDONED_AFTER.total_seconds() // 3600)
+        abandoned = repo.fail_abandoned(
+            session,
+            KIND_PREFIX,
+            now - ABANDONED_AFTER,
+            f"Abandoned: no end {hours} h after it started (its process stopped)",
+        )
+        if abandoned:
+            log.warning("periodic runs abandoned", extra={"runs": abandoned})
+        added = plan_due(session, now, jobs)
         for job_id in added:
             after_commit(
                 session,

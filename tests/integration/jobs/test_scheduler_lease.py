@@ -350,3 +350,28 @@ def _holder(container: Container, name: str) -> tuple[str | None, dt.datetime | 
         row = session.get(JobLease, name)
         assert row is not None
         return row.holder, row.expires_at
+
+
+def test_a_run_abandoned_mid_way_is_marked_failed_and_nothing_else_is(
+    container: Container, runner: JobRunner, company: Company, job: PeriodicJob
+) -> None:
+    long_ago, lately = T0 - dt.timedelta(hours=7), T0 - dt.timedelta(hours=1)
+    with session_scope(container.session_factory) as session:
+        rows = [
+            Job(company_id=company.id, kind=job.kind, status="running", started_at=long_ago),
+            Job(company_id=company.id, kind=job.kind, status="running", started_at=lately),
+            Job(company_id=company.id, kind="kb.ingest", status="running", started_at=long_ago),
+        ]
+        for row in rows:
+            row.payload, row.created_at = {}, row.started_at
+        session.add_all(rows)
+        session.flush()
+        ids = [r.id for r in rows]
+    sched.tick(container, T0, [job])
+    runner.drain()
+    with container.session_factory() as session:
+        stale, recent, upload = (session.get(Job, i) for i in ids)
+        assert stale is not None and recent is not None and upload is not None
+        assert stale.status == FAILED and stale.finished_at is not None
+        assert stale.error == "Abandoned: no end 6 h after it started (its process stopped)"
+        assert recent.status == "running" and upload.status == "running"
