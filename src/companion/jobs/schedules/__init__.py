@@ -11,3 +11,10 @@ from companion.jobs.periodic import daily_at, every, periodic
 
 periodic("jobs.prune", daily_at("03:15"), "companion.jobs.service:prune_finished")
 periodic("alerts.scan", every(hours=1), "companion.jobs.tasks:scan_alerts", container=True)
+# Telemetry past COMPANION_LEARNING__TELEMETRY_RETENTION_DAYS (docs/learning.md).
+periodic(
+    "learning.purge",
+    daily_at("03:30"),
+    "companion.assistant.learning.telemetry:purge_company",
+    container=True,
+)

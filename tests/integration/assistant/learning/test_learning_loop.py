@@ -222,13 +222,16 @@ def test_a_correction_again_sends_the_example_back_to_review(shop: Shop) -> None
 
 
 def test_the_periodic_purge_keeps_the_retention_period_per_company(shop: Shop) -> None:
-    """``purge_company`` has the periodic-job signature (docs/learning.md registers it)."""
+    import companion.jobs.schedules  # noqa: F401 - registers the shipped periodic jobs
     from companion.assistant.learning.telemetry import purge_company
     from companion.config import LearningSettings
+    from companion.jobs.periodic import registered
     from companion.kit import telemetry
     from companion.kit.clock import FixedClock
     from companion.tenancy.models import Company
 
+    job = next(j for j in registered() if j.name == "learning.purge")
+    assert job.container and job.target == "companion.assistant.learning.telemetry:purge_company"
     session = shop.session
     clock = FixedClock(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC))
     for ctx in (shop.user, shop.other_user):
