@@ -61,9 +61,11 @@ class Container:
         """Language models by policy; a missing model file fails here, naming the setting."""
         with self._llm_lock:
             if self._llm is None:
+                from companion.governance.pii.scrubber import PiiScrubber
                 from companion.llm.factory import build_llm_service
 
-                self._llm = build_llm_service(self.settings.llm)
+                # Providers marked external get prompts with personal data as placeholders.
+                self._llm = build_llm_service(self.settings.llm, scrubber=PiiScrubber())
             return self._llm
 
     def job_runner(self, factory: Callable[[Container], JobRunner] | None = None) -> JobRunner:

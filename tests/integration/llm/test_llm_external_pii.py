@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 
-from companion.config import LLMSettings
+from companion.bootstrap import bootstrap
+from companion.config import LLMSettings, Settings
 from companion.governance.pii import PiiScrubber
+from companion.kit import migrate
 from companion.llm.errors import LLMUnavailable
 from companion.llm.factory import build_llm_service
 from companion.llm.privacy import PrivateProvider
+from dbutil import new_database_url
 
 MODEL = "cloud-model"
 SECRET_MESSAGE = (
@@ -175,3 +178,27 @@ def test_a_named_provider_marked_external_in_the_policy_file(
 def test_external_without_a_scrubber_refuses_to_start(recorder: Recorder) -> None:
     with pytest.raises(LLMUnavailable, match="marked external"):
         build_llm_service(_settings(recorder, external=True))
+
+
+def test_the_container_wires_the_redactor(
+    recorder: Recorder, tmp_path: Path, backend: str, pg_database_factory: list[str]
+) -> None:
+    settings = Settings(
+        database_url=new_database_url(backend, tmp_path, pg_database_factory),
+        data_dir=tmp_path,
+        demo_mode=True,
+        llm=_settings(recorder, external=True),
+    )
+    container = bootstrap(settings)
+    migrate.upgrade(container.engine)
+    try:
+        llm = container.llm()
+        assert isinstance(llm.registry.get("default"), PrivateProvider)
+        text = llm.generate("summarize", 1, [{"role": "user", "content": SECRET_MESSAGE}]).text
+        assert text == f"Done: {SECRET_MESSAGE}"
+        for secret in SECRETS:
+            assert secret not in recorder.sent_text()
+    finally:
+        container.llm().registry.close()
+        container.dispose()
+        container.engine.dispose()
