@@ -17,6 +17,8 @@ from companion.kit.db import make_engine, make_session_factory
 if TYPE_CHECKING:
     from companion.assistant.learning.company_models import CompanyModels
     from companion.assistant.service import Assistant
+    from companion.assistant.usage import UsageMeter
+    from companion.governance.usage.ratelimit import RateLimiter
     from companion.jobs.runner import JobRunner
     from companion.knowledge.retrieval import Retriever
     from companion.llm.embeddings import Embedder
@@ -40,6 +42,9 @@ class Container:
     _llm_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _job_runner: JobRunner | None = field(default=None, repr=False)
     _job_runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _usage: UsageMeter | None = field(default=None, repr=False)
+    _rate_limiter: RateLimiter | None = field(default=None, repr=False)
+    _usage_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _company_models: CompanyModels | None = field(default=None, repr=False)
     _company_models_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -66,7 +71,25 @@ class Container:
 
                 # Providers marked external get prompts with personal data as placeholders.
                 self._llm = build_llm_service(self.settings.llm, scrubber=PiiScrubber())
+                self._llm.meter = self.usage_meter()  # budgets and usage records
             return self._llm
+
+    def rate_limiter(self) -> RateLimiter:
+        """Sign-in and chat rate limits (memory, or Redis when configured)."""
+        with self._usage_lock:
+            if self._rate_limiter is None:
+                from companion.governance.usage.ratelimit import RateLimiter
+
+                self._rate_limiter = RateLimiter(self.settings.rate_limits)
+            return self._rate_limiter
+
+    def usage_meter(self) -> UsageMeter:
+        """Budgets and metering of chat turns and model calls (counters: DB or Redis)."""
+        limiter = self.rate_limiter()
+        with self._usage_lock:
+            if self._usage is None:
+                self._usage = build_usage_meter(self, limiter)
+            return self._usage
 
     def job_runner(self, factory: Callable[[Container], JobRunner] | None = None) -> JobRunner:
         """The background-job runner, made on first use (by ``factory``, else the default)."""
@@ -155,6 +178,24 @@ def build_company_models(container: Container) -> CompanyModels:
     )
 
 
+def build_usage_meter(container: Container, limiter: RateLimiter | None) -> UsageMeter:
+    """Governance's budgets and usage records behind the assistant's meter."""
+    from companion.assistant.usage import UsageMeter
+    from companion.governance.usage.budgets import Budgets
+    from companion.governance.usage.counter_repository import SqlCounters
+    from companion.governance.usage.counters import CounterStore, RedisCounters
+    from companion.governance.usage.service import Metering
+
+    usage = container.settings.usage
+    store: CounterStore = (
+        RedisCounters.from_url(usage.redis_url)
+        if usage.counters == "redis"
+        else SqlCounters(container.session_factory)
+    )
+    metering = Metering(usage, Budgets(usage, store), container.session_factory)
+    return UsageMeter(metering, container.clock, limiter)
+
+
 def build_assistant(container: Container) -> Assistant:
     """The assistant with the shipped NLU, its trained model cached under the data dir."""
     from companion.assistant.service import Assistant
@@ -170,6 +211,7 @@ def build_assistant(container: Container) -> Assistant:
         retriever=container.retriever,
         llm=container.llm,
         tool_choice_below=settings.assistant.tool_choice_below,
+        usage=container.usage_meter(),
         # Memories are compared by the knowledge embedder, without building the index.
         memory_embedder=container.memory_embedder,
     )

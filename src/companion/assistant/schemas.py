@@ -83,6 +83,16 @@ class ResponseContext(BaseModel):
 class Usage(BaseModel):
     latency_ms: float
     llm: dict[str, Any] | None = None
+    # Metering (governance.usage): the turn's model calls, tokens and cost; the budgets at or
+    # past their soft cap (80%); the calls a budget refused (the answer came without them).
+    model_calls: int = 0
+    cached_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    currency: str | None = None
+    warnings: list[dict[str, Any]] | None = None
+    refused: list[dict[str, Any]] | None = None
 
 
 class ChatResponse(BaseModel):

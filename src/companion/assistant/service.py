@@ -50,6 +50,7 @@ from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
 if TYPE_CHECKING:
+    from companion.assistant.usage import UsageMeter
     from companion.governance.memory.service import TextEmbedder
     from companion.knowledge.retrieval import Retriever
     from companion.llm.service import LLMService
@@ -89,6 +90,7 @@ class Assistant:
         retriever: Callable[[], Retriever] | None = None,
         llm: Callable[[], LLMService] | None = None,
         tool_choice_below: float = 0.5,
+        usage: UsageMeter | None = None,
         memory_embedder: Callable[[], TextEmbedder] | None = None,
     ) -> None:
         self._nlu = nlu
@@ -99,6 +101,7 @@ class Assistant:
         self._max_chars = max_message_chars
         self._actions = actions or ActionSettings()
         self._data_intents = frozenset(queries.all_queries())
+        self._usage = usage  # rate limits, budgets and metering (assistant.usage)
         # Memories are compared by the retriever's embedder unless one is given.
         if memory_embedder is None and retriever is not None:
             memory_embedder = lambda: retriever().embedder  # noqa: E731
@@ -114,7 +117,26 @@ class Assistant:
         """The embedder memories are compared with (None: by their words only)."""
         return self._memory_embedder
 
+    @property
+    def usage(self) -> UsageMeter | None:
+        """The meter in front of every turn (None: turns are not limited or metered)."""
+        return self._usage
+
     def turn(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        request: ChatRequest,
+        progress: Progress | None = None,
+    ) -> ChatResponse:
+        """One turn within the caller's rate limit and budgets, its model use metered."""
+        if self._usage is None:
+            return self._answer(session, ctx, request, progress)
+        with self._usage.turn(session, ctx) as metered:
+            response = self._answer(session, ctx, request, progress)
+            return self._usage.finish(metered, response)
+
+    def _answer(
         self,
         session: Session,
         ctx: RequestContext,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from companion.auth import service
 from companion.auth.models import ApiKey
@@ -40,12 +40,22 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
 
 
 @router.post("/auth/login", tags=["auth"], summary="Exchange a username and password for a token")
-def login(body: LoginIn, session: SessionDep, container: ContainerDep) -> LoginOut:
-    """A bearer token for the user, and the companies and roles it gives access to."""
+def login(
+    body: LoginIn, session: SessionDep, container: ContainerDep, request: Request
+) -> LoginOut:
+    """A bearer token for the user, and the companies and roles it gives access to.
+
+    Failed sign-ins are limited per username and per address (``COMPANION_RATE_LIMITS__*``):
+    past the limit the next try is a 429 with Retry-After, before any password is checked.
+    """
+    limiter = container.rate_limiter()
+    address = request.client.host if request.client else None
+    limiter.check_login(body.username, address)
     try:
         user = service.authenticate(session, body.username, body.password)
     except NotAuthenticated:
         log.info("login refused", extra={"username": body.username})
+        limiter.login_failed(body.username, address)
         raise
     token, expires_at = service.issue_token(container.settings, container.clock, user)
     return LoginOut(

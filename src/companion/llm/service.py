@@ -17,6 +17,7 @@ from companion.llm.admission import ModelGate, current_caller
 from companion.llm.cache import ResponseCache, cache_key
 from companion.llm.errors import LLMError, LLMPromptTooLong, LLMUnavailable
 from companion.llm.health import HealthBoard
+from companion.llm.metering import CallMeter, LLMBudgetExceeded, PlannedCall
 from companion.llm.policies import PolicyBook, UseCasePolicy
 from companion.llm.providers.base import (
     Generation,
@@ -119,8 +120,10 @@ class LLMService:
         cache: ResponseCache | None = None,
         health: HealthBoard | None = None,
         gate: ModelGate | None = None,
+        meter: CallMeter | None = None,
     ) -> None:
         self.registry = registry
+        self.meter = meter  # budgets and usage records (llm.metering), wired by bootstrap
         self.policies = policies
         self.cache = cache or ResponseCache()
         self.health = health or HealthBoard(policies.health)
@@ -182,13 +185,15 @@ class LLMService:
         if policy.cache_ttl_s:
             hit = self.cache.get(key)
             if hit is not None:
+                self._metered_hit(use_case, company, hit)
                 return hit
         with self._slot(policy):
-            return self._chain(use_case, policy, key, messages, call)
+            return self._chain(use_case, company, policy, key, messages, call)
 
     def _chain(
         self,
         use_case: str,
+        company: str | int,
         policy: UseCasePolicy,
         key: str,
         messages: list[Message],
@@ -208,9 +213,9 @@ class LLMService:
                 fitted = fit_messages(
                     provider, messages, max_tokens=policy.max_tokens, mode=policy.truncate
                 )
-                generation = call(provider, fitted, policy)
-            except LLMPromptTooLong as exc:
-                attempts.append(exc)  # the prompt is at fault, not the provider
+                generation = self._metered(use_case, company, provider, fitted, policy, call)
+            except (LLMPromptTooLong, LLMBudgetExceeded) as exc:
+                attempts.append(exc)  # the prompt or a budget is at fault, not the provider
                 if tracked:
                     health.release_trial()
                 continue
@@ -231,6 +236,61 @@ class LLMService:
             self.cache.put(key, generation, policy.cache_ttl_s)
             return generation
         raise _exhausted(use_case, attempts)
+
+    def _planned(
+        self,
+        use_case: str,
+        company: str | int,
+        provider: LLMProvider,
+        fitted: list[Message],
+        max_tokens: int,
+    ) -> PlannedCall:
+        return PlannedCall(
+            use_case=use_case,
+            company=company,
+            caller=current_caller(),
+            provider=provider.kind,
+            model=provider.model,
+            tokens_in=provider.count_message_tokens(fitted),
+            max_tokens=max_tokens,
+        )
+
+    def _metered(
+        self,
+        use_case: str,
+        company: str | int,
+        provider: LLMProvider,
+        fitted: list[Message],
+        policy: UseCasePolicy,
+        call: Callable[[LLMProvider, list[Message], UseCasePolicy], Generation],
+    ) -> Generation:
+        """``call`` admitted by the meter (its worst case reserved) and settled after it."""
+        if self.meter is None or provider.kind == "none":
+            return call(provider, fitted, policy)
+        ticket = self.meter.admit(
+            self._planned(use_case, company, provider, fitted, policy.max_tokens)
+        )
+        generation: Generation | None = None
+        try:
+            generation = call(provider, fitted, policy)
+            return generation
+        finally:
+            self.meter.settle(ticket, generation)
+
+    def _metered_hit(self, use_case: str, company: str | int, hit: Generation) -> None:
+        """Tell the meter about a generation served from the cache."""
+        if self.meter is None:
+            return
+        planned = PlannedCall(
+            use_case=use_case,
+            company=company,
+            caller=current_caller(),
+            provider=hit.provider,
+            model=hit.model,
+            tokens_in=hit.tokens_in,
+            max_tokens=0,
+        )
+        self.meter.cached(planned, hit)
 
     def generate(
         self,
@@ -333,6 +393,7 @@ class LLMService:
         if policy.cache_ttl_s:
             hit = self.cache.get(key)
             if hit is not None:
+                self._metered_hit(use_case, company, hit)
                 yield hit.text
                 return
         # A slot by hand, not `with self._slot(...)`: an async generator may be closed from
@@ -345,14 +406,19 @@ class LLMService:
             gate.acquire(caller)
         started_all = time.perf_counter()
         try:
-            async for piece in self._stream_chain(use_case, policy, key, prompt):
+            async for piece in self._stream_chain(use_case, company, policy, key, prompt):
                 yield piece
         finally:
             if gate is not None:
                 gate.release(caller, time.perf_counter() - started_all)
 
     async def _stream_chain(
-        self, use_case: str, policy: UseCasePolicy, key: str, prompt: list[Message]
+        self,
+        use_case: str,
+        company: str | int,
+        policy: UseCasePolicy,
+        key: str,
+        prompt: list[Message],
     ) -> AsyncIterator[str]:
         """The policy's providers in turn until one streams an answer."""
         attempts: list[LLMError] = []
@@ -365,12 +431,19 @@ class LLMService:
             started = time.perf_counter()
             pieces: list[str] = []
             finished = False
+            ticket: object = None
+            metered = False
             try:
                 # Building a provider may load a model: off the event loop.
                 provider = await asyncio.to_thread(self.registry.resolve, name, policy.model)
                 fitted = fit_messages(
                     provider, prompt, max_tokens=policy.max_tokens, mode=policy.truncate
                 )
+                if self.meter is not None and tracked:
+                    ticket = self.meter.admit(
+                        self._planned(use_case, company, provider, fitted, policy.max_tokens)
+                    )
+                    metered = True
                 async for piece in provider.stream(
                     fitted,
                     max_tokens=policy.max_tokens,
@@ -380,8 +453,8 @@ class LLMService:
                     pieces.append(piece)
                     yield piece
                 finished = True
-            except LLMPromptTooLong as exc:
-                attempts.append(exc)  # the prompt is at fault, not the provider
+            except (LLMPromptTooLong, LLMBudgetExceeded) as exc:
+                attempts.append(exc)  # the prompt or a budget is at fault, not the provider
                 continue
             except LLMError as exc:
                 attempts.append(exc)
@@ -393,6 +466,21 @@ class LLMService:
             finally:
                 if not finished and tracked:
                     health.release_trial()  # closed by the caller: no verdict on the provider
+                if metered and self.meter is not None:
+                    # Pieces written before a failure or a close were generated all the same.
+                    self.meter.settle(
+                        ticket,
+                        Generation(
+                            text="".join(pieces),
+                            tokens_in=provider.count_message_tokens(fitted),
+                            tokens_out=len(pieces),
+                            latency_ms=elapsed_ms(started),
+                            model=provider.model,
+                            provider=provider.kind,
+                        )
+                        if pieces
+                        else None,
+                    )
             latency = elapsed_ms(started)
             health.record_success(latency, policy.latency_budget_ms)
             text = "".join(pieces)

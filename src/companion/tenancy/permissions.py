@@ -23,6 +23,7 @@ PERMISSIONS: MappingProxyType[str, str] = MappingProxyType(
         "kb.manage": "Add, change and remove knowledge documents",
         "ai.use": "Chat with the assistant",
         "ai.admin": "Configure the assistant, see usage and feedback",
+        "usage.read": "See the company's AI usage, budgets and the billing export",
         "ai.review": "Review training examples from feedback, export datasets, retrain the NLU",
         "audit.read": "Read the audit log",
         "admin.users": "Manage users, memberships and API keys",
@@ -62,9 +63,11 @@ ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "kb.read",
                 "ai.use",
                 "audit.read",
+                # Model spend is billed: finance sees and exports it.
+                "usage.read",
             }
         ),
-        "executive": _READ_ALL | {"procurement.approve", "audit.read"},
+        "executive": _READ_ALL | {"procurement.approve", "audit.read", "usage.read"},
         "admin": frozenset(PERMISSIONS),
     }
 )

@@ -60,8 +60,12 @@ class StreamedTurn:
 def checked_turn(
     body: ChatRequest, session: SessionDep, ctx: ChatUser, container: ContainerDep
 ) -> StreamedTurn:
-    """422/413 for a bad message and 404 for an unknown conversation, as plain JSON errors."""
-    container.assistant().validated(body.message)
+    """422/413 for a bad message, 404 for an unknown conversation, 429 past a rate limit
+    or a budget's hard cap: plain JSON errors with their status, before the stream opens."""
+    assistant = container.assistant()
+    assistant.validated(body.message)
+    if assistant.usage is not None:
+        assistant.usage.check(session, ctx)
     if body.conversation_id:
         repository.get_conversation(session, ctx, body.conversation_id)
     return StreamedTurn(body=body, ctx=ctx, container=container)

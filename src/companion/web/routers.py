@@ -21,6 +21,7 @@ from companion.web.chat import router as chat_router
 from companion.web.learning import router as learning_router
 from companion.web.memory import router as memory_router
 from companion.web.reports import router as reports_router
+from companion.web.usage import router as usage_router
 
 DOMAIN_ROUTERS: list[APIRouter] = [
     parties_router,
@@ -40,6 +41,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     imports_router,
     ai_status_router,
     outreach_router,
+    usage_router,
     learning_router,
     memory_router,
 ]

@@ -175,19 +175,33 @@ class Budgets:
         cost: Decimal,
         session: Session | None = None,
     ) -> None:
-        """Give back what the call reserved and did not use."""
-        unused_tokens = max(0, reservation.tokens - tokens)
-        unused_micros = max(0, reservation.cost_micros - pricing.to_micros(cost))
-        back = [
-            Charge(
-                key=c.key,
-                amount=unused_tokens if c.key.metric == TOKENS else unused_micros,
-                cap=None,
-                ttl_s=c.ttl_s,
-            )
-            for c in reservation.charges
-        ]
-        self.store.release(back, session)
+        """Give back what the call reserved and did not use.
+
+        A remote server may count the prompt's tokens a little differently from the estimate
+        reserved: what it used beyond the reservation is added (uncapped), so the counters
+        hold what was really spent.
+        """
+        micros = pricing.to_micros(cost)
+
+        def charges(token_amount: int, micro_amount: int) -> list[Charge]:
+            return [
+                Charge(
+                    key=c.key,
+                    amount=token_amount if c.key.metric == TOKENS else micro_amount,
+                    cap=None,
+                    ttl_s=c.ttl_s,
+                )
+                for c in reservation.charges
+            ]
+
+        self.store.release(
+            charges(max(0, reservation.tokens - tokens), max(0, reservation.cost_micros - micros)),
+            session,
+        )
+        over_tokens = max(0, tokens - reservation.tokens)
+        over_micros = max(0, micros - reservation.cost_micros)
+        if over_tokens or over_micros:
+            self.store.reserve(charges(over_tokens, over_micros), session)
 
     def quota(
         self, payer: Payer, now: dt.datetime, session: Session | None = None

@@ -13,6 +13,7 @@ from companion.web.admin.learning import router as learning_router
 from companion.web.admin.models import router as models_router
 from companion.web.admin.overview import router as overview_router
 from companion.web.admin.signin import router as signin_router
+from companion.web.admin.usage import router as usage_router
 
 # Sign-in, static files and fixed paths first: they must win over "/admin/{company}/...".
 ADMIN_ROUTERS: list[APIRouter] = [
@@ -24,6 +25,7 @@ ADMIN_ROUTERS: list[APIRouter] = [
     alerts_router,
     jobs_router,
     models_router,
+    usage_router,
     learning_router,
     audit_router,
 ]

@@ -55,6 +55,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("learning", "Learning", "ai.review"),
     ("metrics", "Metrics", "ai.admin"),
     ("audit", "Audit log", "audit.read"),
+    ("usage", "Usage and budgets", "usage.read"),
 )
 ADMIN_PERMISSIONS = frozenset(p for _, _, p in SECTIONS)
 SECURITY_HEADERS = {

@@ -101,9 +101,14 @@ def login(
             "The sign-in form expired or was not sent from this site; reload it and try again",
             details={"reason": "csrf"},
         )
+    # The API's sign-in limits, counted together: 429 while the name or address is locked.
+    limiter = container.rate_limiter()
+    address = request.client.host if request.client else None
+    limiter.check_login(username, address)
     try:
         user = auth_service.authenticate(session, username.strip(), password)
     except NotAuthenticated as exc:
+        limiter.login_failed(username, address)
         return _login_page(
             request,
             container,

@@ -138,3 +138,20 @@ def test_soft_cap_warning_at_80_percent(factory: sessionmaker[Session], session:
         budgets.check(payer, NOW)
     # The next local day starts from zero.
     budgets.check(payer, NOW + dt.timedelta(days=1))
+
+
+def test_a_call_that_used_more_than_reserved_is_counted_in_full(
+    store: CounterStore, session: Session
+) -> None:
+    # A remote server's prompt count can differ from the estimate: the counters keep the truth.
+    company = make_company(session, "overrun")
+    session.commit()
+    budgets = Budgets(UsageSettings(budgets=BudgetCaps(company_day_tokens=100)), store)
+    payer = Payer(company.id, company.slug, None, None)
+    reservation = budgets.reserve(payer, NOW, tokens=90, cost=Decimal("0.01"))
+    budgets.settle(reservation, tokens=104, cost=Decimal("0.02"))
+    lines = {line.limit: line for line in budgets.quota(payer, NOW)}
+    assert lines["company_day_tokens"].used == 104 and lines["company_day_tokens"].exceeded
+    assert lines["company_month_cost"].used == pytest.approx(0.02)
+    with pytest.raises(BudgetExceeded):
+        budgets.reserve(payer, NOW, tokens=1, cost=Decimal(0))
