@@ -14,7 +14,19 @@ from browser_support import DemoServer, axe_violations, shot
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import text
 
-PAGES = ("overview", "conversations", "knowledge", "actions", "models", "jobs", "audit")
+PAGES = (
+    "overview",
+    "conversations",
+    "knowledge",
+    "actions",
+    "alerts",
+    "models",
+    "jobs",
+    "learning",
+    "metrics",
+    "usage",
+    "audit",
+)
 
 
 @pytest.fixture
