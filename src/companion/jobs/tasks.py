@@ -23,3 +23,10 @@ def scan_alerts(session: Session, company: Company, clock: Clock, *, container: 
     return scan_company(
         session, company.id, clock.today(), container.settings.alerts, now=clock.now()
     )
+
+
+def sweep_memories(session: Session, company: Company, clock: Clock) -> Any:
+    """Delete the company's memories past their expiry (governance.memory's retention)."""
+    from companion.governance.memory.service import sweep_company
+
+    return {"deleted": sweep_company(session, company.id, clock.now())}

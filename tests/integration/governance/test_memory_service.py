@@ -195,3 +195,24 @@ def test_bad_memories_are_refused_clearly(session: Session, bad: dict) -> None: 
         memories.remember(session, sales, args.pop("text"), now=NOW, **args)
     count = session.execute(select(func.count()).select_from(Memory)).scalar_one()
     assert count == 0
+
+
+def test_the_scheduled_sweep_deletes_one_companys_expired_memories(session: Session) -> None:
+    from companion.jobs.periodic import registered
+    from companion.jobs.tasks import sweep_memories
+    from companion.kit.clock import FixedClock
+    from companion.tenancy.models import Company
+
+    sales, _, _, globex = _tenants(session)
+    mine = memories.remember(session, sales, "call back at noon", now=NOW, retention="short")
+    theirs = memories.remember(session, globex, "short note", now=NOW, retention="short")
+    kept = memories.remember(session, sales, "my name is Farhana", now=NOW, retention="medium")
+    assert "memory.sweep" in {job.name for job in registered()}
+    later = FixedClock(NOW + dt.timedelta(hours=2))
+    acme = session.get(Company, sales.company_id)
+    assert acme is not None
+    assert sweep_memories(session, acme, later) == {"deleted": 1}
+    assert session.get(Memory, mine.memory.id) is None
+    assert session.get(Memory, theirs.memory.id) is not None  # globex's own run deletes it
+    assert session.get(Memory, kept.memory.id) is not None
+    assert sweep_memories(session, acme, later) == {"deleted": 0}

@@ -122,6 +122,23 @@ def delete_expired(session: Session, now: dt.datetime) -> int:
     return int(getattr(tenant, "rowcount", 0) or 0) + int(getattr(shared, "rowcount", 0) or 0)
 
 
+def delete_expired_in(session: Session, company_id: int, now: dt.datetime) -> int:
+    """Delete one company's expired memories and the expired global ones (the scheduled sweep)."""
+    tenant = session.execute(
+        delete(Memory).where(
+            Memory.company_id == company_id,
+            Memory.expires_at.is_not(None),
+            Memory.expires_at <= now,
+        )
+    )
+    shared = session.execute(
+        delete(GlobalMemory).where(
+            GlobalMemory.expires_at.is_not(None), GlobalMemory.expires_at <= now
+        )
+    )
+    return int(getattr(tenant, "rowcount", 0) or 0) + int(getattr(shared, "rowcount", 0) or 0)
+
+
 def delete_expired_for(session: Session, ctx: RequestContext, now: dt.datetime) -> int:
     """Delete the caller's company's expired memories (the lazy sweep on read).
 

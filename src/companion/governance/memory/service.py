@@ -315,6 +315,13 @@ def sweep_expired(session: Session, now: dt.datetime) -> int:
     return count
 
 
+def sweep_company(session: Session, company_id: int, now: dt.datetime) -> int:
+    """The periodic TTL sweep for one company (and the global memories): rows deleted."""
+    count = repo.delete_expired_in(session, company_id, now)
+    session.flush()
+    return count
+
+
 def relevant(
     session: Session,
     ctx: RequestContext,

@@ -18,3 +18,5 @@ periodic(
     "companion.assistant.learning.telemetry:purge_company",
     container=True,
 )
+# Memories past their retention class's expiry (reads also skip and delete them).
+periodic("memory.sweep", every(minutes=15), "companion.jobs.tasks:sweep_memories")
