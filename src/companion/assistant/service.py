@@ -44,9 +44,11 @@ from companion.assistant.skills.data_query import one_document_intent
 from companion.assistant.skills.knowledge import answer_from_documents
 from companion.config import ActionSettings
 from companion.errors import PayloadTooLarge, ValidationFailed
+from companion.governance.memory import service as memory_policy
 from companion.kit.clock import Clock
 from companion.kit.db import utcnow
 from companion.kit.jsonable import jsonable
+from companion.llm.admission import external_providers
 from companion.tenancy.context import RequestContext
 
 if TYPE_CHECKING:
@@ -129,12 +131,18 @@ class Assistant:
         request: ChatRequest,
         progress: Progress | None = None,
     ) -> ChatResponse:
-        """One turn within the caller's rate limit and budgets, its model use metered."""
-        if self._usage is None:
-            return self._answer(session, ctx, request, progress)
-        with self._usage.turn(session, ctx) as metered:
-            response = self._answer(session, ctx, request, progress)
-            return self._usage.finish(metered, response)
+        """One turn within the caller's rate limit and budgets, its model use metered.
+
+        A company in compliance mode (governance.memory's policy) reaches no provider marked
+        external during the turn: its chain skips them.
+        """
+        allowed = memory_policy.policy_of(session, ctx.company_id).allows_external_providers()
+        with external_providers(allowed):
+            if self._usage is None:
+                return self._answer(session, ctx, request, progress)
+            with self._usage.turn(session, ctx) as metered:
+                response = self._answer(session, ctx, request, progress)
+                return self._usage.finish(metered, response)
 
     def _answer(
         self,

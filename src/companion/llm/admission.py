@@ -43,6 +43,25 @@ def acting_for(caller: str | int | None) -> Iterator[None]:
         _caller.reset(token)
 
 
+# Whether providers marked external may be called (a company in compliance mode: no).
+_external_ok: ContextVar[bool] = ContextVar("companion_llm_external_ok", default=True)
+
+
+@contextmanager
+def external_providers(allowed: bool) -> Iterator[None]:
+    """Inside the block, providers marked external are skipped unless ``allowed``."""
+    token = _external_ok.set(allowed)
+    try:
+        yield
+    finally:
+        _external_ok.reset(token)
+
+
+def external_allowed() -> bool:
+    """Whether the current work may reach a provider marked external."""
+    return _external_ok.get()
+
+
 def current_caller() -> str | None:
     """The caller set by ``acting_for``, if any."""
     return _caller.get()

@@ -137,4 +137,6 @@ def build_llm_service(
         max_per_user=settings.max_per_user,
         queue_wait_s=settings.queue_wait_s,
     )
-    return LLMService(ProviderRegistry(factories), policies, gate=gate)
+    service = LLMService(ProviderRegistry(factories), policies, gate=gate)
+    service.external = frozenset(external)
+    return service

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from companion.llm.admission import ModelGate, current_caller
+from companion.llm.admission import ModelGate, current_caller, external_allowed
 from companion.llm.cache import ResponseCache, cache_key
 from companion.llm.errors import LLMError, LLMPromptTooLong, LLMUnavailable
 from companion.llm.health import HealthBoard
@@ -128,6 +128,8 @@ class LLMService:
         self.cache = cache or ResponseCache()
         self.health = health or HealthBoard(policies.health)
         self.gate = gate
+        # Providers marked external (the factory says which): skipped in compliance mode.
+        self.external: frozenset[str] = frozenset()
 
     def policy(self, use_case: str, company: str | int | None = None) -> UseCasePolicy:
         """The effective policy for ``use_case`` in ``company``."""
@@ -204,6 +206,9 @@ class LLMService:
         for name in policy.chain():
             health = self.health[name]
             tracked = not self.registry.is_none(name)  # "no model" is no fault to count
+            if name in self.external and not external_allowed():
+                attempts.append(_compliance_refusal(name))
+                continue
             if tracked and not health.allow():
                 attempts.append(LLMUnavailable(f"{name}: circuit open", details={"provider": name}))
                 continue
@@ -425,6 +430,9 @@ class LLMService:
         for name in policy.chain():
             health = self.health[name]
             tracked = not self.registry.is_none(name)  # "no model" is no fault to count
+            if name in self.external and not external_allowed():
+                attempts.append(_compliance_refusal(name))
+                continue
             if tracked and not health.allow():
                 attempts.append(LLMUnavailable(f"{name}: circuit open"))
                 continue
@@ -535,4 +543,12 @@ def _exhausted(use_case: str, attempts: list[LLMError]) -> LLMError:
         f"No language model could answer {use_case}: "
         + "; ".join(f"{e.code}: {e.message}" for e in attempts),
         details={"use_case": use_case, "attempts": [e.to_dict()["error"] for e in attempts]},
+    )
+
+
+def _compliance_refusal(name: str) -> LLMUnavailable:
+    return LLMUnavailable(
+        f"{name}: an external provider, and this company's compliance mode keeps its data "
+        "on its own machines",
+        details={"provider": name, "reason": "compliance_mode"},
     )

@@ -31,6 +31,7 @@ from companion.web.deps import (
     PageDep,
     RecordId,
     SessionDep,
+    model_scope,
     reads_only,
     require,
 )
@@ -52,9 +53,10 @@ def get_collection_score(
     ] = True,
 ) -> CollectionScore:
     """A customer's collection-priority score: factors, points, band and rationale."""
-    return service.collection_score(
-        session, ctx, container.llm(), customer_id, container.clock.today(), explain=explain
-    )
+    with model_scope(session, ctx):
+        return service.collection_score(
+            session, ctx, container.llm(), customer_id, container.clock.today(), explain=explain
+        )
 
 
 @router.get("/collection-priorities", response_model=Page[PriorityOut])
@@ -81,7 +83,10 @@ def draft_payment_reminder(
 ) -> DraftOut:
     """A payment reminder draft for a customer's overdue invoices; nothing is sent."""
     llm = container.llm()
-    with llm.admitted(drafts.DRAFT_USE_CASE, ctx.company_slug, ctx.user_id):
+    with (
+        model_scope(session, ctx),
+        llm.admitted(drafts.DRAFT_USE_CASE, ctx.company_slug, ctx.user_id),
+    ):
         return service.payment_reminder(
             session, ctx, llm, body.customer_id, container.clock.today()
         )
@@ -94,7 +99,10 @@ def draft_supplier_follow_up(
 ) -> DraftOut:
     """A follow-up draft to the supplier of a late purchase order; nothing is sent."""
     llm = container.llm()
-    with llm.admitted(drafts.DRAFT_USE_CASE, ctx.company_slug, ctx.user_id):
+    with (
+        model_scope(session, ctx),
+        llm.admitted(drafts.DRAFT_USE_CASE, ctx.company_slug, ctx.user_id),
+    ):
         return service.supplier_follow_up(
             session, ctx, llm, body.purchase_order, container.clock.today()
         )

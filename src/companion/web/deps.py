@@ -8,6 +8,7 @@ behind a 200.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -17,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from companion.auth.service import resolve_context
 from companion.bootstrap import Container
+from companion.governance.memory.service import policy_of
 from companion.kit.db import begin_for_writing
 from companion.kit.fields import DB_INT_MAX, Id
+from companion.llm.admission import external_providers
 from companion.tenancy.context import RequestContext
 from companion.tenancy.permissions import PERMISSIONS
 
@@ -157,3 +160,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def model_scope(session: Session, ctx: RequestContext) -> contextlib.AbstractContextManager[None]:
+    """Model calls made inside for ``ctx``'s company: no external provider in compliance mode."""
+    return external_providers(policy_of(session, ctx.company_id).allows_external_providers())

@@ -202,3 +202,27 @@ def test_the_container_wires_the_redactor(
         container.llm().registry.close()
         container.dispose()
         container.engine.dispose()
+
+
+def test_compliance_mode_keeps_every_prompt_from_an_external_provider(recorder: Recorder) -> None:
+    from companion.llm.admission import external_providers
+
+    service = build_llm_service(_settings(recorder, external=True), scrubber=PiiScrubber())
+    message = [{"role": "user", "content": SECRET_MESSAGE}]
+    with external_providers(False), pytest.raises(LLMUnavailable) as refused:
+        service.generate("summarize", "acme", message)
+    assert "compliance mode" in refused.value.message
+    with external_providers(False), pytest.raises(LLMUnavailable):
+
+        async def collect() -> str:
+            return "".join([piece async for piece in service.stream("summarize", "acme", message)])
+
+        asyncio.run(collect())
+    assert recorder.bodies == []  # nothing reached the provider
+    assert service.generate("summarize", "acme", message).text  # outside the block: allowed
+    assert len(recorder.bodies) == 1
+    # A provider not marked external is used in compliance mode as before.
+    local = build_llm_service(_settings(recorder), scrubber=PiiScrubber())
+    with external_providers(False):
+        assert local.generate("summarize", "acme", message).text
+    assert len(recorder.bodies) == 2

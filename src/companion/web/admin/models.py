@@ -22,7 +22,7 @@ from companion.web.admin.base import (
 )
 from companion.web.admin.forms import choice
 from companion.web.ai_status import ai_status
-from companion.web.deps import ContainerDep, SessionDep, reads_only
+from companion.web.deps import ContainerDep, SessionDep, model_scope, reads_only
 
 router = APIRouter(prefix="/admin/{company}", route_class=AdminRoute, include_in_schema=False)
 ModelsAdmin = Annotated[AdminPage, page_for("ai.admin")]
@@ -93,6 +93,7 @@ def edit_policy(
 def test_prompt(
     request: Request,
     page: ModelsAdmin,
+    session: SessionDep,
     container: ContainerDep,
     prompt: Annotated[str, Form(min_length=1, max_length=MAX_PROMPT_CHARS)],
     use_case: Annotated[str, Form(max_length=64)] = "chat",
@@ -106,7 +107,7 @@ def test_prompt(
     assert name is not None  # choice() only returns None for an empty value
     tried: dict[str, Any] = {"use_case": name, "prompt": prompt}
     try:
-        with acting_for(page.ctx.user_id):
+        with acting_for(page.ctx.user_id), model_scope(session, page.ctx):
             generation = llm.generate(name, page.ctx.company_slug, prompt)
     except LLMError as exc:
         tried["error"] = exc.message
