@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,21 +112,6 @@ class ChatResponse(BaseModel):
     choices: list[str] | None = None
     context: ResponseContext
     usage: Usage | None = None
-
-
-class FeedbackIn(BaseModel):
-    """A thumbs up or down on one assistant answer, with an optional comment."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rating: Literal["up", "down"]
-    comment: Text | None = Field(default=None, max_length=2000)
-
-
-class FeedbackOut(BaseModel):
-    message_id: str
-    rating: Literal["up", "down"]
-    comment: str | None
 
 
 class MessageOut(BaseModel):

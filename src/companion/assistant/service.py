@@ -30,8 +30,6 @@ from companion.assistant.schemas import (
     ChatResponse,
     ConversationDetail,
     ConversationOut,
-    FeedbackIn,
-    FeedbackOut,
     MessageOut,
     PendingConfirmation,
     ResponseContext,
@@ -487,18 +485,3 @@ def conversation_detail(session: Session, conversation: Conversation) -> Convers
             for m in repository.messages_of(session, conversation)
         ],
     )
-
-
-# The rating slot stores +1 / -1 so that reviews can sum and average it.
-_RATINGS = {"up": 1, "down": -1}
-
-
-def rate_answer(
-    session: Session, ctx: RequestContext, message_id: str, feedback: FeedbackIn
-) -> FeedbackOut:
-    """Store a thumbs up/down (and comment) on one of the caller's answers; the last one wins."""
-    message = repository.get_answer(session, ctx, message_id)
-    message.rating = _RATINGS[feedback.rating]
-    message.rating_comment = feedback.comment
-    session.flush()
-    return FeedbackOut(message_id=message.id, rating=feedback.rating, comment=feedback.comment)
