@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import DEMO_TODAY, QUESTIONS, demo_database, summary, timed  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
+from companion.alerts.service import scan_all  # noqa: E402
 from companion.bootstrap import bootstrap  # noqa: E402
 from companion.config import ActionSettings, Settings  # noqa: E402
 from companion.web.app import create_app  # noqa: E402
@@ -49,7 +50,11 @@ def main() -> None:
         # No expiry sweep thread: its writes would queue behind the turns recorded here.
         actions=ActionSettings(sweep_interval_seconds=0),
     )
-    app = create_app(bootstrap(settings))
+    container = bootstrap(settings)
+    with container.session_factory() as session:  # the alerts page lists a scan's alerts
+        scan_all(session, DEMO_TODAY)
+        session.commit()
+    app = create_app(container)
     with TestClient(app) as client:
         tokens = {}
         for user in USERS:
@@ -87,6 +92,11 @@ def main() -> None:
             "knowledge document": f"/admin/acme/knowledge/{document.group(1)}",
             "ai actions": "/admin/acme/actions",
             "models": "/admin/acme/models",
+            "alerts": "/admin/acme/alerts",
+            "jobs": "/admin/acme/jobs",
+            "learning": "/admin/acme/learning",
+            "metrics": "/admin/acme/metrics",
+            "usage and budgets": "/admin/acme/usage",
             "audit log": "/admin/acme/audit",
         }
         print(f"{args.turns} chat turns recorded; {args.runs} loads per page; demo {url}")
