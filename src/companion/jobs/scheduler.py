@@ -34,7 +34,7 @@ from companion.jobs.models import QUEUED, Job, new_job_id
 from companion.jobs.periodic import KIND_PREFIX, PERIODIC, PeriodicJob, registered, run_key, zone
 from companion.jobs.service import JobFailed, JobRun
 from companion.kit.after_commit import after_commit
-from companion.kit.db import begin_for_writing, session_scope, utcnow
+from companion.kit.db import begin_for_writing, is_lock_timeout, session_scope, utcnow
 from companion.kit.jsonable import jsonable
 from companion.tenancy.models import Company
 
@@ -224,5 +224,9 @@ class Scheduler:
         while not self._stop.wait(self.interval):
             try:
                 self.tick_once()
-            except Exception:  # a thread boundary: log it and tick again next time
-                log.exception("the periodic-job scheduler's tick failed")
+            except Exception as exc:  # a thread boundary: log it and tick again next time
+                if is_lock_timeout(exc):
+                    # SQLite's one writer was busy (a long chat turn, an import): not a fault.
+                    log.warning("the periodic-job scheduler waited too long for the database")
+                else:
+                    log.exception("the periodic-job scheduler's tick failed")

@@ -375,3 +375,35 @@ def test_a_run_abandoned_mid_way_is_marked_failed_and_nothing_else_is(
         assert stale.status == FAILED and stale.finished_at is not None
         assert stale.error == "Abandoned: no end 6 h after it started (its process stopped)"
         assert recent.status == "running" and upload.status == "running"
+
+
+def test_a_busy_database_is_a_warning_and_the_next_tick_runs(
+    container: Container, lease_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite's one writer held by a long turn: the tick waits for the next one, no traceback."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    ticks: list[str] = []
+    scheduler = Scheduler(container, holder="a", interval=0.01, now=lambda: T0)
+    scheduler.lease.name = lease_name
+
+    def tick() -> None:
+        ticks.append("tick")
+        if len(ticks) == 1:
+            raise OperationalError(
+                "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+            )
+        if len(ticks) == 2:
+            raise RuntimeError("a real fault")
+        scheduler._stop.set()
+
+    scheduler.tick_once = tick  # type: ignore[method-assign]
+    with caplog.at_level("WARNING", logger="companion.jobs.scheduler"):
+        scheduler._run()
+    assert len(ticks) == 3  # neither the busy database nor the fault stopped the thread
+    busy = [r for r in caplog.records if "waited too long" in r.getMessage()]
+    assert len(busy) == 1 and busy[0].levelname == "WARNING" and busy[0].exc_info is None
+    fault = [r for r in caplog.records if "tick failed" in r.getMessage()]
+    assert len(fault) == 1 and fault[0].exc_info is not None
