@@ -69,10 +69,18 @@ def test_the_briefing_lists_the_users_alerts_and_the_headline(
     assert types == {"low_stock"}
     # Every turn's context carries the caller's open alerts (their permissions only).
     assert {a["type"] for a in store["context"]["alerts"]} == {"low_stock"}
-    ceo = Talk(chat_client, login("finance")).say("morning briefing")
+    finance = Talk(chat_client, login("finance"))
+    # A reminder the user asked for shows up in their briefing once it is due.
+    finance.say("remind me to call Khulna Emporium today")
+    ceo = finance.say("morning briefing")
     assert ceo["intent"] == "briefing"
     assert "Headline: Cash is" in ceo["message"]
     assert ceo["data"]["totals"]["open_alerts"] >= len(ceo["data"]["rows"]) > 0
+    assert "reminders due" in ceo["message"] and "Khulna Emporium" in ceo["message"]
+    assert ceo["data"]["totals"]["reminders_due"] == 1
+    # Nobody else's reminder: the storekeeper's briefing has none.
+    again = Talk(chat_client, login("storekeeper")).say("morning briefing")
+    assert "Khulna" not in again["message"] and again["data"]["totals"]["reminders_due"] == 0
 
 
 def test_an_alert_becomes_a_confirmed_purchase_order_in_the_conversation(

@@ -1,5 +1,6 @@
 """The morning briefing: "what should I worry about today?" -> the user's open alerts, most
-severe first, and the dashboard's headline (or the part of it the user's role may read).
+severe first, the reminders they asked for that are due, and the dashboard's headline (or
+the part of it the user's role may read).
 
 The alerts are those a scan stored (``alerts.service.scan_company``, run by the scheduler
 or ``companion alerts scan``); only those the caller's permissions let them see are listed.
@@ -7,6 +8,7 @@ or ``companion alerts scan``); only those the caller's permissions let them see 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,8 @@ from companion.assistant.queries import registry as queries
 from companion.assistant.queries.registry import QueryParams
 from companion.assistant.queries.runner import run_query
 from companion.assistant.skills.base import Answer, Turn, register
+from companion.governance.memory.service import due_reminders
+from companion.kit.db import utcnow
 from companion.tenancy.context import RequestContext
 
 SHOWN = 5
@@ -42,6 +46,10 @@ def open_alerts_for_context(session: Session, ctx: RequestContext) -> list[dict[
 register_alert_source(open_alerts_for_context)
 
 
+def _day(day: dt.date | None) -> str:
+    return f"{day.day} {day:%b %Y}" if day else "now"
+
+
 @register("briefing")
 class Briefing:
     name = "briefing"
@@ -61,15 +69,22 @@ class Briefing:
             text = "\n".join([head, *lines])
             if more > 0:
                 text += f"\n…and {more} more in the alerts list."
-        else:
-            text = "Nothing needs your attention: no open alerts for you."
+        reminders = due_reminders(turn.session, ctx, turn.now or utcnow(), turn.today)
+        if not shown and not reminders:
+            text = "Nothing needs your attention: no open alerts or reminders for you."
+        elif not shown:
+            text = "No open alerts for you."
+        if reminders:
+            text += "\n\nYour reminders due today or earlier:\n" + "\n".join(
+                f"• {m.text} (due {_day(m.due_on)})" for m in reminders[:SHOWN]
+            )
         headline = self._headline(turn)
         if headline:
             text += f"\n\nHeadline: {headline}"
         data: dict[str, Any] = {
             "columns": ["severity", "type", "title", "on_date", "alert_id"],
             "rows": [[a.severity, a.type, a.title, a.on_date.isoformat(), a.id] for a in shown],
-            "totals": {"open_alerts": len(open_alerts)},
+            "totals": {"open_alerts": len(open_alerts), "reminders_due": len(reminders)},
             "currency": ctx.currency,
         }
         choices = [
