@@ -192,7 +192,7 @@ class ActionSkill:
         current = draft is not None or pending is not None
         continues = current and (
             bool(_KEEPS_ACTION.search(turn.text))
-            or _answers_free_text(draft, turn.entities, turn.text)
+            or _answers_free_text(draft, turn.entities, turn.text, turn.confidence)
         )
         if turn.intent in ACTION_INTENTS and not continues:
             if not current and _unsure_request(turn):
@@ -416,14 +416,21 @@ def _cancels(text: str, draft: dict[str, Any] | None, pending: AiAction | None) 
     return not answers
 
 
-def _answers_free_text(draft: Any, entities: dict[str, Any], text: str) -> bool:
-    """Whether the message is the reply to the draft's open free-text question."""
+def _answers_free_text(
+    draft: Any, entities: dict[str, Any], text: str, confidence: float = 1.0
+) -> bool:
+    """Whether the message is the reply to the draft's open free-text question.
+
+    A reply that starts with a verb of doing is a new request only when it reads as one
+    with confidence: "entered twice by mistake" (a reason to void) reads, weakly, as a stock
+    adjustment.
+    """
     if not isinstance(draft, dict) or not draft.get("awaiting") or not draft.get("free_text"):
         return False
     if entities.get("document_ref"):
         return False
     words = re.findall(r"[^\W\d_]+", text.lower())
-    return not (words and is_action_verb(words[0]))
+    return not (words and is_action_verb(words[0]) and confidence >= CONFIDENT)
 
 
 def _settled_elsewhere(
