@@ -216,3 +216,23 @@ def test_the_scheduled_sweep_deletes_one_companys_expired_memories(session: Sess
     assert session.get(Memory, theirs.memory.id) is not None  # globex's own run deletes it
     assert session.get(Memory, kept.memory.id) is not None
     assert sweep_memories(session, acme, later) == {"deleted": 0}
+
+
+def test_a_reminder_asked_again_for_another_day_moves_to_that_day(session: Session) -> None:
+    sales, *_ = _tenants(session)
+    first = memories.remember(
+        session, sales, "call Khulna Emporium", now=NOW, kind="reminder", due_on=NOW.date()
+    )
+    same = memories.remember(
+        session, sales, "call Khulna Emporium", now=NOW, kind="reminder", due_on=NOW.date()
+    )
+    assert same.action == "duplicate"
+    later = NOW.date() + dt.timedelta(days=3)
+    moved = memories.remember(
+        session, sales, "call Khulna Emporium", now=NOW, kind="reminder", due_on=later
+    )
+    assert (moved.action, moved.memory.id, moved.memory.due_on) == (
+        "update",
+        first.memory.id,
+        later,
+    )

@@ -169,7 +169,10 @@ def remember(
     )
     if decision.action != "add":
         memory = next(m for m in existing if m.id == decision.existing_id)
-        if decision.action == "update":
+        action = decision.action
+        if action == "duplicate" and due_on is not None and due_on != memory.due_on:
+            action = "update"  # the same reminder for another day: the new day is the fact
+        if action == "update":
             memory.history = [*(memory.history or []), memory.text][-5:]
             memory.text, memory.text_hash, memory.vector = stored, dedup.text_hash(stored), vector
             memory.entities = entities or memory.entities
@@ -179,8 +182,8 @@ def remember(
         memory.expires_at = policy.expiry(memory.retention, now)
         memory.updated_at = now
         session.flush()
-        _audit(session, ctx, f"memory.{decision.action}", memory)
-        return Remembered(memory, decision.action, decision.similarity)
+        _audit(session, ctx, f"memory.{action}", memory)
+        return Remembered(memory, action, decision.similarity)
     memory = Memory(
         company_id=ctx.company_id,
         user_id=ctx.user_id if scope == "user" else None,
