@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import p, timed  # noqa: E402
 
 from companion.alerts import service as alerts  # noqa: E402
-from companion.alerts.detectors.anomaly import Day, find_anomalies  # noqa: E402
+from companion.alerts.detectors.anomaly import find_anomalies  # noqa: E402
+from companion.alerts.detectors.sales import company_series  # noqa: E402
 from companion.demo import streams  # noqa: E402
 from companion.demo.models import DemoAnomaly  # noqa: E402
 from companion.erp.invoicing.sales_repository import daily_sales  # noqa: E402
@@ -79,9 +80,8 @@ def evaluate(session: Session, today: dt.date) -> tuple[int, int, int]:
                 select(DemoAnomaly).where(DemoAnomaly.company_id == company.id)
             ).scalars()
         }
-        rows = daily_sales(session, ctx, today - dt.timedelta(days=3 * 366), today)
-        start = min(r.day for r in rows)
-        series = {r.day: Day(r.net, r.invoices) for r in rows}
+        series = company_series(session, ctx, today - dt.timedelta(days=3 * 366), today)
+        start = min(series)
         found = find_anomalies(series, start=start, first=start, last=today - dt.timedelta(1))
         span = (today - start).days
         window = (start + dt.timedelta(days=min(28, span // 3)), today - dt.timedelta(days=7))
@@ -121,9 +121,9 @@ def isolation_forest(session: Session, today: dt.date) -> tuple[int, int, int] |
                 select(DemoAnomaly).where(DemoAnomaly.company_id == company.id)
             ).scalars()
         }
-        rows = daily_sales(session, ctx, today - dt.timedelta(days=3 * 366), today)
-        start = min(r.day for r in rows)
-        s = _Series({r.day: Day(r.net, r.invoices) for r in rows}, start, Params())
+        series = company_series(session, ctx, today - dt.timedelta(days=3 * 366), today)
+        start = min(series)
+        s = _Series(series, start, Params())
         span = (today - start).days
         window = (start + dt.timedelta(days=min(28, span // 3)), today - dt.timedelta(days=7))
         days, features = [], []

@@ -59,6 +59,22 @@ def test_an_empty_weekday_is_a_drop_unless_empty_days_happened_lately() -> None:
     assert find_anomalies(series, start=START, first=drop, last=drop) == []
 
 
+def test_a_day_without_invoices_but_with_orders_is_not_a_standstill() -> None:
+    series = {d: Day(v.net, v.invoices, v.invoices) for d, v in _normal().items()}
+    day = START + dt.timedelta(weeks=10, days=2)
+    # Two orders taken, both cancelled: no sales, but customers came.
+    series[day] = Day(D("0"), 0, 2)
+    assert find_anomalies(series, start=START, first=day, last=day) == []
+    # Nothing at all: the business stood still.
+    series[day] = Day(D("0"), 0, 0)
+    assert [a.direction for a in find_anomalies(series, start=START, first=day, last=day)] == [
+        "drop"
+    ]
+    # Earlier days whose orders were all cancelled are not idle days: still news.
+    series[START + dt.timedelta(weeks=6, days=3)] = Day(D("0"), 0, 1)
+    assert len(find_anomalies(series, start=START, first=day, last=day)) == 1
+
+
 def test_an_empty_weekend_day_and_too_little_history_are_not_anomalies() -> None:
     series = _normal()
     sunday = START + dt.timedelta(weeks=10, days=6)

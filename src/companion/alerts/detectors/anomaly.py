@@ -11,11 +11,18 @@ Pure functions over a daily series (no database). For each day:
 - A spike is a day whose invoice count's z-score reaches ``z`` while its value is up too
   (at least ``value_ratio`` times the usual day): many more sales than a usual such day,
   not one large invoice.
-- A drop is a day with no sales at all where the weekday usually has some, and where such
-  empty days have been rare lately: among the comparable days (those whose weekday usually
-  has sales) of the previous ``empty_weeks`` weeks, the share without sales, estimated as
-  (empty + 1) / (days + 2), is under ``max_empty_rate``. Where empty days happen now and
-  then, one more is not news.
+- A drop is a day when the business stood still: no invoice and no order taken, where the
+  weekday usually has sales, and where such idle days have been rare lately: among the
+  comparable days (those whose weekday usually has sales) of the previous ``empty_weeks``
+  weeks, the share of idle days, estimated as (idle + 1) / (days + 2), is under
+  ``max_empty_rate``. Where idle days happen now and then, one more is not news.
+
+  Why orders count: a day whose orders were all cancelled, or are not invoiced yet, has no
+  sales but had customers; its zero is explained by what became of the orders, not by the
+  business standing still. On a weekday with two orders or so, such zeros happen a few
+  times a year (a cancelled order or two), as often as real standstills, so the invoice
+  count alone cannot tell them apart: the number of orders taken can. A series without
+  order counts (``Day.orders`` None) is judged on its invoices alone.
 
 ``bench/alerts_eval.py`` scores this against the demo's injected anomalies.
 """
@@ -35,10 +42,11 @@ ZERO = Decimal("0")
 
 @dataclass(frozen=True)
 class Day:
-    """One day's sales: net value and the number of invoices."""
+    """One day's sales: net value, the number of invoices and of orders taken (if known)."""
 
     net: Decimal
     invoices: int
+    orders: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,11 @@ class _Series:
 
     def at(self, day: dt.date) -> Day:
         return self.series.get(day, Day(ZERO, 0))
+
+    def idle(self, day: dt.date) -> bool:
+        """No invoice and no order taken (orders unknown: no invoice)."""
+        here = self.at(day)
+        return here.invoices == 0 and not here.orders
 
     def baseline(self, day: dt.date) -> tuple[float, float] | None:
         """(usual invoice count, usual value) of ``day``'s weekday, or None: too little history."""
@@ -160,7 +173,7 @@ def _judge(s: _Series, day: dt.date) -> Anomaly | None:
     direction = None
     if z >= p.z and float(today.net) >= p.value_ratio * base[1]:
         direction = "spike"
-    elif today.invoices == 0 and base[0] >= 1 and _empty_rate_before(s, day) < p.max_empty_rate:
+    elif s.idle(day) and base[0] >= 1 and _empty_rate_before(s, day) < p.max_empty_rate:
         direction = "drop"
     if direction is None:
         return None
@@ -177,7 +190,7 @@ def _judge(s: _Series, day: dt.date) -> Anomaly | None:
 
 
 def _empty_rate_before(s: _Series, day: dt.date) -> float:
-    """The share of comparable days without sales over the weeks before ``day`` (Laplace)."""
+    """The share of comparable days that were idle over the weeks before ``day`` (Laplace)."""
     first = max(s.start, day - dt.timedelta(weeks=s.p.empty_weeks))
     comparable = empty = 0
     for i in range((day - first).days):
@@ -185,7 +198,7 @@ def _empty_rate_before(s: _Series, day: dt.date) -> float:
         base = s.baseline(d)
         if base is not None and base[0] >= 1:
             comparable += 1
-            empty += s.at(d).invoices == 0
+            empty += s.idle(d)
     return (empty + 1) / (comparable + 2)
 
 

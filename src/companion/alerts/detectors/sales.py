@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy.orm import Session
+
 from companion.alerts import explain
 from companion.alerts.detectors.anomaly import Anomaly, Day, Params, find_anomalies, find_bursts
 from companion.alerts.detectors.base import Finding, ScanInput, register_detector
@@ -16,9 +18,25 @@ from companion.erp.invoicing import sales_repository as sales
 from companion.erp.invoicing.sales_repository import By
 from companion.erp.items import repository as items_repo
 from companion.erp.parties import repository as parties_repo
+from companion.erp.sales import repository as orders_repo
+from companion.tenancy.context import RequestContext
 
 TYPE = "sales_anomaly"
 PERMISSION = "sales.read"  # sales totals (tenancy/figures.py: sales_totals)
+
+
+def company_series(
+    session: Session, ctx: RequestContext, first: dt.date, last: dt.date
+) -> dict[dt.date, Day]:
+    """The company's days with sales or orders: net sales, invoices and orders taken."""
+    orders = orders_repo.daily_orders(session, ctx, first, last)
+    series = {
+        r.day: Day(r.net, r.invoices, orders.get(r.day, 0))
+        for r in sales.daily_sales(session, ctx, first, last)
+    }
+    for day, n in orders.items():
+        series.setdefault(day, Day(Decimal("0"), 0, n))
+    return series
 
 
 class SalesAnomalies:
@@ -33,11 +51,10 @@ class SalesAnomalies:
         first = scan.today - dt.timedelta(days=scan.settings.anomaly_days)
         # Each day needs its weekday's weeks of history, and those days theirs.
         read_from = first - dt.timedelta(weeks=params.weeks + params.empty_weeks + 1)
-        rows = sales.daily_sales(scan.session, scan.ctx, read_from, last)
-        if not rows:
+        series = company_series(scan.session, scan.ctx, read_from, last)
+        if not series:
             return []
-        start = min(r.day for r in rows)
-        series = {r.day: Day(r.net, r.invoices) for r in rows}
+        start = min(series)
         company = find_anomalies(series, start=start, first=first, last=last, params=params)
         findings = [self._company(scan, a) for a in company]
         days = {a.day for a in company}
@@ -61,9 +78,9 @@ class SalesAnomalies:
         else:
             title = f"No sales on {explain.day(a.day)}"
             message = (
-                f"There were no sales at all on {explain.day(a.day)}; {usual} brings "
-                f"{explain.amount(a.expected, ctx)} ({a.usual_invoices:g} invoices), and days "
-                "without sales have been rare over the 12 weeks before."
+                f"There were no sales at all on {explain.day(a.day)}, not even an order; "
+                f"{usual} brings {explain.amount(a.expected, ctx)} ({a.usual_invoices:g} "
+                "invoices), and such days have been rare over the 12 weeks before."
             )
             severity = "warning"
         return Finding(

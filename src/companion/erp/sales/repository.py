@@ -115,3 +115,15 @@ def reserved_quantities(
         .group_by(SalesOrderLine.item_id)
     )
     return {item_id: Decimal(str(qty)) for item_id, qty in session.execute(stmt)}
+
+
+def daily_orders(
+    session: Session, ctx: RequestContext, first: dt.date, last: dt.date
+) -> dict[dt.date, int]:
+    """Sales orders taken per day from ``first`` to ``last``, whatever became of them."""
+    stmt = (
+        scoped(select(SalesOrder.order_date, func.count(SalesOrder.id)), SalesOrder, ctx)
+        .where(SalesOrder.order_date >= first, SalesOrder.order_date <= last)
+        .group_by(SalesOrder.order_date)
+    )
+    return {day: int(n) for day, n in session.execute(stmt)}
