@@ -89,6 +89,7 @@ def test_customers_are_validated_reviewed_and_committed_in_one_go(
     done = client.get(f"{URL}/{body['id']}", headers=admin).json()
     assert done["status"] == "committed" and done["committed_at"] is not None
     assert [e["to_status"] for e in done["events"]] == [
+        "uploaded",
         "validating",
         "validated",
         "committing",
@@ -179,7 +180,8 @@ def test_items_from_an_xlsx_workbook(
         ("items", b"sku,name,unit_price\nS-1,Bolt,1\n", "f.csv", "unit_cost"),
         ("customers", b"PK\x03\x04 not really a workbook", "f.xlsx", "damaged"),
         ("customers", b"\xd0\xcf\x11\xe0 old excel", "f.xls", ".xls"),
-        ("opening_balances", b"name\nX\n", "f.csv", "Cannot import"),
+        ("payroll", b"name\nX\n", "f.csv", "Cannot import"),
+        ("opening_balances", b"name\nX\n", "f.csv", "Missing column(s): account_code"),
     ],
 )
 def test_bad_files_get_a_clear_error_at_upload(

@@ -6,7 +6,7 @@ ERP service (its rules, its audit record), so an imported customer is like a typ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +16,16 @@ from sqlalchemy.orm import Session
 from companion.erp.items import service as items
 from companion.erp.items.models import Item
 from companion.erp.items.schemas import ItemIn
+from companion.erp.ledger import repository as ledger_repo
 from companion.erp.parties import service as parties
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.parties.schemas import CustomerIn, SupplierIn
+from companion.jobs.imports import opening
+from companion.jobs.imports.opening import Problem
 from companion.tenancy.context import RequestContext
+
+Rows = Sequence[tuple[int, BaseModel]]
+References = Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,16 @@ class ImportKind:
     # Fields unique within the company: a row repeating one (in the file or the master
     # data) is a duplicate.
     keys: tuple[str, ...]
-    model: type[Customer] | type[Supplier] | type[Item]
-    create: Callable[[Session, RequestContext, Any], object]
+    # The master data the keys are unique in (None: unique within the file only).
+    model: type[Customer] | type[Supplier] | type[Item] | None
+    # Writes one row (master data), or ``post`` writes the whole file at once.
+    create: Callable[[Session, RequestContext, Any], object] | None = None
+    # Codes the rows refer to (account code -> id), read before the rows are checked.
+    references: Callable[[Session, RequestContext], References] | None = None
+    # The kind's own rules: per valid row (against the references), then over the file.
+    row_rule: Callable[[BaseModel, References], list[Problem]] | None = None
+    file_rule: Callable[[Rows], list[Problem]] | None = None
+    post: Callable[..., object] | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -71,6 +85,20 @@ KINDS: dict[str, ImportKind] = {
             ("sku",),
             Item,
             items.create_item,
+        ),
+        ImportKind(
+            "opening_balances",
+            "finance.post",
+            opening.OpeningBalanceIn,
+            ("account_code", "debit", "credit", "date"),
+            ("account_code",),
+            None,
+            references=lambda session, ctx: {
+                a.code: a.id for a in ledger_repo.list_accounts(session, ctx)
+            },
+            row_rule=opening.row_problems,
+            file_rule=opening.file_problems,
+            post=opening.post,
         ),
     )
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 
 from sqlalchemy import func, select, update
@@ -90,9 +91,26 @@ def add_event(
 
 def existing_keys(session: Session, ctx: RequestContext, kind: ImportKind) -> dict[str, set[str]]:
     """The company's values of each of the kind's unique keys (codes, names, SKUs)."""
-    found: dict[str, set[str]] = {}
+    found: dict[str, set[str]] = {key: set() for key in kind.keys}
+    if kind.model is None:  # unique within the file only
+        return found
     for key in kind.keys:
         column = getattr(kind.model, key)
         stmt = scoped(select(column), kind.model, ctx)
         found[key] = {str(v) for v in session.scalars(stmt) if v is not None}
     return found
+
+
+def references(session: Session, ctx: RequestContext, kind: ImportKind) -> dict[str, int]:
+    """The codes the kind's rows refer to (an account code -> its id); empty for most kinds."""
+    return dict(kind.references(session, ctx)) if kind.references is not None else {}
+
+
+def unchanged_since(
+    session: Session, ctx: RequestContext, statuses: Collection[str], before: dt.datetime
+) -> list[DataImport]:
+    """The company's imports in one of ``statuses`` whose last change is older than ``before``."""
+    stmt = scoped(select(DataImport), DataImport, ctx).where(
+        DataImport.status.in_(list(statuses)), DataImport.updated_at < before
+    )
+    return list(session.scalars(stmt.order_by(DataImport.id)))

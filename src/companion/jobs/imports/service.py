@@ -11,7 +11,7 @@ transaction: all rows or none. Every status change is an event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from companion.audit import service as audit
 from companion.auth import repository as auth_repo
 from companion.auth.service import context_for_user
 from companion.errors import CompanionError, InvalidState, ValidationFailed
@@ -31,6 +32,7 @@ from companion.jobs.imports.models import (
     DISCARDED,
     FAILED,
     INVALID,
+    UPLOADED,
     VALIDATED,
     VALIDATING,
     DataImport,
@@ -45,6 +47,7 @@ from companion.jobs.imports.reading import (
 )
 from companion.jobs.models import Job
 from companion.jobs.service import JobFailed, JobRun, Submitter
+from companion.kit import telemetry
 from companion.kit.db import begin_for_writing, utcnow
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
@@ -101,7 +104,7 @@ def upload(
         kind=kind.name,
         filename=(filename or f"import.{fmt}")[:255],
         file_format=fmt,
-        status=VALIDATING,
+        status=UPLOADED,
         errors=[],
         summary={"size": len(data)},
     )
@@ -117,9 +120,10 @@ def upload(
         path.unlink(missing_ok=True)
         raise
     row.summary = {"size": len(data), "ignored_columns": sorted(set(headers) - set(kind.columns))}
-    repo.add_event(session, ctx, row, None, VALIDATING, f"Uploaded {row.filename}")
+    _record(session, ctx, row, None, UPLOADED, f"Uploaded {row.filename}")
     job = jobs.enqueue(session, ctx, VALIDATE, {"import_id": row.id}, runner=runner)
     row.job_id = job.id
+    _set(session, ctx, row, VALIDATING, "Validation queued")
     return row, job
 
 
@@ -156,26 +160,39 @@ def check(
     fmt: str,
     existing: dict[str, set[str]],
     *,
+    references: Mapping[str, int] | None = None,
     keep_rows: bool = False,
     on_rows: Callable[[int], None] | None = None,
 ) -> Checked:
     """Validate every row of the file: schema errors and duplicates, with line numbers.
 
-    ``existing``: the company's values of the kind's keys (``repository.existing_keys``).
+    ``existing``: the company's values of the kind's keys (``repository.existing_keys``);
+    ``references``: the codes the kind's rows refer to (``repository.references``). A kind
+    with rules over the whole file (opening balances must balance) keeps its valid rows.
     """
     headers, rows = read_rows(path, fmt)
     _require_columns(kind, headers)
     seen: dict[str, dict[str, int]] = {key: {} for key in kind.keys}
+    refs = references or {}
+    keep = keep_rows or kind.file_rule is not None
     result = Checked()
     for row in rows:
         result.total += 1
         model = _validated(kind, row, result)
+        if model is not None and kind.row_rule is not None:
+            problems = kind.row_rule(model, refs)
+            for problem in problems:
+                result.error(row.line, problem.column, problem.message, problem.value)
+            model = None if problems else model
         if model is not None and _unique(kind, row.line, model, existing, seen, result):
             result.valid_count += 1
-            if keep_rows:
+            if keep:
                 result.valid.append((row.line, model))
         if on_rows is not None and result.total % STEP == 0:
             on_rows(result.total)
+    if kind.file_rule is not None and result.valid:
+        for problem in kind.file_rule(result.valid):
+            result.error(problem.line, problem.column, problem.message, problem.value)
     if on_rows is not None:
         on_rows(result.total)
     return result
@@ -242,6 +259,7 @@ def validate_job(data_dir: Path, run: JobRun) -> dict[str, Any]:
         row = repo.get(session, ctx, int(run.payload["import_id"]))
         path, fmt, kind = file_path(data_dir, row.id), row.file_format, KINDS[row.kind]
         existing = repo.existing_keys(session, ctx, kind)
+        references = repo.references(session, ctx, kind)
     # No session is open while the rows are read: progress commits stand on their own.
     estimate = _estimated_rows(path, fmt)
     try:
@@ -250,6 +268,7 @@ def validate_job(data_dir: Path, run: JobRun) -> dict[str, Any]:
             path,
             fmt,
             existing,
+            references=references,
             on_rows=lambda n: run.progress(n, max(n, estimate), f"Checked {n} rows"),
         )
     except ImportUnreadable as exc:
@@ -278,7 +297,8 @@ def commit_job(data_dir: Path, run: JobRun) -> dict[str, Any]:
         ctx.require(kind.permission)
         existing = repo.existing_keys(session, ctx, kind)
         path = file_path(data_dir, row.id)
-        result = check(kind, path, row.file_format, existing, keep_rows=True)
+        references = repo.references(session, ctx, kind)
+        result = check(kind, path, row.file_format, existing, references=references, keep_rows=True)
         if result.error_count:
             first = result.errors[0]
             raise ImportUnreadable(
@@ -286,23 +306,40 @@ def commit_job(data_dir: Path, run: JobRun) -> dict[str, Any]:
                 f"{first['message']}); validate the file again",
             )
         total = len(result.valid)
-        for done, (line, model) in enumerate(result.valid, start=1):
-            try:
-                kind.create(session, ctx, model)
-            except CompanionError as exc:
-                raise ImportUnreadable(
-                    f"Line {line}: {exc.message}", details={"line": line}
-                ) from exc
-            if done % STEP == 0 or done == total:
-                session.flush()
-                run.progress(done, total, f"Wrote {done} of {total} rows")
+        if kind.post is not None:  # the whole file at once (one voucher)
+            kind.post(
+                session, ctx, result.valid, references, import_id=row.id, filename=row.filename
+            )
+            session.flush()
+            run.progress(total, total, f"Posted {total} rows")
+        elif kind.create is not None:
+            _create_rows(session, ctx, kind.create, result.valid, run)
     except CompanionError as exc:
+        import_id = row.id  # read before the rollback expires the row
         session.rollback()  # nothing of the import stays; frees SQLite's write lock
-        _record_failure(run, ctx, row.id, exc)
+        _record_failure(run, ctx, import_id, exc)
         raise JobFailed(exc.message) from exc
     row.committed_at = utcnow()
     _set(session, ctx, row, COMMITTED, f"{total} rows written")
     return {"import_id": row.id, "status": COMMITTED, "rows": total}
+
+
+def _create_rows(
+    session: Session,
+    ctx: RequestContext,
+    create: Callable[[Session, RequestContext, Any], object],
+    rows: list[tuple[int, BaseModel]],
+    run: JobRun,
+) -> None:
+    total = len(rows)
+    for done, (line, model) in enumerate(rows, start=1):
+        try:
+            create(session, ctx, model)
+        except CompanionError as exc:
+            raise ImportUnreadable(f"Line {line}: {exc.message}", details={"line": line}) from exc
+        if done % STEP == 0 or done == total:
+            session.flush()
+            run.progress(done, total, f"Wrote {done} of {total} rows")
 
 
 def _record_failure(run: JobRun, ctx: RequestContext, import_id: int, exc: CompanionError) -> None:
@@ -317,7 +354,37 @@ def _set(session: Session, ctx: RequestContext, row: DataImport, to: str, messag
     before = row.status
     row.status = to
     session.flush()
-    repo.add_event(session, ctx, row, before, to, message)
+    _record(session, ctx, row, before, to, message)
+
+
+def _record(
+    session: Session,
+    ctx: RequestContext,
+    row: DataImport,
+    before: str | None,
+    after: str,
+    message: str,
+) -> None:
+    """A status change: the import's event, an audit entry and a telemetry event."""
+    repo.add_event(session, ctx, row, before, after, message)
+    change = {"import_id": row.id, "kind": row.kind, "from": before, "to": after}
+    figures = {"rows": row.total_rows, "errors": row.error_count}
+    audit.record(
+        session,
+        ctx,
+        "import.status",
+        "data_import",
+        row.id,
+        old={"status": before} if before else None,
+        new={"status": after, "message": message[:500], **figures},
+    )
+    telemetry.emit(
+        session,
+        telemetry.IMPORT_STATUS,
+        company_id=ctx.company_id,
+        user_id=ctx.user_id or None,
+        data={**change, **figures},
+    )
 
 
 def _estimated_rows(path: Path, fmt: str) -> int:
@@ -344,7 +411,7 @@ def commit(
             f"Only a validated import can be committed; this one is {row.status}",
             details={"status": row.status},
         )
-    repo.add_event(session, ctx, row, VALIDATED, COMMITTING, "Commit requested")
+    _record(session, ctx, row, VALIDATED, COMMITTING, "Commit requested")
     job = jobs.enqueue(session, ctx, COMMIT, {"import_id": row.id}, runner=runner)
     row.job_id = job.id
     return row, job
@@ -359,6 +426,6 @@ def discard(session: Session, ctx: RequestContext, import_id: int, data_dir: Pat
         raise InvalidState(
             f"An import that is {row.status} cannot be discarded", details={"status": row.status}
         )
-    repo.add_event(session, ctx, row, before, DISCARDED, "Discarded")
+    _record(session, ctx, row, before, DISCARDED, "Discarded")
     file_path(data_dir, row.id).unlink(missing_ok=True)
     return row
