@@ -12,18 +12,39 @@ from typing import Any
 
 import pytest
 from e2e_support import Tenants
+from fastapi import FastAPI
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from companion.assistant.learning import telemetry as learning_telemetry
 from companion.assistant.learning.company_models import CompanyModels, TrainParams
+from companion.assistant.learning.models import Dataset
 from companion.assistant.nlu import NLU
 from companion.assistant.nlu.rasa import parse_rasa_nlu_text
+from companion.audit.models import AuditEntry
 from companion.bootstrap import Container
+from companion.jobs import runner as job_runner
+from companion.jobs.runner import JobRunner
 from companion.llm.embeddings import FakeEmbedder
+from companion.web.app import create_app
 from learning_fixtures import HELDOUT, SMALL_NLU, TODAY, answered
 
 KITTY = ["how is the kitty looking", "what's in the kitty", "kitty status", "check the kitty"]
 API = "/api/v1/ai"
+
+
+@pytest.fixture
+def runner(container: Container) -> JobRunner:
+    """Jobs wait until the test drains them (the e2e sessions share one connection)."""
+    return job_runner.install(
+        container,
+        JobRunner(container.session_factory, job_runner.default_handlers(container), workers=0),
+    )
+
+
+@pytest.fixture
+def app(container: Container, runner: JobRunner) -> FastAPI:
+    return create_app(container)
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +73,7 @@ def post(client: TestClient, url: str, headers: dict[str, str], body: Any = None
     return client.post(url, json=body, headers=headers)
 
 
-def test_the_loop_over_http(client: TestClient, tenants: Tenants) -> None:
+def test_the_loop_over_http(client: TestClient, tenants: Tenants, runner: JobRunner) -> None:
     user, admin = tenants.headers("acme", "finance"), tenants.headers("acme", "admin")
     ids = answers(tenants, "finance", KITTY, "out_of_scope")
     examples = []
@@ -113,9 +134,30 @@ def test_the_loop_over_http(client: TestClient, tenants: Tenants) -> None:
     assert files["version"] == 2 and files["manifest"]["sha256"] == files["sha256"]
     assert client.get(f"{API}/learning/datasets/{second + 99}", headers=admin).status_code == 404
 
-    trained = post(client, f"{API}/learning/nlu/retrain", admin)
-    assert trained.status_code == 201, trained.text
-    assert trained.json()["status"] == "active" and trained.json()["gate"]["passed"]
+    queued = post(client, f"{API}/learning/nlu/retrain", admin)
+    assert queued.status_code == 202, queued.text
+    job_url = queued.json()["status_url"]
+    assert queued.json()["status"] == "queued" and job_url.startswith(f"{API}/jobs/")
+    # One retrain per company at a time: a second request while it waits names it.
+    busy = post(client, f"{API}/learning/nlu/retrain", admin)
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "retrain_running"
+    assert busy.json()["error"]["details"]["job_id"] == queued.json()["job_id"]
+    assert client.get(f"{API}/learning/nlu/models", headers=admin).json() == []
+    assert runner.drain() == ["done"]
+    job = client.get(job_url, headers=admin).json()
+    assert job["kind"] == "learning.retrain" and job["status"] == "done", job
+    result = job["result"]
+    assert (result["version"], result["status"], result["promoted"]) == (1, "active", True)
+    assert result["reasons"] == [] and result["corrections"] == len(KITTY)
+    assert result["heldout"]["after"] >= result["heldout"]["before"]
+    assert result["company"] == {
+        "before": 0.0,
+        "after": 1.0,
+        "count": len(KITTY),
+        "fixed": len(KITTY),
+        "broken": 0,
+    }
+    assert client.get(job_url, headers=tenants.headers("globex", "admin")).status_code == 404
     again = post(client, f"{API}/learning/nlu/retrain", admin)
     assert again.status_code == 409 and again.json()["error"]["code"] == "nothing_to_train"
     models = client.get(f"{API}/learning/nlu/models", headers=admin).json()
@@ -233,3 +275,91 @@ def test_odd_ids_and_empty_states(client: TestClient, tenants: Tenants) -> None:
     untrained = post(client, f"{API}/learning/nlu/retrain", admin)
     assert untrained.status_code == 409 and untrained.json()["error"]["code"] == "nothing_to_train"
     assert client.get(f"{API}/learning/examples?status=odd", headers=admin).status_code == 422
+
+
+def approved_kitty(client: TestClient, tenants: Tenants) -> list[int]:
+    """The KITTY corrections given over HTTP and approved; their example ids."""
+    user, admin = tenants.headers("acme", "finance"), tenants.headers("acme", "admin")
+    body = {"correction": {"intent": "cash_balance"}}
+    ids = [
+        post(client, f"{API}/messages/{m}/feedback", user, body).json()["example_id"]
+        for m in answers(tenants, "finance", KITTY, "out_of_scope")
+    ]
+    bulk = post(client, f"{API}/learning/examples/bulk", admin, {"ids": ids, "decision": "approve"})
+    assert bulk.status_code == 200, bulk.text
+    return ids
+
+
+def test_a_failed_retrain_job_leaves_the_company_free_to_retrain(
+    client: TestClient, tenants: Tenants, runner: JobRunner
+) -> None:
+    admin = tenants.headers("acme", "admin")
+    ids = approved_kitty(client, tenants)
+    first = post(client, f"{API}/learning/nlu/retrain", admin)
+    assert first.status_code == 202, first.text
+    # The corrections are rejected before the job starts: it finds nothing to train on.
+    post(client, f"{API}/learning/examples/bulk", admin, {"ids": ids, "decision": "reject"})
+    assert runner.drain() == ["failed"]
+    failed = client.get(first.json()["status_url"], headers=admin).json()
+    assert failed["error"] == "There are no approved intent corrections to train on"
+
+    post(client, f"{API}/learning/examples/bulk", admin, {"ids": ids, "decision": "approve"})
+    second = post(client, f"{API}/learning/nlu/retrain", admin)
+    assert second.status_code == 202, second.text
+    assert runner.drain() == ["done"]
+    assert client.get(second.json()["status_url"], headers=admin).json()["result"]["version"] == 1
+    # Back on the shipped model, the same corrections may be trained again (after the
+    # finished job let go of the company's retrain slot).
+    assert post(client, f"{API}/learning/nlu/rollback", admin, {"version": 0}).status_code == 200
+    third = post(client, f"{API}/learning/nlu/retrain", admin)
+    assert third.status_code == 202, third.text
+    assert runner.drain() == ["done"]
+    models = client.get(f"{API}/learning/nlu/models", headers=admin).json()
+    assert [(m["version"], m["status"]) for m in models] == [(2, "active"), (1, "retired")]
+    # A reviewer of another company has nothing to train.
+    other = post(client, f"{API}/learning/nlu/retrain", tenants.headers("globex", "admin"))
+    assert other.status_code == 409 and other.json()["error"]["code"] == "nothing_to_train"
+
+
+def test_the_scheduled_export_runs_as_the_system_when_examples_were_reviewed(
+    client: TestClient, tenants: Tenants, runner: JobRunner
+) -> None:
+    admin = tenants.headers("acme", "admin")
+    run_now = f"{API}/jobs/schedule/learning.export/run"
+
+    def scheduled() -> dict[str, Any]:
+        queued = post(client, run_now, admin)
+        assert queued.status_code == 202, queued.text
+        assert runner.drain() == ["done"]
+        job = client.get(queued.json()["status_url"], headers=admin).json()
+        assert job["kind"] == "periodic:learning.export"
+        outcome: dict[str, Any] = job["result"]["outcome"]
+        return outcome
+
+    assert scheduled() == {
+        "exported": False,
+        "reason": "no review since the latest dataset",
+        "limit": 200,
+    }
+    approved_kitty(client, tenants)
+    first = scheduled()
+    assert (first["exported"], first["version"], first["count"]) == (True, 1, len(KITTY))
+    assert scheduled()["exported"] is False  # nothing reviewed since: no new version
+    datasets = client.get(f"{API}/learning/datasets", headers=admin).json()
+    assert [(d["version"], d["count"]) for d in datasets] == [(1, len(KITTY))]
+
+    entries = tenants.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "learning_dataset.export")
+    ).all()
+    assert [(e.actor, e.actor_user_id, e.company_id) for e in entries] == [
+        ("system:learning.export", None, tenants.companies["acme"].id)
+    ]
+    dataset = tenants.session.scalars(select(Dataset)).one()
+    assert dataset.created_by is None and dataset.manifest["limit"] == 200
+    # Another company's run exports nothing of acme's.
+    other = post(client, run_now, tenants.headers("globex", "admin"))
+    assert other.status_code == 202 and runner.drain() == ["done"]
+    assert (
+        client.get(f"{API}/learning/datasets", headers=tenants.headers("globex", "admin")).json()
+        == []
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from companion.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, JobLease
 from companion.kit.db import utcnow
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, in_company, scoped
 from companion.tenancy.models import Company
 
 
@@ -76,6 +76,42 @@ def latest_by_kind(session: Session, ctx: RequestContext, kinds: Collection[str]
         ctx,
     )
     return {job.kind: job for job in session.scalars(stmt)}
+
+
+def active_of_kind(session: Session, ctx: RequestContext, kind: str) -> Job | None:
+    """The company's oldest queued or running job of ``kind`` (one-at-a-time jobs)."""
+    stmt = scoped(select(Job), Job, ctx).where(Job.kind == kind, Job.status.in_((QUEUED, RUNNING)))
+    return session.scalars(stmt.order_by(Job.created_at, Job.id).limit(1)).first()
+
+
+def release_exclusive_key(
+    session: Session, ctx: RequestContext, key: str, stale_before: dt.datetime, message: str
+) -> None:
+    """Free the company's one-at-a-time ``key`` from finished jobs; a job running since
+    before ``stale_before`` was abandoned (its process stopped) and is marked failed."""
+    mine = in_company(Job, ctx)
+    session.execute(
+        update(Job)
+        .where(mine, Job.run_key == key, Job.status == RUNNING, Job.started_at < stale_before)
+        .values(status=FAILED, error=message, message=message[:500], finished_at=utcnow())
+    )
+    session.execute(
+        update(Job)
+        .where(mine, Job.run_key == key, Job.status.in_((DONE, FAILED)))
+        .values(run_key=None)
+    )
+
+
+def add_exclusive(session: Session, job: Job) -> bool:
+    """Insert ``job`` (its ``run_key`` set); False when another job of the company holds the
+    key (the database's unique key decides, so two requests at once add one job)."""
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 # --- periodic runs ------------------------------------------------------------------------

@@ -92,13 +92,14 @@ class JobRunner:
 
 def default_handlers(container: Container) -> dict[str, Handler]:
     """The job kinds this process knows, bound to the container's adapters."""
-    from companion.jobs import knowledge, scheduler
+    from companion.jobs import knowledge, learning, scheduler
     from companion.jobs.imports import service as imports
     from companion.jobs.periodic import KIND_PREFIX
 
     data_dir = container.settings.data_dir
     return {
         knowledge.KIND: lambda run: knowledge.ingest_upload(container, run),
+        learning.KIND: lambda run: learning.retrain_job(container, run),
         KIND_PREFIX: lambda run: scheduler.run_periodic(container, run),
         imports.VALIDATE: lambda run: imports.validate_job(data_dir, run),
         imports.COMMIT: lambda run: imports.commit_job(data_dir, run),

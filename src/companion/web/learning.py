@@ -1,21 +1,19 @@
 """The learning loop's API: review, datasets, NLU retraining, fine-tune records, trails.
 
-Everything but the trail needs ``ai.review``. A retrain reads in one short transaction,
-trains outside any (seconds of CPU: SQLite has one writer), then writes in another.
+Everything but the trail needs ``ai.review``. A retrain is a background job
+(``jobs/learning.py``): the request queues it and answers 202 with the job's id.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Query, status
 from starlette.responses import PlainTextResponse, Response
 
 from companion.assistant.learning import export, finetune, retrain, review
 from companion.assistant.learning import repository as learning_repo
 from companion.assistant.learning import telemetry as trails
-from companion.assistant.learning.company_models import CompanyModels
 from companion.assistant.learning.models import ExampleStatus
 from companion.assistant.learning.schemas import (
     BulkReviewIn,
@@ -31,7 +29,10 @@ from companion.assistant.learning.schemas import (
     ReviewIn,
     RollbackIn,
 )
+from companion.jobs import learning as learning_jobs
+from companion.jobs.endpoints import accepted
 from companion.kit.db import begin_for_writing
+from companion.knowledge.schemas import JobAccepted
 from companion.tenancy.context import RequestContext
 from companion.web.deps import (
     ContainerDep,
@@ -47,14 +48,6 @@ router = APIRouter(prefix="/ai", tags=["learning"])
 Reviewer = Annotated[RequestContext, Depends(require("ai.review"))]
 ChatUser = Annotated[RequestContext, Depends(require("ai.use"))]
 STATUSES = tuple(s.value for s in ExampleStatus)
-
-
-def company_models(container: ContainerDep) -> CompanyModels:
-    """The container's company models (the learning loop wired into the assistant)."""
-    return container.company_models()
-
-
-Models = Annotated[CompanyModels, Depends(company_models)]
 
 
 @router.get("/learning/examples", response_model=Page[ExampleOut])
@@ -133,30 +126,20 @@ def dataset_yaml(dataset_id: RecordId, session: SessionDep, ctx: Reviewer) -> Re
     return Response(dataset.rasa_yaml, media_type="application/yaml; charset=utf-8")
 
 
-@router.post("/learning/nlu/retrain", response_model=ModelOut, status_code=201)
+@router.post(
+    "/learning/nlu/retrain", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED
+)
 @reads_only
-def retrain_nlu(
-    session: SessionDep, ctx: Reviewer, container: ContainerDep, models: Models
-) -> ModelOut:
-    """Retrain the company's NLU on its approved intent corrections; promoted if the gate passes."""
-    lock = models.training_lock(ctx.company_id)
-    if not lock.acquire(blocking=False):
-        raise retrain.RetrainBusy("A retrain of this company is already running")
-    try:
-        planned = retrain.plan(session, ctx, models)
-        _end_reading(session)
-        outcome = retrain.train_and_gate(
-            models, planned, tolerance=container.settings.learning.gate_tolerance
-        )
-        begin_for_writing(session)
-        return retrain.record(session, ctx, models, planned, outcome)
-    finally:
-        lock.release()
-
-
-def _end_reading(session: Session) -> None:
-    # Nothing was written: ending the read transaction holds no lock while training runs.
+def retrain_nlu(session: SessionDep, ctx: Reviewer, container: ContainerDep) -> JobAccepted:
+    """Queue a retrain of the company's NLU on its approved intent corrections (202 and the
+    job: ``GET /api/v1/ai/jobs/{id}``); promoted only if the gate passes. 409 when there is
+    nothing new to train on, or a retrain of the company is queued or running already."""
+    learning_jobs.check_retrain(session, ctx, container)
+    # The check loads the shipped NLU on a process's first retrain (seconds): it reads
+    # only, so SQLite's write lock is taken for the job's row alone.
     session.rollback()
+    begin_for_writing(session)
+    return accepted(learning_jobs.queue_retrain(session, ctx, container))
 
 
 @router.get("/learning/nlu/models", response_model=list[ModelOut])

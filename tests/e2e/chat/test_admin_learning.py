@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from admin_support import sign_in
 from e2e_support import PASSWORD, Tenants
+from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from companion.assistant.learning import telemetry as learning_telemetry
@@ -21,10 +22,27 @@ from companion.assistant.learning.schemas import FeedbackIn
 from companion.assistant.nlu import NLU
 from companion.assistant.nlu.rasa import parse_rasa_nlu_text
 from companion.bootstrap import Container
+from companion.jobs import runner as job_runner
+from companion.jobs.runner import JobRunner
 from companion.llm.embeddings import FakeEmbedder
+from companion.web.app import create_app
 from learning_fixtures import HELDOUT, SMALL_NLU, TODAY, answered
 
 KITTY = ["how is the kitty looking", "what's in the kitty", "kitty status", "check the kitty"]
+
+
+@pytest.fixture
+def runner(container: Container) -> JobRunner:
+    """Jobs wait until the test drains them (the e2e sessions share one connection)."""
+    return job_runner.install(
+        container,
+        JobRunner(container.session_factory, job_runner.default_handlers(container), workers=0),
+    )
+
+
+@pytest.fixture
+def app(container: Container, runner: JobRunner) -> FastAPI:
+    return create_app(container)
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +70,7 @@ def corrections(tenants: Tenants) -> list[int]:
 
 
 def test_review_export_retrain_and_rollback_from_the_page(
-    client: TestClient, tenants: Tenants
+    client: TestClient, tenants: Tenants, runner: JobRunner
 ) -> None:
     ids = corrections(tenants)
     csrf = sign_in(client, "acme-admin", PASSWORD)
@@ -84,10 +102,13 @@ def test_review_export_retrain_and_rollback_from_the_page(
     assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
     assert len(parse_rasa_nlu_text(download.text).examples) == 4
 
-    trained = client.post(
-        "/admin/acme/learning/retrain", data={"csrf": csrf}, follow_redirects=True
-    )
-    assert "Model v1 promoted." in trained.text
+    queued = client.post("/admin/acme/learning/retrain", data={"csrf": csrf}, follow_redirects=True)
+    assert "Retrain queued (job " in queued.text and "A retrain is queued" in queued.text
+    twice = client.post("/admin/acme/learning/retrain", data={"csrf": csrf})
+    assert twice.status_code == 409 and "already queued or running" in twice.text
+    assert runner.drain() == ["done"]
+    trained = client.get("/admin/acme/learning")
+    assert "A retrain is" not in trained.text
     assert re.search(r"badge st-active\">active", trained.text)
     back = client.post(
         "/admin/acme/learning/rollback", data={"csrf": csrf, "version": "0"}, follow_redirects=True

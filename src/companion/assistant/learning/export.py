@@ -2,8 +2,9 @@
 versioned with a manifest (counts, sha256, source message ids).
 
 ``export_dataset`` is a plain function: the API, ``companion learning export`` and the
-scheduler call the same code. An export whose files are identical to the latest version's
-returns that version instead of adding another.
+periodic job ``learning.export`` (``scheduled_export``, as the system actor) call the same
+code. An export whose files are identical to the latest version's returns that version
+instead of adding another.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ from companion.assistant.learning.schemas import DatasetFiles, DatasetOut
 from companion.audit import service as audit
 from companion.errors import InvalidState
 from companion.governance.pii import redact
+from companion.kit.clock import Clock
 from companion.tenancy.context import RequestContext
+from companion.tenancy.models import Company
 
 DEFAULT_LIMIT = 200
+# Who the scheduled export is in the audit log (it runs for no user).
+SYSTEM_ACTOR = "system:learning.export"
 ANSWER_PROMPT = (
     "You are Companion, the assistant of an ERP. Answer the user's question about their "
     "company exactly; never invent a figure."
@@ -61,9 +66,9 @@ def export_dataset(
     chat_jsonl = "".join(json.dumps(_chat_line(e), ensure_ascii=False) + "\n" for e in examples)
     rasa_yaml = rasa_nlu_yaml(examples)
     digest = hashlib.sha256(f"{chat_jsonl}\0{rasa_yaml}".encode()).hexdigest()
-    latest = repo.list_datasets(session, ctx)
-    if latest and latest[0].sha256 == digest:
-        return dataset_out(latest[0]), False
+    latest = repo.latest_dataset(session, ctx)
+    if latest is not None and latest.sha256 == digest:
+        return dataset_out(latest), False
     version = repo.next_dataset_version(session, ctx)
     manifest = {
         "version": version,
@@ -88,7 +93,7 @@ def export_dataset(
     dataset = Dataset(
         company_id=ctx.company_id,
         version=version,
-        created_by=ctx.user_id,
+        created_by=ctx.user_id or None,  # 0: the scheduled export (no user)
         count=len(examples),
         sha256=digest,
         manifest=manifest,
@@ -99,13 +104,56 @@ def export_dataset(
     session.flush()
     audit.record(
         session,
-        ctx,
+        ctx if ctx.user_id else None,
         "learning_dataset.export",
         "learning_dataset",
         dataset.id,
         new={"version": version, "count": len(examples), "sha256": digest},
+        company_id=ctx.company_id,
+        actor=ctx.username,
     )
     return dataset_out(dataset), True
+
+
+def system_context(company: Company) -> RequestContext:
+    """The scheduled export's own context: no user, only ``ai.review`` in ``company``; its
+    audit entries name ``SYSTEM_ACTOR`` and no user."""
+    return RequestContext(
+        user_id=0,
+        username=SYSTEM_ACTOR,
+        company_id=company.id,
+        company_slug=company.slug,
+        currency=company.base_currency,
+        roles=(),
+        permissions=frozenset({"ai.review"}),
+        locale=company.locale,
+        fiscal_year_start_month=company.fiscal_year_start_month,
+    )
+
+
+def scheduled_export(
+    session: Session, company: Company, clock: Clock, *, container: Any
+) -> dict[str, Any]:
+    """The periodic ``learning.export`` run: the newest approved examples (up to
+    ``COMPANION_LEARNING__EXPORT_LIMIT``) as a dataset version, when an example was reviewed
+    since the latest version (an unchanged export adds nothing either way)."""
+    ctx = system_context(company)
+    limit = int(container.settings.learning.export_limit)
+    reviewed = repo.last_review_at(session, ctx)
+    latest = repo.latest_dataset(session, ctx)
+    if reviewed is None or (latest is not None and reviewed <= latest.created_at):
+        return {"exported": False, "reason": "no review since the latest dataset", "limit": limit}
+    if not repo.approved_examples(session, ctx, limit=1):
+        return {"exported": False, "reason": "no approved examples", "limit": limit}
+    dataset, created = export_dataset(session, ctx, limit=limit)
+    return {
+        "exported": created,
+        "version": dataset.version,
+        "count": dataset.count,
+        "sha256": dataset.sha256,
+        "limit": limit,
+        **({} if created else {"reason": "same content as the latest dataset"}),
+    }
 
 
 def _sha(text: str) -> str:

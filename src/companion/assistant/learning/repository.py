@@ -147,7 +147,19 @@ def approved_examples(
     return list(session.execute(stmt.order_by(TrainingExample.id)).scalars())
 
 
+def last_review_at(session: Session, ctx: RequestContext) -> dt.datetime | None:
+    """When an example of the company was last approved or rejected (None: never)."""
+    stmt = scoped(select(func.max(TrainingExample.reviewed_at)), TrainingExample, ctx)
+    return session.execute(stmt).scalar_one()
+
+
 # -- datasets and fine-tune records ---------------------------------------------------------
+
+
+def latest_dataset(session: Session, ctx: RequestContext) -> Dataset | None:
+    """The company's newest dataset version, if any."""
+    stmt = scoped(select(Dataset), Dataset, ctx).order_by(Dataset.version.desc()).limit(1)
+    return session.execute(stmt).scalars().first()
 
 
 def next_dataset_version(session: Session, ctx: RequestContext) -> int:

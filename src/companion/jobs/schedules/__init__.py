@@ -18,5 +18,13 @@ periodic(
     "companion.assistant.learning.telemetry:purge_company",
     container=True,
 )
+# The newest approved training examples as a dataset version, when any was reviewed since the
+# latest one (docs/learning.md; as the system actor, audited as such).
+periodic(
+    "learning.export",
+    daily_at("03:45"),
+    "companion.assistant.learning.export:scheduled_export",
+    container=True,
+)
 # Memories past their retention class's expiry (reads also skip and delete them).
 periodic("memory.sweep", every(minutes=15), "companion.jobs.tasks:sweep_memories")

@@ -16,6 +16,7 @@ from companion.assistant.learning import export, retrain, review
 from companion.assistant.learning import repository as learning_repo
 from companion.assistant.learning.models import ExampleStatus
 from companion.assistant.learning.schemas import INTENTS, BulkReviewIn, ReviewIn
+from companion.jobs import learning as learning_jobs
 from companion.kit.db import begin_for_writing
 from companion.kit.fields import check_text
 from companion.web.admin.base import (
@@ -58,6 +59,7 @@ def learning(
         session, page.ctx, status=wanted, limit=PAGE_SIZE, offset=(p - 1) * PAGE_SIZE
     )
     models = retrain.list_models(session, page.ctx)
+    training = learning_jobs.active_retrain(session, page.ctx)
     return render(
         request,
         "learning.html",
@@ -72,6 +74,7 @@ def learning(
         datasets=[export.dataset_out(d) for d in learning_repo.list_datasets(session, page.ctx)],
         models=models,
         shipped_active=not any(m.status == "active" for m in models),
+        training=training,
         notice=done or None,
     )
 
@@ -150,23 +153,15 @@ def export_now(
 @router.post("/learning/retrain", dependencies=[CsrfChecked])
 @reads_only
 def retrain_now(page: Reviewer, session: SessionDep, container: ContainerDep) -> Response:
-    """Retrain the company's NLU; promoted only if the gate passes (seconds)."""
-    models = container.company_models()
-    lock = models.training_lock(page.ctx.company_id)
-    if not lock.acquire(blocking=False):
-        raise retrain.RetrainBusy("A retrain of this company is already running")
-    try:
-        planned = retrain.plan(session, page.ctx, models)
-        session.rollback()  # nothing written: no lock held while training runs
-        outcome = retrain.train_and_gate(
-            models, planned, tolerance=container.settings.learning.gate_tolerance
-        )
-        begin_for_writing(session)
-        model = retrain.record(session, page.ctx, models, planned, outcome)
-    finally:
-        lock.release()
-    verdict = "promoted" if model.status == "active" else "refused by the gate"
-    return _back(page, f"Model v{model.version} {verdict}.", "#models")
+    """Queue a retrain of the company's NLU (a background job); promoted only if the gate
+    passes. The page shows the job until the new model's row appears."""
+    learning_jobs.check_retrain(session, page.ctx, container)
+    session.rollback()  # the check only read: SQLite's write lock is for the job's row
+    begin_for_writing(session)
+    job = learning_jobs.queue_retrain(session, page.ctx, container)
+    return _back(
+        page, f"Retrain queued (job {job.id[:8]}); the new model appears below.", "#models"
+    )
 
 
 @router.post("/learning/rollback", dependencies=[CsrfChecked])
