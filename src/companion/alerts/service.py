@@ -8,6 +8,7 @@ inserted with ``ON CONFLICT DO NOTHING``. Like every service it flushes and neve
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -17,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from companion.alerts import outbound
 from companion.alerts import repository as repo
-from companion.alerts.detectors.base import Finding, ScanInput, all_detectors
+from companion.alerts.detectors.base import Detector, Finding, ScanInput, all_detectors
 from companion.alerts.models import Alert, AlertStatus
 from companion.alerts.schemas import AlertOut
 from companion.config import AlertSettings
 from companion.errors import Conflict, NotFound
+from companion.kit import telemetry
 from companion.kit.after_commit import after_commit
 from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
@@ -65,17 +67,22 @@ def scan_company(
     settings: AlertSettings | None = None,
     *,
     now: dt.datetime | None = None,
+    extra: Sequence[Detector] = (),
 ) -> ScanResult:
-    """Run every detector for one company as of ``today``; store new alerts, clear old ones."""
+    """Run every detector for one company as of ``today``; store new alerts, clear old ones.
+
+    ``extra``: detectors the caller built over what sits above this floor (stalled data
+    imports, model budgets: ``jobs.alert_sources``), run like the registered ones.
+    """
     company = session.get(Company, company_id)
     if company is None:
         raise NotFound(f"Company {company_id} not found", details={"company_id": company_id})
     stamp = now or dt.datetime.now(dt.UTC)
-    scan = ScanInput(session, system_context(company), today, settings or AlertSettings())
+    scan = ScanInput(session, system_context(company), today, settings or AlertSettings(), stamp)
     result = ScanResult(company.slug)
     state_types: list[str] = []
     findings: list[Finding] = []
-    for detector in all_detectors():
+    for detector in [*all_detectors(), *extra]:
         found = detector.detect(scan)
         findings += found
         if detector.state:
@@ -87,9 +94,16 @@ def scan_company(
         result.by_type[f.type] = result.by_type.get(f.type, 0) + 1
     created = repo.upsert(session, company.id, [_row(f, stamp) for f in unique.values()])
     result.created = len(created)
-    if created and outbound.wanted(scan.settings, company.slug):
+    rows = repo.alerts_by_ids(session, company.id, created) if created else []
+    for alert in rows:
+        telemetry.emit(
+            session,
+            telemetry.ALERT_RAISED,
+            company_id=company.id,
+            data={"alert_id": alert.id, "type": alert.type, "severity": alert.severity},
+        )
+    if rows and outbound.wanted(scan.settings, company.slug):
         # Built now (plain JSON), sent once the scan commits; a rollback sends nothing.
-        rows = repo.alerts_by_ids(session, company.id, created)
         names = repo.usernames(session, [a.assignee_id for a in rows])
         payload = [AlertOut.of(a, names).model_dump(mode="json") for a in rows]
         after_commit(
@@ -151,9 +165,10 @@ def dismiss(session: Session, ctx: RequestContext, alert_id: int, now: dt.dateti
         raise Conflict(
             "This alert was already acted on", details={"alert_id": alert_id, "status": "acted"}
         )
-    repo.set_status(
+    if repo.set_status(
         session, ctx, alert_id, S.DISMISSED.value, now, only_from=(S.UNREAD.value, S.READ.value)
-    )
+    ):
+        _acted(session, ctx, alert, "dismissed")
     return _reread(session, ctx, alert_id)
 
 
@@ -161,7 +176,7 @@ def claim_for_action(
     session: Session, ctx: RequestContext, alert_id: int, now: dt.datetime, token: str
 ) -> bool:
     """Record the confirmation opened from an open alert; False when another was first."""
-    return repo.set_status(
+    claimed = repo.set_status(
         session,
         ctx,
         alert_id,
@@ -169,6 +184,19 @@ def claim_for_action(
         now,
         only_from=(S.UNREAD.value, S.READ.value),
         action_token=token,
+    )
+    if claimed:
+        _acted(session, ctx, repo.get_alert(session, ctx, alert_id), "action")
+    return claimed
+
+
+def _acted(session: Session, ctx: RequestContext, alert: Alert, how: str) -> None:
+    telemetry.emit(
+        session,
+        telemetry.ALERT_ACTED,
+        company_id=ctx.company_id,
+        user_id=ctx.user_id or None,
+        data={"alert_id": alert.id, "type": alert.type, "how": how},
     )
 
 

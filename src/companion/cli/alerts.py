@@ -29,6 +29,7 @@ def scan(
 ) -> None:
     """Run every detector for each company and store new alerts (safe to repeat)."""
     from companion.alerts.service import scan_company
+    from companion.jobs.alert_sources import detectors_for
 
     with cli_errors(), migrated_container() as container:
         try:
@@ -44,7 +45,12 @@ def scan(
                     raise fail(f"No active company {company!r}", 2)
             for c in companies:
                 result = scan_company(
-                    session, c.id, day, container.settings.alerts, now=container.clock.now()
+                    session,
+                    c.id,
+                    day,
+                    container.settings.alerts,
+                    now=container.clock.now(),
+                    extra=detectors_for(container),
                 )
                 found = ", ".join(f"{k} {v}" for k, v in sorted(result.by_type.items()))
                 out.print(

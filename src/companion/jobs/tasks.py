@@ -19,9 +19,15 @@ from companion.tenancy.models import Company
 def scan_alerts(session: Session, company: Company, clock: Clock, *, container: Container) -> Any:
     """Run the alert detectors for one company as of the business date (alerts.service)."""
     from companion.alerts.service import scan_company
+    from companion.jobs.alert_sources import detectors_for
 
     return scan_company(
-        session, company.id, clock.today(), container.settings.alerts, now=clock.now()
+        session,
+        company.id,
+        clock.today(),
+        container.settings.alerts,
+        now=clock.now(),
+        extra=detectors_for(container),
     )
 
 

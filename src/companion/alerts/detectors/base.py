@@ -42,6 +42,11 @@ class ScanInput:
     ctx: RequestContext
     today: dt.date
     settings: AlertSettings
+    now: dt.datetime | None = None  # the scan's moment (detectors of hours, not days)
+
+    def moment(self) -> dt.datetime:
+        """The scan's moment, timezone-aware (now when the caller gave none)."""
+        return self.now or dt.datetime.now(dt.UTC)
 
 
 class Detector(Protocol):

@@ -11,6 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from companion.alerts import repository as alerts_repo
 from companion.alerts import service as alerts
 from companion.alerts.models import AlertStatus
+from companion.jobs.alert_sources import TYPES as SOURCE_TYPES
+from companion.jobs.alert_sources import detectors_for
 from companion.web.admin.base import (
     SECURITY_HEADERS,
     AdminPage,
@@ -27,7 +29,7 @@ AlertsAdmin = Annotated[AdminPage, page_for("ai.admin")]
 STATUSES = frozenset(s.value for s in AlertStatus)
 TYPES = frozenset(
     "sales_anomaly low_stock overdue_receivables payables_due cash_runway approval_waiting".split()
-)
+) | set(SOURCE_TYPES)
 
 
 @router.get("/alerts")
@@ -78,6 +80,7 @@ def scan_now(page: AlertsAdmin, session: SessionDep, container: ContainerDep) ->
         container.settings.current_date(),
         container.settings.alerts,
         now=container.clock.now(),
+        extra=detectors_for(container),
     )
     return RedirectResponse(
         f"/admin/{page.ctx.company_slug}/alerts?notice=scanned", 303, headers=SECURITY_HEADERS
