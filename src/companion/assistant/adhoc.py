@@ -213,6 +213,7 @@ _REFINE = re.compile(
     r"|for|in|at|by|per|show|make\s+it|break\s+it|split\s+it|top|compare)\b",
     re.IGNORECASE,
 )
+_AND_BY = re.compile(r"\s+(?:and|by)\s+(?:the\s+|a\s+|an\s+)?", re.IGNORECASE)
 _PERIOD_WORDS = re.compile(
     r"^(?:this|last|next|the|previous|current|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?"
     r"|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -419,6 +420,11 @@ def _dimensions(
                 word = _first_words(what)
                 if word:
                     return tuple(by), (word, f"Companion has no {word} for that figure", None)
+            # "by customer and month", "by customer by month": the match ate the second one
+            for more in _AND_BY.split(what)[1:] if dim is not None else ():
+                also = _dimension_of(more.strip())
+                if also is not None and also not in by:
+                    by.append(also)
     for pattern, why, near in _MISSING_RE:  # "sales in each city", "which rep sold most"
         found = pattern.search(text)
         if found and _RANK.search(text) and not by:

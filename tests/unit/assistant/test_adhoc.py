@@ -110,3 +110,24 @@ def test_a_fixed_list_keeps_its_own_breakdown() -> None:
     assert read("which customers owe us", intent="ar_aging") is None
     got = read("open receivables by status", intent="ar_aging")
     assert isinstance(got, adhoc.Reading) and got.query.by == ("status",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sales by customer by month from 1 January 2026 to 15 March 2026",
+        "sales by customer and month this year",
+        "sales by month by customer this year",
+    ],
+)
+def test_a_record_and_a_grain_together_are_both_kept(text: str) -> None:
+    """'by customer by month' was read as by customer alone: a different question."""
+    got = read(text, intent="out_of_scope")
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.by) == ("sales", ("customer", "month"))
+
+
+def test_two_records_are_refused_not_cut_to_one() -> None:
+    got = read("sales by customer and item last month", entities=FEB)
+    assert isinstance(got, adhoc.Reading), got
+    assert got.query.by == ("customer", "item")  # the engine refuses this, saying why
