@@ -17,6 +17,7 @@ from companion.jobs import runner as job_runner
 from companion.jobs.endpoints import JOBS_PATH
 from companion.jobs.imports import repository as repo
 from companion.jobs.imports import service
+from companion.jobs.imports.kinds import KINDS
 from companion.jobs.imports.models import DataImport
 from companion.jobs.imports.reading import to_csv
 from companion.jobs.models import Job
@@ -101,13 +102,37 @@ def _accepted(row: DataImport, job: Job) -> ImportAccepted:
     )
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ImportAccepted)
+# The form is read by hand (a size limit on the file); the OpenAPI states it all the same.
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["kind", "file"],
+                "properties": {
+                    "kind": {"type": "string", "enum": sorted(KINDS)},
+                    "file": {"type": "string", "format": "binary", "description": "CSV or XLSX"},
+                },
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImportAccepted,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+)
 async def upload_import(
     request: Request, session: SessionDep, ctx: ContextDep, container: ContainerDep
 ) -> ImportAccepted:
-    """Upload a CSV (UTF-8) or XLSX file of ``kind`` (customers, suppliers, items).
+    """Upload a CSV (UTF-8) or XLSX file of ``kind``.
 
-    Multipart: fields ``kind`` and ``file``. The file's shape is checked now (encoding,
+    ``kind``: customers, suppliers, items or opening_balances. Multipart: fields ``kind`` and
+    ``file``. The file's shape is checked now (encoding,
     header, required columns: 422); its rows by a validation job (202 and its status URL).
     """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -311,9 +311,8 @@ def commit_job(data_dir: Path, run: JobRun) -> dict[str, Any]:
                 session, ctx, result.valid, references, import_id=row.id, filename=row.filename
             )
             session.flush()
-            run.progress(total, total, f"Posted {total} rows")
         elif kind.create is not None:
-            _create_rows(session, ctx, kind.create, result.valid, run)
+            _create_rows(session, ctx, kind.create, result.valid, _progress(session, run))
     except CompanionError as exc:
         import_id = row.id  # read before the rollback expires the row
         session.rollback()  # nothing of the import stays; frees SQLite's write lock
@@ -329,7 +328,7 @@ def _create_rows(
     ctx: RequestContext,
     create: Callable[[Session, RequestContext, Any], object],
     rows: list[tuple[int, BaseModel]],
-    run: JobRun,
+    report: Callable[[int, int, str], None],
 ) -> None:
     total = len(rows)
     for done, (line, model) in enumerate(rows, start=1):
@@ -339,7 +338,19 @@ def _create_rows(
             raise ImportUnreadable(f"Line {line}: {exc.message}", details={"line": line}) from exc
         if done % STEP == 0 or done == total:
             session.flush()
-            run.progress(done, total, f"Wrote {done} of {total} rows")
+            report(done, total, f"Wrote {done} of {total} rows")
+
+
+def _progress(session: Session, run: JobRun) -> Callable[[int, int, str], None]:
+    """How the commit reports progress while its transaction is open.
+
+    Progress is written in its own short transaction; on SQLite the commit's transaction
+    holds the only write lock, so that write would wait for it and fail the job: there the
+    job reports once, when it is done.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return lambda done, total, message: None
+    return lambda done, total, message: run.progress(done, total, message)
 
 
 def _record_failure(run: JobRun, ctx: RequestContext, import_id: int, exc: CompanionError) -> None:
