@@ -89,9 +89,10 @@ def split_sentences(text: str) -> list[str]:
         start = 0
         for match in _SENTENCE_END.finditer(line):
             candidate = line[start : match.start()].strip()
-            last_word = candidate.rsplit(" ", 1)[-1].lower()
-            if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", last_word):
-                continue  # "e.g. Dhaka", "2 p.m. When" is still one sentence unless it ends
+            # "(i.e. Sunday)": the abbreviation may open a bracket or a quote.
+            last_word = candidate.rsplit(" ", 1)[-1].lower().lstrip("([{\"“‘'")
+            if last_word in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+", last_word):
+                continue  # "e.g. Dhaka", "2 p.m. When", "the U.S. Army" stay one sentence
             if re.fullmatch(r"\(?\d{1,3}[.)]", candidate):
                 continue  # a numbered list's marker ("1. Open ...") starts the sentence
             sentences.append(candidate)
