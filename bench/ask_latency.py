@@ -26,7 +26,7 @@ from companion.auth.service import context_for_user  # noqa: E402
 from companion.bootstrap import bootstrap  # noqa: E402
 from companion.config import Settings  # noqa: E402
 from companion.kit.db import session_scope  # noqa: E402
-from companion.llm.embeddings import get_embedder  # noqa: E402
+from companion.llm.embeddings import load_embedder  # noqa: E402
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
             response = assistant.turn(session, ctx, ChatRequest(message=next(questions)))
             assert response.skill == "data_query", (response.intent, response.message)
 
-    embedder = get_embedder()
+    embedder = load_embedder()
     texts = itertools.cycle(QUESTIONS)
 
     def embed() -> None:

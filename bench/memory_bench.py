@@ -34,7 +34,7 @@ from companion.governance.memory import purge as purging  # noqa: E402
 from companion.governance.memory import service as memories  # noqa: E402
 from companion.kit import migrate  # noqa: E402
 from companion.kit.db import make_engine  # noqa: E402
-from companion.llm.embeddings import get_embedder  # noqa: E402
+from companion.llm.embeddings import load_embedder  # noqa: E402
 from factories import make_company, make_context  # noqa: E402
 
 NOW = dt.datetime(2026, 3, 15, 10, tzinfo=dt.UTC)
@@ -48,7 +48,7 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="memory-bench-")
     engine = make_engine(f"sqlite:///{folder}/bench.db")
     migrate.upgrade(engine)
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     with Session(engine) as session:
         company = make_company(session, "acme", "BDT")
         empty = make_context(session, company, ["sales"], username="empty")

@@ -54,7 +54,7 @@ from companion.knowledge.evaluation import (
 )
 from companion.knowledge.index import open_index
 from companion.knowledge.retrieval import ChunkDoc, Retriever, evidence_sentences, vectors_by
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT.parent / "shared" / "datasets" / "h2o-hr-policy" / "HR_Policy.txt"
@@ -144,7 +144,7 @@ def build_retriever(
     chunk_vectors: ChunkVectors = "in_context",
 ) -> DerivedVectorRetriever:
     """A retriever on the chosen adapter with the configured ranking settings."""
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     rag = RagSettings(
         index_backend=adapter,
         sentence_vectors="in_context" if chunk_vectors == "in_context" else "separate",
@@ -351,7 +351,7 @@ def throughput(
         ChunkDoc(f"kb_{i}#0", i, 1, (), "Filler", None, t, None, "POLICY")
         for i, t in enumerate(texts)
     ]
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     embedder.embed(texts[:8])  # warm-up
 
     def raw_pass() -> float:
@@ -401,7 +401,7 @@ def pipeline_throughput(
         )
         for d in range(documents)
     ]
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     embedder.embed(bodies[:8])  # warm-up
     for mode in [m for m in modes if m in ("in_context", "separate")]:
         seconds, chunk_texts = _ingest_all(texts, mode, prefill)

@@ -9,21 +9,53 @@ run; it never skips. ``COMPANION_TEST_BACKENDS=sqlite`` narrows a local run on p
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from companion.kit import migrate
 from companion.kit.db import make_engine
-from dbutil import drop_pg_database, new_database_url
+from companion.llm.embeddings import DEFAULT_EMBEDDER, EmbedderCache
+from dbutil import RUN_ID_ENV, drop_pg_database, drop_templates, new_database_url, shared_root
 
+DATA_DIR_KEY = pytest.StashKey[str]()
 BACKENDS = [
     b.strip() for b in os.environ.get("COMPANION_TEST_BACKENDS", "sqlite,postgresql").split(",")
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One id for the run (inherited by the xdist workers), a data folder per process.
+
+    Settings default ``data_dir`` to ``./var``: an app a test builds without naming one
+    would share the developer's folder, and the other worker's. Each test process gets its
+    own temporary one instead (removed at its end); tests that need their own still pass one.
+    """
+    if not hasattr(config, "workerinput"):
+        os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex[:10])
+    folder = tempfile.mkdtemp(prefix="companion-test-data-")
+    config.stash[DATA_DIR_KEY] = folder
+    os.environ["COMPANION_DATA_DIR"] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(DATA_DIR_KEY, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller (or the only process) drops the run's template databases."""
+    if not hasattr(session.config, "workerinput") and "postgresql" in BACKENDS:
+        drop_templates()
 
 
 @pytest.fixture(scope="session")
@@ -36,14 +68,28 @@ def pg_database_factory() -> Iterator[list[str]]:
 
 
 @pytest.fixture(scope="session")
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def embedders() -> Iterator[EmbedderCache]:
+    """The run's loaded embedders, given to the tests' containers: one model load a worker."""
+    cache = EmbedderCache()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory, embedders: EmbedderCache) -> Path:
     """Where the shipped NLU is cached for the run: trained once (~25 s), then loaded.
 
     Every test that needs the real NLU (the NLU's own, the chat end-to-end ones, the demo
-    command's ``data/nlu``) shares this folder, so a run trains it once, not once per suite.
+    command's ``data/nlu``) shares this folder, so a run trains it once, not once per suite
+    nor once per xdist worker: the first worker trains it under a file lock, the others
+    wait and load it. Read it; a test that writes a data folder copies it.
     """
-    folder = tmp_path_factory.getbasetemp() / "data" / "nlu"
+    from companion.assistant.nlu import NLU  # the real model: only for tests that ask
+
+    folder = shared_root(tmp_path_factory) / "data" / "nlu"
     folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder.parent / "nlu.lock")):
+        NLU.load(cache_dir=folder, embedder=embedders.get(DEFAULT_EMBEDDER))
     return folder
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from companion.config import Settings, get_settings
 from companion.kit.clock import Clock, SystemClock
 from companion.kit.db import make_engine, make_session_factory
+from companion.llm.embeddings import DEFAULT_EMBEDDER, EmbedderCache
 
 if TYPE_CHECKING:
     from companion.assistant.learning.company_models import CompanyModels
@@ -27,12 +28,19 @@ if TYPE_CHECKING:
 
 @dataclass
 class Container:
-    """Everything a process needs, built once."""
+    """Everything a process needs, built once.
+
+    It owns the process's loaded models: the embedders (``embedders``: one per name, shared
+    by the NLU, the knowledge index and memories), the NLU with the companies' models, the
+    language models (``llm``), the job runner; ``dispose`` lets them go. Tests pass their
+    own ``embedders`` to share one load between containers.
+    """
 
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    embedders: EmbedderCache = field(default_factory=EmbedderCache, repr=False)
     _assistant: Assistant | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _retriever: Retriever | None = field(default=None, repr=False)
@@ -107,16 +115,22 @@ class Container:
         return previous
 
     def dispose(self) -> None:
-        """Stop what the container started: the job runner finishes its running jobs."""
+        """Stop what the container started (the job runner finishes its running jobs) and
+        let go of the models it loaded."""
         previous = self.replace_job_runner(None)
         if previous is not None:
             previous.shutdown(wait=True)
+        with self._lock, self._retriever_lock, self._company_models_lock:
+            self._assistant = self._retriever = self._company_models = None
+        self.embedders.clear()
+
+    def embedder(self, name: str | None = None) -> Embedder:
+        """The embedder called ``name`` (default: the knowledge one), loaded once."""
+        return self.embedders.get(name or self.settings.rag.embedder)
 
     def memory_embedder(self) -> Embedder:
         """The embedder memories are compared with (the knowledge one, loaded once)."""
-        from companion.llm.embeddings import get_embedder
-
-        return get_embedder(self.settings.rag.embedder)
+        return self.embedder()
 
     def built_llm(self) -> LLMService | None:
         """The language-model service if something has built it already (purge, status)."""
@@ -137,10 +151,9 @@ def build_retriever(container: Container) -> Retriever:
 
     from companion.knowledge.index import open_index
     from companion.knowledge.retrieval import ChunkDoc, Retriever, vectors_by
-    from companion.llm.embeddings import get_embedder
 
     rag = container.settings.rag
-    embedder = get_embedder(rag.embedder)
+    embedder = container.embedder(rag.embedder)
     index = open_index(
         rag,
         container.settings.data_dir / "kb",
@@ -167,7 +180,9 @@ def build_company_models(container: Container) -> CompanyModels:
 
     settings = container.settings
     return CompanyModels(
-        NLU.load(cache_dir=settings.data_dir / "nlu"),
+        NLU.load(
+            cache_dir=settings.data_dir / "nlu", embedder=container.embedder(DEFAULT_EMBEDDER)
+        ),
         settings.data_dir / "nlu",
         heldout=lambda: [EvalExample(e.text, e.intent) for e in load_eval_set()],
         params=TrainParams(
@@ -223,8 +238,9 @@ def bootstrap(
     engine: Engine | None = None,
     session_factory: sessionmaker[Session] | None = None,
     clock: Clock | None = None,
+    embedders: EmbedderCache | None = None,
 ) -> Container:
-    """Build the container; tests pass their own engine, session factory or clock."""
+    """Build the container; tests pass their own engine, session factory, clock or models."""
     settings = settings or get_settings()
     # Telemetry events (kit.telemetry.emit, from any layer) are stored, redacted, per company.
     from companion.assistant.learning.telemetry import install as store_telemetry
@@ -245,4 +261,5 @@ def bootstrap(
         engine=engine,
         session_factory=session_factory or make_session_factory(engine),
         clock=clock or SystemClock(settings.today),
+        embedders=embedders or EmbedderCache(),
     )

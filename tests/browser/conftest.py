@@ -30,11 +30,8 @@ import pytest
 from browser_support import DemoServer
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from companion.assistant.nlu import NLU
-from companion.demo.service import build_demo
-from companion.kit import migrate
-from companion.kit.db import make_engine, make_session_factory, session_scope
-from dbutil import new_database_url
+from companion.kit.db import make_engine
+from dbutil import demo_database
 from e2e.served import served
 
 TODAY = dt.date(2026, 3, 15)
@@ -75,13 +72,10 @@ def demo_server(
         return
     backend = "sqlite" if "sqlite" in BACKENDS else "postgresql"
     folder = tmp_path_factory.mktemp("browser-demo")
-    url = new_database_url(backend, folder, pg_database_factory)
+    # The chat end-to-end suite's demo (built once per run, copied here).
+    url = demo_database(backend, tmp_path_factory, pg_database_factory, today=TODAY)
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    with session_scope(make_session_factory(engine)) as session:
-        build_demo(session, today=TODAY, months=3, scale=0.2)
-    NLU.load(cache_dir=nlu_cache)  # trained once per run; the server loads this copy
-    shutil.copytree(nlu_cache, folder / "data" / "nlu")
+    shutil.copytree(nlu_cache, folder / "data" / "nlu")  # the run's trained NLU: loaded
     env = {
         "COMPANION_DATABASE_URL": url,
         "COMPANION_DATA_DIR": str(folder / "data"),

@@ -47,6 +47,7 @@ from companion.auth import passwords
 from companion.bootstrap import Container, bootstrap
 from companion.config import Settings
 from companion.kit.clock import FixedClock
+from companion.llm.embeddings import EmbedderCache
 from companion.web.app import create_app
 
 
@@ -70,13 +71,19 @@ def settings(engine: Engine) -> Settings:
 
 @pytest.fixture
 def container(
-    engine: Engine, connection: Connection, settings: Settings, clock: FixedClock
+    engine: Engine,
+    connection: Connection,
+    settings: Settings,
+    clock: FixedClock,
+    embedders: EmbedderCache,
 ) -> Container:
     """A container whose sessions join the test's transaction (nothing survives the test)."""
     factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    return bootstrap(settings, engine=engine, session_factory=factory, clock=clock)
+    return bootstrap(
+        settings, engine=engine, session_factory=factory, clock=clock, embedders=embedders
+    )
 
 
 @pytest.fixture

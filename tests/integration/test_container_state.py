@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from companion.bootstrap import Container, bootstrap
-from companion.config import AuthSettings, Settings
+from companion.config import AuthSettings, RagSettings, Settings
 from companion.jobs import runner as job_runner
 from companion.jobs.runner import JobRunner
+from companion.llm.embeddings import Embedder, EmbedderCache, load_embedder
 
 SETTINGS = Settings(auth=AuthSettings(secret_key="container-secret-0123456789-abcdefghij"))
 
@@ -55,3 +56,32 @@ def test_an_installed_runner_replaces_and_stops_the_previous_one(engine: Engine)
     assert new.shutdowns == [True]
     assert container.job_runner() is not new
     container.dispose()
+
+
+def test_each_container_loads_its_embedders_once_shares_them_and_lets_go_on_dispose(
+    engine: Engine,
+) -> None:
+    settings = Settings(
+        auth=AuthSettings(secret_key="container-secret-0123456789-abcdefghij"),
+        rag=RagSettings(embedder="fake"),
+    )
+    loads: list[str] = []
+
+    def loader(name: str) -> Embedder:
+        loads.append(name)
+        return load_embedder(name)
+
+    first = bootstrap(settings, engine=engine, embedders=EmbedderCache(loader))
+    second = bootstrap(settings, engine=engine, embedders=EmbedderCache(loader))
+    embedder = first.embedder()
+    assert first.embedder("fake") is embedder and first.memory_embedder() is embedder
+    assert second.embedder() is not embedder  # another container, its own load
+    assert loads == ["fake", "fake"]
+    first.dispose()
+    assert first.embedders.loaded() == [] and first.embedder() is not embedder
+    shared = EmbedderCache(loader)
+    a = bootstrap(settings, engine=engine, embedders=shared)
+    b = bootstrap(settings, engine=engine, embedders=shared)
+    assert a.embedder() is b.embedder()  # tests share one load between containers
+    for c in (second, a, b):
+        c.dispose()

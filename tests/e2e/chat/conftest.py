@@ -26,31 +26,30 @@ from companion.assistant.understanding import CompanyNLU
 from companion.auth import service as auth_service
 from companion.bootstrap import Container, bootstrap
 from companion.config import Settings
-from companion.demo.service import build_demo
-from companion.kit import migrate
 from companion.kit.clock import FixedClock
-from companion.kit.db import make_engine, session_scope
+from companion.kit.db import make_engine
+from companion.llm.embeddings import DEFAULT_EMBEDDER, EmbedderCache
 from companion.web.app import create_app
-from dbutil import new_database_url
+from dbutil import demo_database
 
 DEMO_TODAY = dt.date(2026, 3, 15)
 
 
 @pytest.fixture(scope="session")
-def nlu(nlu_cache: Path) -> NLU:
-    return NLU.load(cache_dir=nlu_cache)
+def nlu(nlu_cache: Path, embedders: EmbedderCache) -> NLU:
+    return NLU.load(cache_dir=nlu_cache, embedder=embedders.get(DEFAULT_EMBEDDER))
 
 
 @pytest.fixture(scope="session")
 def demo_engine(
     backend: str, tmp_path_factory: pytest.TempPathFactory, pg_database_factory: list[str]
 ) -> Iterator[Engine]:
-    """A small demo (3 months, a fifth of the volume) in a database of its own."""
-    url = new_database_url(backend, tmp_path_factory.mktemp(f"demo-{backend}"), pg_database_factory)
+    """A small demo (3 months, a fifth of the volume) in a database of its own.
+
+    Built once per run and backend (``dbutil.demo_database``) and copied for each worker.
+    """
+    url = demo_database(backend, tmp_path_factory, pg_database_factory, today=DEMO_TODAY)
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    with session_scope(sessionmaker(bind=engine)) as session:
-        build_demo(session, today=DEMO_TODAY, months=3, scale=0.2)
     yield engine
     engine.dispose()
 
@@ -92,12 +91,17 @@ def demo_container(
     demo_settings: Settings,
     demo_clock: FixedClock,
     nlu: NLU,
+    embedders: EmbedderCache,
 ) -> Container:
     factory = sessionmaker(
         bind=demo_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     container = bootstrap(
-        demo_settings, engine=demo_engine, session_factory=factory, clock=demo_clock
+        demo_settings,
+        engine=demo_engine,
+        session_factory=factory,
+        clock=demo_clock,
+        embedders=embedders,
     )
     container._assistant = Assistant(CompanyNLU(nlu), demo_clock, retriever=container.retriever)
     return container

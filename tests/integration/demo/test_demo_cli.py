@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,9 +34,11 @@ def database(
     """An empty database the CLI is configured for; the environment is put back after."""
     url = new_database_url(backend, tmp_path, pg_database_factory)
     monkeypatch.setenv("COMPANION_DATABASE_URL", url)
-    # The demo trains the assistant's model into data/nlu: the run's shared one, so once per
-    # run (and not again when other tests have trained it already).
-    monkeypatch.setenv("COMPANION_DATA_DIR", str(nlu_cache.parent))
+    # The demo would train the assistant's model into data/nlu: a copy of the run's trained
+    # one is there already, so it is loaded, not trained again (and the run's copy is not
+    # written by this test's knowledge index).
+    shutil.copytree(nlu_cache, tmp_path / "data" / "nlu")
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
     # The command sets these two itself; registering them here restores them afterwards.
     monkeypatch.setenv("COMPANION_DEMO_MODE", "false")
     monkeypatch.setenv("COMPANION_TODAY", "2020-01-01")

@@ -13,7 +13,7 @@ from companion.audit.models import AuditEntry
 from companion.errors import NotFound, PermissionDenied, ValidationFailed
 from companion.governance.memory import service as memories
 from companion.governance.memory.models import GlobalMemory, Memory
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 from factories import make_company, make_context
 
 NOW = dt.datetime(2026, 3, 15, 10, 0, tzinfo=dt.UTC)
@@ -23,7 +23,7 @@ ABOUT_KHULNA = {"customer": {"id": 7, "name": "Khulna Emporium"}}
 @pytest.fixture(scope="module")
 def minilm():  # type: ignore[no-untyped-def]
     """The shipped embedder (int8 all-MiniLM-L6-v2 on onnxruntime)."""
-    return get_embedder("onnx")
+    return load_embedder("onnx")
 
 
 def _tenants(session: Session):  # type: ignore[no-untyped-def]

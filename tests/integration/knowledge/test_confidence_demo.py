@@ -15,7 +15,7 @@ from companion.knowledge.answers import NOT_FOUND, extractive_answer
 from companion.knowledge.evaluation import DEMO_COMPANY_IDS
 from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.retrieval import Retriever
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 
 ACME = DEMO_COMPANY_IDS["acme"]
 PETS_IN_THE_OFFICE = "what is the policy on pets in the office?"
@@ -24,7 +24,7 @@ PETS_IN_THE_OFFICE = "what is the policy on pets in the office?"
 @pytest.fixture(scope="module", params=["in_context", "separate"])
 def retriever(request: pytest.FixtureRequest) -> Retriever:
     rag = RagSettings(sentence_vectors=request.param)
-    embedder = get_embedder(rag.embedder)
+    embedder = load_embedder(rag.embedder)
     built = Retriever.configured(
         LocalIndex(None, dim=embedder.dim, embedder=embedder.name), embedder, rag
     )

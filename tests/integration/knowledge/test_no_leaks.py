@@ -13,7 +13,7 @@ from companion.cli.evaluation import demo_chunks
 from companion.demo.documents import policy_documents
 from companion.knowledge.evaluation import DEMO_COMPANY_IDS, normalise
 from companion.knowledge.retrieval import ChunkDoc, Retriever
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ OTHER_ROLES = ["finance", "sales", "procurement", "inventory", "viewer", "admin"
 def retriever(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Retriever]:
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     root: Path = tmp_path_factory.mktemp(f"leaks-{request.param}")
     with open_adapter(str(request.param), root, dim=embedder.dim, embedder=embedder.name) as index:
         built = Retriever(index, embedder)

@@ -14,7 +14,7 @@ from companion.knowledge.retrieval import (
     evidence_sentences,
     vectors_by,
 )
-from companion.llm.embeddings import FakeEmbedder, get_embedder
+from companion.llm.embeddings import FakeEmbedder, load_embedder
 from companion.llm.embeddings.onnx import OnnxEmbedder
 
 HEADING = "Travel policy > Hotels"
@@ -34,7 +34,7 @@ def chunk(cid: str, text: str) -> ChunkDoc:
 
 @pytest.fixture(scope="module")
 def onnx() -> OnnxEmbedder:
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     assert isinstance(embedder, OnnxEmbedder)
     return embedder
 

@@ -28,7 +28,7 @@ from companion.knowledge.evaluation import DEMO_COMPANY_IDS
 from companion.knowledge.index.local import LocalIndex
 from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult, Retriever
 from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 from companion.llm.guard import check_figures, mentions, phrase_answer
 from companion.llm.providers.base import LLMProvider, Message
 from companion.llm.providers.llamacpp import LlamaCppProvider
@@ -182,7 +182,7 @@ def test_tool_choice_by_smollm2_is_valid_and_allowed(
 def demo_retriever() -> Retriever:
     """The demo policy documents, indexed as ``companion demo`` does (in memory)."""
     rag = RagSettings()
-    embedder = get_embedder(rag.embedder)
+    embedder = load_embedder(rag.embedder)
     built = Retriever.configured(
         LocalIndex(None, dim=embedder.dim, embedder=embedder.name), embedder, rag
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from companion.assistant.nlu import NLU
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 from companion.llm.embeddings.onnx import OnnxEmbedder
 from companion.llm.embeddings.sbert import SentenceTransformerEmbedder
 from companion.llm.locate import resolve_model_path
@@ -21,7 +21,7 @@ from companion.llm.providers.llamacpp import LlamaCppProvider
 def load_in_a_module_fixture() -> ModelRequestsBlocked:
     """Wider-scoped fixtures are set up before function-scoped ones: the guard covers them."""
     with pytest.raises(ModelRequestsBlocked) as caught:
-        get_embedder("onnx")
+        load_embedder("onnx")
     return caught.value
 
 
@@ -35,9 +35,9 @@ def test_the_onnx_embedder_is_refused_directly_and_through_the_registry() -> Non
     with pytest.raises(ModelRequestsBlocked, match="tests/integration"):
         OnnxEmbedder()
     with pytest.raises(ModelRequestsBlocked):
-        get_embedder("onnx")
+        load_embedder("onnx")
     with pytest.raises(ModelRequestsBlocked):
-        get_embedder()  # the default
+        load_embedder()  # the default
 
 
 def test_the_shipped_nlu_is_refused_before_any_training() -> None:

@@ -19,8 +19,6 @@ from companion.assistant.nlu.understanding import (
     DIALOGUE,
     NLU,
     Understanding,
-    default_nlu,
-    parse,
 )
 
 __all__ = [
@@ -38,8 +36,6 @@ __all__ = [
     "TrainingData",
     "TrainingDataError",
     "Understanding",
-    "default_nlu",
     "evaluate",
     "load_rasa_nlu",
-    "parse",
 ]

@@ -8,12 +8,10 @@ are dropped (a greeting has no period, an out-of-scope message has no entities a
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from companion.assistant.nlu.entities.words import status_vocabulary
 from companion.assistant.nlu.features import normalise_text
 from companion.assistant.nlu.guard import asks, reading_for_question
 from companion.assistant.nlu.rasa import TrainingData, load_rasa_nlu
-from companion.llm.embeddings import DEFAULT_EMBEDDER, Embedder, get_embedder
+from companion.llm.embeddings import DEFAULT_EMBEDDER, Embedder, load_embedder
 
 DATA_QUERIES = frozenset(
     "cash_balance ar_aging ap_aging cash_flow purchase_orders pending_approvals stock_levels "
@@ -141,7 +139,8 @@ class NLU:
     ) -> NLU:
         """Train, or load the cached model, on training data already in memory."""
         if embedder is None or isinstance(embedder, str):
-            embedder = get_embedder(embedder or DEFAULT_EMBEDDER)
+            # Loaded for this NLU: a process shares one through its container's cache.
+            embedder = load_embedder(embedder or DEFAULT_EMBEDDER)
         training = TrainingData(
             examples=[*data.examples, *delexicalised_examples(data.examples)],
             synonyms=data.synonyms,
@@ -212,26 +211,6 @@ class NLU:
 def default_data_dir() -> Path:
     """The training data shipped in the package (nlu.yml and domain.yml)."""
     return Path(str(resources.files("companion.assistant.nlu") / "data"))
-
-
-@cache
-def default_nlu() -> NLU:
-    """The process-wide NLU on the shipped data and the default embedder, loaded once."""
-    data_dir = Path(os.environ.get("COMPANION_DATA_DIR", "var"))
-    return NLU.load(cache_dir=data_dir / "nlu")
-
-
-def parse(
-    text: str,
-    *,
-    today: dt.date,
-    fiscal_year_start_month: int = 1,
-    master: MasterData | None = None,
-) -> Understanding:
-    """Understand one message with the default NLU (see ``NLU.parse``)."""
-    return default_nlu().parse(
-        text, today=today, fiscal_year_start_month=fiscal_year_start_month, master=master
-    )
 
 
 def _entities_for(intent: str, found: dict[str, Any]) -> dict[str, Any]:

@@ -2,13 +2,15 @@
 
 ``onnx`` (default: int8 all-MiniLM-L6-v2 on onnxruntime, no torch), ``sentence_transformers``
 (the same model through torch, optional extra ``embeddings-torch``) and ``fake`` (tests).
-Real adapters load their model once per process and are reused.
+``load_embedder(name)`` loads a new one; an ``EmbedderCache`` keeps one per name. The
+process's cache belongs to the composition root (``bootstrap.Container.embedder``), which
+creates and disposes it; tests give a container their own.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from functools import cache
 
 from companion.llm.embeddings.base import (
     Embedder,
@@ -45,19 +47,17 @@ _ADAPTERS: dict[str, Callable[[], Embedder]] = {
 
 
 def register(name: str, factory: Callable[[], Embedder]) -> None:
-    """Make another adapter available to ``get_embedder(name)``."""
+    """Make another adapter available to ``load_embedder(name)``."""
     _ADAPTERS[name] = factory
-    get_embedder.cache_clear()
 
 
 def available() -> list[str]:
-    """Names ``get_embedder`` accepts."""
+    """Names ``load_embedder`` accepts."""
     return sorted(_ADAPTERS)
 
 
-@cache
-def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
-    """The process-wide embedder called ``name``, loaded on first use."""
+def load_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
+    """A newly loaded embedder called ``name`` (a model load: keep it, or use a cache)."""
     try:
         factory = _ADAPTERS[name]
     except KeyError:
@@ -68,14 +68,42 @@ def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
     return factory()
 
 
+class EmbedderCache:
+    """One embedder per name, loaded on first use and shared by whoever holds the cache."""
+
+    def __init__(self, loader: Callable[[str], Embedder] = load_embedder) -> None:
+        self._loader = loader
+        self._loaded: dict[str, Embedder] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str = DEFAULT_EMBEDDER) -> Embedder:
+        """The embedder called ``name``, loaded by the first caller (others wait for it)."""
+        with self._lock:
+            embedder = self._loaded.get(name)
+            if embedder is None:
+                embedder = self._loaded[name] = self._loader(name)
+            return embedder
+
+    def loaded(self) -> list[str]:
+        """Names loaded so far."""
+        with self._lock:
+            return sorted(self._loaded)
+
+    def clear(self) -> None:
+        """Forget every loaded embedder (their memory is freed once nothing else holds them)."""
+        with self._lock:
+            self._loaded.clear()
+
+
 __all__ = [
     "DEFAULT_EMBEDDER",
     "Embedder",
     "EmbeddingModelUnavailable",
+    "EmbedderCache",
     "FakeEmbedder",
     "Vectors",
     "available",
-    "get_embedder",
     "l2_normalise",
+    "load_embedder",
     "register",
 ]

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from companion.assistant.nlu import NLU
+from companion.llm.embeddings import DEFAULT_EMBEDDER, EmbedderCache
 
 
 @pytest.fixture(scope="session")
-def real_nlu(nlu_cache: Path) -> NLU:
+def real_nlu(nlu_cache: Path, embedders: EmbedderCache) -> NLU:
     """The shipped data on the default (ONNX) embedder."""
-    return NLU.load(cache_dir=nlu_cache)
+    return NLU.load(cache_dir=nlu_cache, embedder=embedders.get(DEFAULT_EMBEDDER))

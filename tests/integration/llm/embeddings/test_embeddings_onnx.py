@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from companion.llm.embeddings import get_embedder
+from companion.llm.embeddings import load_embedder
 from companion.llm.embeddings.onnx import OnnxEmbedder
 
 
 @pytest.fixture(scope="module")
 def onnx() -> OnnxEmbedder:
-    embedder = get_embedder("onnx")
+    embedder = load_embedder("onnx")
     assert isinstance(embedder, OnnxEmbedder)
     return embedder
 

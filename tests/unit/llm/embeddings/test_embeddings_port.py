@@ -11,11 +11,12 @@ import pytest
 from companion.llm import embeddings
 from companion.llm.embeddings import (
     Embedder,
+    EmbedderCache,
     EmbeddingModelUnavailable,
     FakeEmbedder,
     assets,
-    get_embedder,
     l2_normalise,
+    load_embedder,
 )
 from companion.llm.embeddings.base import verify_file
 
@@ -37,13 +38,21 @@ def test_l2_normalise_leaves_zero_rows() -> None:
     assert np.allclose(out, [[0.6, 0.8], [0.0, 0.0]]) and out.dtype == np.float32
 
 
-def test_registry() -> None:
+def test_registry_loads_by_name_and_a_cache_keeps_one_per_name() -> None:
     assert {"onnx", "sentence_transformers", "fake"} <= set(embeddings.available())
-    assert get_embedder("fake") is get_embedder("fake")  # loaded once, reused
+    assert load_embedder("fake") is not load_embedder("fake")  # a load each time
     with pytest.raises(EmbeddingModelUnavailable, match="unknown embedder"):
-        get_embedder("nope")
+        load_embedder("nope")
     embeddings.register("tiny", lambda: FakeEmbedder(dim=8))
-    assert get_embedder("tiny").dim == 8
+    assert load_embedder("tiny").dim == 8
+    cache = EmbedderCache()
+    assert cache.get("fake") is cache.get("fake")  # loaded once, reused
+    assert cache.get("tiny").dim == 8 and cache.loaded() == ["fake", "tiny"]
+    first = cache.get("fake")
+    cache.clear()
+    assert cache.loaded() == [] and cache.get("fake") is not first
+    with pytest.raises(EmbeddingModelUnavailable):
+        EmbedderCache().get("nope")
 
 
 def test_verify_file_checks_presence_and_sha256(tmp_path: Path) -> None:
