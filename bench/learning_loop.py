@@ -246,7 +246,11 @@ def main() -> int:
             f"{shipped['after']:.4f} (newly wrong {shipped['broken']})"
         )
         for wrong in gate["heldout"]["newly_wrong"][:5]:
-            print(f"     newly wrong: {wrong['text']!r} ({wrong['intent']} -> {wrong['now']})")
+            print(
+                f"     newly wrong: {wrong['text']!r} ({wrong['intent']} -> {wrong['now']}; "
+                f"read right before by a margin of {wrong.get('margin', '?')})"
+            )
+        print(f"   gate: tolerance {gate['tolerance']}, borderline {gate.get('borderline')}")
         print(
             f"   company's approved examples ({gate['company']['count']}): "
             f"{gate['company']['before']:.4f} -> {gate['company']['after']:.4f}"

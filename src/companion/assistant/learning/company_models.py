@@ -9,6 +9,15 @@ corrections use (company slang) move freely; what the shipped data already decid
 only as far as the corrections outweigh the replayed examples. The shipped data's features
 are computed once and kept beside the shipped model's cache (``company-base-<key>.npz``),
 so a retrain embeds only the company's sentences and fits on a few thousand rows.
+
+The shipped rows are fitted to the shipped model's own probabilities, not to their labels
+(``targets="shipped"``). The shipped model minimised cross-entropy plus its own L2 term
+(``c=10`` on ``W``); fitted to the labels again under a different penalty (on ``ΔW``), the
+correction "un-regularised" it, so every retrain, even on no corrections at all, moved each
+boundary a little and flipped a borderline held-out message. With the shipped model's
+readings as targets, ``ΔW = 0`` is the exact optimum without corrections: only the
+corrections move the model, and the same corrections give the same model (deterministic:
+no sampling unless ``replay`` is set, L-BFGS from zero).
 """
 
 from __future__ import annotations
@@ -29,13 +38,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from companion.assistant.nlu import NLU, OUT_OF_SCOPE, IntentClassifier, TrainingData
+from companion.assistant.nlu import NLU, OUT_OF_SCOPE, IntentClassifier, TrainingData, Understanding
 from companion.assistant.nlu.classifier import cache_key
 from companion.assistant.nlu.delex import delexicalise, delexicalised_examples
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.master import MasterData
 from companion.assistant.nlu.features import featurise
-from companion.assistant.nlu.linear import LinearModel, lbfgs
+from companion.assistant.nlu.linear import LinearModel, lbfgs, softmax
 from companion.assistant.nlu.metrics import EvalExample
 from companion.assistant.nlu.rasa import Example
 
@@ -56,6 +65,10 @@ class TrainParams:
     replay: int | None = None
     c: float = 1.0  # inverse L2 strength on the correction ΔW
     seed: int = 0
+    # What the shipped rows are fitted to: "shipped" (the shipped model's probabilities, so
+    # nothing moves but what the corrections move) or "labels" (the model before issue 17's
+    # gate became "no worse": a borderline held-out message flipped under any retrain).
+    targets: str = "shipped"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,16 +77,23 @@ class TrainParams:
             "replay": self.replay,
             "c": self.c,
             "seed": self.seed,
+            "targets": self.targets,
         }
 
 
 @dataclass(frozen=True)
 class Score:
-    """Intent accuracy on a labelled set, and each message's reading."""
+    """Intent accuracy on a labelled set, and each message's reading.
+
+    ``margins`` (parsed sets only): how far each reading was from changing, in probability:
+    the lead of the best intent over the runner-up, or its distance to the out-of-scope
+    threshold, whichever is smaller.
+    """
 
     accuracy: float
     count: int
     predicted: tuple[str, ...]
+    margins: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"accuracy": round(self.accuracy, 4), "count": self.count}
@@ -174,9 +194,18 @@ class CompanyModels:
         if self.params.replay is not None:
             replay = _replay(y_base, self.params.replay, self.params.seed)
             x_base, y_base = x_base[replay], y_base[replay]
+        k = len(base.labels)
+        if self.params.targets == "shipped":
+            t_base = softmax(base.model.logits(x_base))
+        elif self.params.targets == "labels":
+            t_base = _onehot(y_base, k)
+        else:
+            raise ValueError(f"unknown training targets: {self.params.targets!r}")
         x = np.vstack([x_base, *([x_new] * weight)])
-        y = np.concatenate([y_base, *([y_new] * weight)])
-        model = fit_correction(x, y, base.model, c=self.params.c, max_iter=self.params.max_iter)
+        targets = np.vstack([t_base, *([_onehot(y_new, k)] * weight)])
+        model = fit_correction(
+            x, targets, base.model, c=self.params.c, max_iter=self.params.max_iter
+        )
         in_scope = [i for i, (_, intent) in enumerate(pairs) if intent != OUT_OF_SCOPE]
         anchors = np.vstack([base.anchors, x_new[in_scope, : base.embedder.dim]])
         classifier = IntentClassifier(
@@ -276,31 +305,54 @@ class CompanyModels:
             if hit is not None:
                 return hit
         today = self._today()
-        predicted = tuple(
-            nlu.parse(ex.text, today=ex.today or today, master=ex.master).intent for ex in examples
-        )
+        threshold = nlu.classifier.config.oos_threshold
+        readings = [
+            nlu.parse(ex.text, today=ex.today or today, master=ex.master) for ex in examples
+        ]
+        predicted = tuple(u.intent for u in readings)
         right = sum(p == ex.intent for p, ex in zip(predicted, examples, strict=True))
-        score = Score(right / len(examples) if examples else 1.0, len(examples), predicted)
+        score = Score(
+            right / len(examples) if examples else 1.0,
+            len(examples),
+            predicted,
+            tuple(_margin(u, threshold) for u in readings),
+        )
         if key is not None:
             with self._lock:
                 self._scores[(key, _set_key(examples))] = score
         return score
 
 
+def _margin(reading: Understanding, threshold: float) -> float:
+    """How far a reading was from changing (see ``Score.margins``)."""
+    ranked = [p for _, p in reading.alternatives]
+    if not ranked:
+        return 1.0
+    best = ranked[0]
+    lead = best - ranked[1] if len(ranked) > 1 else best
+    if reading.alternatives[0][0] == OUT_OF_SCOPE:
+        return lead
+    return min(lead, abs(best - threshold))
+
+
 def fit_correction(
     features: npt.NDArray[np.floating],
-    labels: npt.NDArray[np.int64],
+    targets: npt.NDArray[np.floating],
     base: LinearModel,
     *,
     c: float,
     max_iter: int,
 ) -> LinearModel:
-    """``base`` plus the ΔW, Δb minimising cross-entropy + ||ΔW||² / (2c) on these rows."""
+    """``base`` plus the ΔW, Δb minimising cross-entropy against ``targets`` (one row of class
+    probabilities per row of features: a one-hot label, or the base model's own reading)
+    + ||ΔW||² / (2c). Rows whose target is the base's reading pull nothing: without other
+    rows the answer is ``base`` itself."""
     x = np.asarray(features, dtype=np.float64)
     n, d = x.shape
     k = base.bias.shape[0]
-    onehot = np.zeros((n, k))
-    onehot[np.arange(n), labels] = 1.0
+    onehot = np.asarray(targets, dtype=np.float64)
+    if onehot.shape != (n, k):
+        raise ValueError(f"targets of shape {onehot.shape}, expected {(n, k)}")
     fixed = base.logits(x)
     lam = 1.0 / c
 
@@ -318,6 +370,12 @@ def fit_correction(
     return LinearModel(
         weights=base.weights + theta[: d * k].reshape(d, k), bias=base.bias + theta[d * k :]
     )
+
+
+def _onehot(labels: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.float64]:
+    out = np.zeros((len(labels), k))
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
 
 
 def _replay(labels: npt.NDArray[np.int64], per_intent: int, seed: int) -> npt.NDArray[np.int64]:

@@ -6,7 +6,8 @@ A candidate is promoted only if it scores no worse than the model in use (the co
 promoted one, else the shipped one) on the held-out set and on the company's own approved
 examples; both figures, before and after, are kept on the model's row whatever the verdict.
 Any model promoted once can be made active again (``rollback``); version 0 is the shipped one.
-The web route runs the CPU step outside a write transaction (SQLite has one writer).
+The retrain job (jobs/learning.py) runs the CPU step outside any transaction (SQLite has
+one writer); ``retrain`` runs all three in one go (the CLI).
 """
 
 from __future__ import annotations
@@ -30,11 +31,22 @@ from companion.kit.db import utcnow
 from companion.tenancy.context import RequestContext
 
 PERMISSION = "ai.review"
-# The gate's tolerances (settings: COMPANION_LEARNING__GATE_TOLERANCE): about two of the 461
-# held-out messages may flip (a borderline one flips under any retrain); of the ~4,300
-# shipped examples, about four. A batch that contradicts the shipped data moves many more.
-DEFAULT_TOLERANCE = 0.005
+# The gate's tolerance on the held-out set and the company's examples (settings:
+# COMPANION_LEARNING__GATE_TOLERANCE): 0, "no worse". A retrain moves only what the
+# corrections move (company_models: the shipped rows keep the shipped model's readings), so
+# honest corrections leave every held-out message where it was.
+DEFAULT_TOLERANCE = 0.0
+# Of the ~8,800 shipped training rows (examples and their delexicalised forms) about nine
+# may change reading: corrections of new slang legitimately move a few rows that share its
+# words. A batch that contradicts the shipped data moves many more.
 SHIPPED_TOLERANCE = 0.001
+# No worse message by message too: a candidate may newly read a held-out message (or one of
+# the company's approved examples) wrong only if the model in use read it right by less
+# than this (a borderline reading, within this of the runner-up intent or of the
+# out-of-scope threshold), and only if accuracy stays as high (another message fixed).
+# "what did we owe Prime Hardware at the end of last month" sits 0.003 above the threshold:
+# honest petty-cash corrections move it, and nothing else (bench/learning_loop.py).
+BORDERLINE = 0.02
 # How many of the held-out messages a candidate newly gets wrong are named on the record.
 SHOWN_CHANGES = 20
 
@@ -131,23 +143,50 @@ def train_and_gate(
     after_c = models.score(candidate, plan.company_set)
     before_s = models.shipped_score(current)
     after_s = models.shipped_score(candidate)
-    reasons = []
-    if after_h.accuracy < before_h.accuracy - tolerance:
-        reasons.append("worse on the held-out set")
-    if after_c.accuracy < before_c.accuracy - tolerance:
-        reasons.append("worse on the company's approved examples")
-    if after_s.accuracy < before_s.accuracy - SHIPPED_TOLERANCE:
-        reasons.append("contradicts the shipped training data")
+    reasons = gate_reasons(
+        heldout=(heldout, before_h, after_h),
+        company=(plan.company_set, before_c, after_c),
+        shipped=(before_s, after_s),
+        tolerance=tolerance,
+    )
     gate = {
         "passed": not reasons,
         "reasons": reasons,
         "tolerance": tolerance,
+        "borderline": BORDERLINE,
         "against": plan.active[0] if plan.active else 0,
         "heldout": {**_pair(before_h, after_h), **_changes(heldout, before_h, after_h)},
         "company": {**_pair(before_c, after_c), **_changes(plan.company_set, before_c, after_c)},
         "shipped": {**_pair(before_s, after_s), **_shipped_changes(models, before_s, after_s)},
     }
     return Outcome(nlu=candidate, passed=not reasons, gate=gate, seconds=round(seconds, 3))
+
+
+Scored = tuple[list[EvalExample], Score, Score]
+
+
+def gate_reasons(
+    *, heldout: Scored, company: Scored, shipped: tuple[Score, Score], tolerance: float
+) -> list[str]:
+    """Why a candidate is refused (none: it is promoted), from the scores before and after.
+
+    No worse on the held-out set and on the company's approved examples: accuracy no lower
+    than the model in use's minus ``tolerance`` (0 by default), and no message the model in
+    use read right with a margin of BORDERLINE or more read wrong now. No batch that
+    contradicts the shipped training data (SHIPPED_TOLERANCE).
+    """
+    reasons = []
+    for (examples, before, after), worse, firm in (
+        (heldout, "worse on the held-out set", "a held-out message"),
+        (company, "worse on the company's approved examples", "an approved example"),
+    ):
+        if after.accuracy < before.accuracy - tolerance:
+            reasons.append(worse)
+        elif _firmly_broken(examples, before, after):
+            reasons.append(f"reads {firm} wrong that the model in use read right firmly")
+    if shipped[1].accuracy < shipped[0].accuracy - SHIPPED_TOLERANCE:
+        reasons.append("contradicts the shipped training data")
+    return reasons
 
 
 def record(
@@ -202,7 +241,7 @@ def retrain(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> ModelOut:
-    """Plan, train, gate and record in one go (the CLI; the web route splits the steps)."""
+    """Plan, train, gate and record in one go (the CLI; the retrain job splits the steps)."""
     lock = models.training_lock(ctx.company_id)
     if not lock.acquire(blocking=False):
         raise RetrainBusy("A retrain of this company is already running")
@@ -256,11 +295,23 @@ def _pair(before: Score, after: Score) -> dict[str, Any]:
     }
 
 
+def _firmly_broken(examples: list[EvalExample], before: Score, after: Score) -> bool:
+    """Whether ``after`` reads wrong a message ``before`` read right by BORDERLINE or more."""
+    margins = before.margins or (1.0,) * len(examples)
+    return any(
+        b == ex.intent and a != ex.intent and m >= BORDERLINE
+        for ex, b, a, m in zip(examples, before.predicted, after.predicted, margins, strict=True)
+    )
+
+
 def _changes(examples: list[EvalExample], before: Score, after: Score) -> dict[str, Any]:
     broken, fixed = [], 0
-    for ex, b, a in zip(examples, before.predicted, after.predicted, strict=True):
+    margins = before.margins or (1.0,) * len(examples)
+    for ex, b, a, m in zip(examples, before.predicted, after.predicted, margins, strict=True):
         if b == ex.intent and a != ex.intent:
-            broken.append({"text": ex.text[:200], "intent": ex.intent, "now": a})
+            broken.append(
+                {"text": ex.text[:200], "intent": ex.intent, "now": a, "margin": round(m, 4)}
+            )
         elif b != ex.intent and a == ex.intent:
             fixed += 1
     return {"fixed": fixed, "broken": len(broken), "newly_wrong": broken[:SHOWN_CHANGES]}
