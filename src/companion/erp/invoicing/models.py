@@ -6,7 +6,16 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
@@ -40,6 +49,23 @@ class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):
             name="party_matches_kind",
         ),
         CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid_within_total"),
+        # migration 0013: open documents, and sales by issue date, at a million invoices
+        Index(
+            "ix_invoices_open",
+            "company_id",
+            "kind",
+            "due_date",
+            postgresql_include=["customer_id", "supplier_id", "total", "amount_paid"],
+            postgresql_where=text("status IN ('posted', 'partially_paid')"),
+            sqlite_where=text("status IN ('posted', 'partially_paid')"),
+        ),
+        Index(
+            "ix_invoices_issued",
+            "company_id",
+            "kind",
+            "issue_date",
+            postgresql_include=["status", "customer_id", "subtotal"],
+        ),
     )
 
     kind: Mapped[str] = mapped_column(String(2), index=True, nullable=False)

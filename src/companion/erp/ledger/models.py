@@ -115,6 +115,25 @@ class JournalLine(IdMixin, TenantMixin, Base):
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True, viewonly=True)
 
 
+class AccountDay(IdMixin, TenantMixin, Base):
+    """Debits, credits and lines per account and voucher date, kept by the ledger.
+
+    Posting a voucher adds its lines here in the same transaction (``repository.
+    add_account_days``), so a balance or a period's movements read one row per account and
+    day instead of every journal line: what keeps cash, cash flow and profit and loss flat
+    as the history grows. Derived: rebuilt from the journal by migration 0013.
+    """
+
+    __tablename__ = "account_days"
+    __table_args__ = (UniqueConstraint("company_id", "account_id", "day"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False)
+    day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    debit: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    credit: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    lines: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class PostedVoucherImmutable(InvalidState):
     """A posted voucher or line was about to be changed or deleted."""
 

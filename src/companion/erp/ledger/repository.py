@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from companion.erp.ledger.models import Account, BankAccount, JournalLine, JournalVoucher
+from companion.erp.ledger.models import (
+    Account,
+    AccountDay,
+    BankAccount,
+    JournalLine,
+    JournalVoucher,
+)
 from companion.erp.ledger.rules import natural_balance, trial_balance_sides
 from companion.erp.parties.models import Customer, Supplier
 from companion.errors import NotFound
@@ -323,3 +330,41 @@ def trial_balance(
             )
         )
     return TrialBalance(as_of, rows, total_debit, total_credit)
+
+
+def add_account_days(session: Session, voucher: JournalVoucher) -> None:
+    """Add a just-posted voucher's lines to its accounts' totals for the voucher date.
+
+    One upsert per voucher, its rows in account order so that two postings to the same
+    accounts lock them in the same order (no deadlock on PostgreSQL).
+    """
+    sums: dict[int, tuple[Decimal, Decimal, int]] = {}
+    for line in voucher.lines:
+        debit, credit, n = sums.get(line.account_id, (ZERO, ZERO, 0))
+        sums[line.account_id] = (debit + line.debit, credit + line.credit, n + 1)
+    if not sums:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(AccountDay).values(
+        [
+            {
+                "company_id": voucher.company_id,
+                "account_id": account_id,
+                "day": voucher.voucher_date,
+                "debit": debit,
+                "credit": credit,
+                "lines": n,
+            }
+            for account_id, (debit, credit, n) in sorted(sums.items())
+        ]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["company_id", "account_id", "day"],
+        set_={
+            "debit": AccountDay.debit + stmt.excluded.debit,
+            "credit": AccountDay.credit + stmt.excluded.credit,
+            "lines": AccountDay.lines + stmt.excluded.lines,
+        },
+    )
+    session.execute(stmt)

@@ -319,6 +319,7 @@ def _post(
     )
     session.add(voucher)
     session.flush()
+    repo.add_account_days(session, voucher)
     audit.record(
         session,
         ctx,
