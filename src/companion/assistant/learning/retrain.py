@@ -36,9 +36,9 @@ PERMISSION = "ai.review"
 # corrections move (company_models: the shipped rows keep the shipped model's readings), so
 # honest corrections leave every held-out message where it was.
 DEFAULT_TOLERANCE = 0.0
-# Of the ~8,800 shipped training rows (examples and their delexicalised forms) about nine
-# may change reading: corrections of new slang legitimately move a few rows that share its
-# words. A batch that contradicts the shipped data moves many more.
+# Of the ~4,400 shipped training rows (examples and their delexicalised forms) about four
+# may change reading: corrections of new slang may move a row that shares its words. A batch
+# that contradicts the shipped data moves many more (the poisoned one of the bench: 18).
 SHIPPED_TOLERANCE = 0.001
 # No worse message by message too: a candidate may newly read a held-out message (or one of
 # the company's approved examples) wrong only if the model in use read it right by less
