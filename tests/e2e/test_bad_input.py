@@ -244,9 +244,12 @@ def test_an_oversized_company_header_is_a_client_error(
     assert "error" in response.json()
 
 
-def test_a_token_and_an_api_key_together_are_400(client: TestClient, tenants: Tenants) -> None:
+def test_a_token_and_an_api_key_together_are_401(client: TestClient, tenants: Tenants) -> None:
+    # 401, not 400: the OpenAPI's security schemes are alternatives and cannot say "not both".
     headers = {**tenants.headers("acme", "admin"), "X-Api-Key": "cmp_0123456789ab_" + "x" * 30}
-    envelope(client.get(ME, headers=headers), 400, "bad_request")
+    response = client.get(ME, headers=headers)
+    envelope(response, 401, "not_authenticated")
+    assert reason(response) == "ambiguous_credentials"
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,8 @@ class PageContext(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: Text
+    # Not blank: stated in the OpenAPI, checked by Assistant.validated (its own 422).
+    message: Text = Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})
     conversation_id: Text | None = Field(default=None, max_length=64)
     context: PageContext = Field(default_factory=PageContext)
 

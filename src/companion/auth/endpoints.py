@@ -39,7 +39,12 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut.model_validate(key)
 
 
-@router.post("/auth/login", tags=["auth"], summary="Exchange a username and password for a token")
+@router.post(
+    "/auth/login",
+    tags=["auth"],
+    summary="Exchange a username and password for a token",
+    responses={401: {"description": "Unknown username or wrong password"}},
+)
 def login(
     body: LoginIn, session: SessionDep, container: ContainerDep, request: Request
 ) -> LoginOut:

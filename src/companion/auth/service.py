@@ -439,10 +439,9 @@ def resolve_context(
     """The caller's context from a bearer token or an API key and the X-Company header."""
     slug = company_slug.strip() if company_slug else None
     if authorization and api_key:
-        raise BadRequest(
-            "Send either a bearer token or an API key, not both",
-            details={"reason": "ambiguous_credentials"},
-        )
+        # 401, not 400: the OpenAPI cannot state "one scheme, not both", and two credentials
+        # are credentials the server will not accept (as a wrong one would be).
+        raise _refuse("Send either a bearer token or an API key, not both", "ambiguous_credentials")
     if api_key:
         return _context_from_api_key(session, clock, api_key, slug)
     if not authorization:

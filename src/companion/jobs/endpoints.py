@@ -108,7 +108,10 @@ def list_jobs(
     ctx: ContextDep,
     page: PageDep,
     kind: Annotated[Text | None, Query(max_length=64, description="A kind or family")] = None,
-    status_: Annotated[Text | None, Query(alias="status", max_length=16)] = None,
+    status_: Annotated[
+        Text | None,
+        Query(alias="status", max_length=16, json_schema_extra={"enum": list(STATUSES)}),
+    ] = None,
 ) -> Page[JobOut]:
     """The caller's jobs, newest first; with ai.admin every job of the company (periodic too)."""
     if status_ is not None and status_ not in STATUSES:

@@ -7,9 +7,11 @@ left to overflow in the driver (a 500).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 # Ids and integer columns are SQLAlchemy ``Integer``: 32-bit on PostgreSQL (int4).
@@ -46,6 +48,19 @@ def check_text(value: Any) -> Any:
             raise ValueError(exc.message()) from None
     return value
 
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic reads 0 or "1700000000" as a Unix time; the OpenAPI says "format: date".
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_format", "must be a date as YYYY-MM-DD")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError("date_type", "must be a date as YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+"""A calendar day given as ``YYYY-MM-DD`` (no Unix times, as the OpenAPI's ``date`` says)."""
 
 Text = Annotated[str, AfterValidator(_text_ok)]
 """A string fit to store and send: no lone surrogates, no NUL."""

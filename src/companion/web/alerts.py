@@ -36,6 +36,11 @@ class ActIn(BaseModel):
     conversation_id: Text | None = Field(default=None, min_length=1, max_length=64)
 
 
+# Comma-separated statuses, as _split reads them (spaces and empty items ignored).
+_ONE_STATUS = "|".join(sorted(STATUSES))
+_STATUS_LIST = rf"^[\s,]*(({_ONE_STATUS})\s*(,[\s,]*({_ONE_STATUS})\s*)*[\s,]*)?$"
+
+
 def _split(value: str | None, name: str, allowed: frozenset[str] | None = None) -> list[str]:
     """``a,b`` -> ["a", "b"]; an unknown status is a 422 naming the allowed ones."""
     parts = [p.strip() for p in (value or "").split(",") if p.strip()]
@@ -55,7 +60,11 @@ def list_alerts(
     session: SessionDep,
     ctx: AlertUser,
     page: PageDep,
-    status_: Annotated[Text | None, Query(alias="status", max_length=100)] = None,
+    status_: Annotated[
+        Text | None,
+        # Stated in the OpenAPI; checked by _split, whose 422 names the allowed ones.
+        Query(alias="status", max_length=100, json_schema_extra={"pattern": _STATUS_LIST}),
+    ] = None,
     type_: Annotated[Text | None, Query(alias="type", max_length=200)] = None,
 ) -> Page[AlertOut]:
     """The caller's alerts (those their role may see), newest day first."""

@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 
 from companion import __version__
 from companion.auth.endpoints import router as auth_router
@@ -20,12 +19,12 @@ from companion.jobs.knowledge import BackgroundUploads
 from companion.kit import migrate
 from companion.knowledge.endpoints import body_limits
 from companion.logging import configure_logging
-from companion.tenancy.permissions import roles_granting
 from companion.web.admin import ADMIN_ROUTERS
 from companion.web.admin import body_limits as admin_body_limits
+from companion.web.deps import iso_query_dates
 from companion.web.errors import install_error_handlers
 from companion.web.health import router as health_router
-from companion.web.introspect import API_PREFIX, api_routes
+from companion.web.introspect import API_PREFIX
 from companion.web.metrics import AppMetrics, MetricsMiddleware
 from companion.web.metrics import router as metrics_router
 from companion.web.middleware import (
@@ -33,7 +32,9 @@ from companion.web.middleware import (
     JsonDepthLimitMiddleware,
     RequestContextMiddleware,
 )
+from companion.web.openapi import build_openapi
 from companion.web.routers import DOMAIN_ROUTERS
+from companion.web.warmup import Warmup, default_steps
 from companion.web.widget import router as widget_router
 
 log = logging.getLogger(__name__)
@@ -46,41 +47,13 @@ Users of several companies choose the active one with the `X-Company` header (sl
 Every error is `{"error": {"code", "message", "details"}}` with the matching HTTP status.
 """
 
-SECURITY_SCHEMES: dict[str, Any] = {
-    "bearerAuth": {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "A token from POST /api/v1/auth/login",
-    },
-    "apiKeyAuth": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-Api-Key",
-        "description": "An API key of one company (cmp_<prefix>_<secret>)",
-    },
-}
 
-ERROR_ENVELOPE: dict[str, Any] = {
-    "title": "ErrorEnvelope",
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": "object"},
-            },
-        }
-    },
-}
+def create_app(container: Container | None = None, *, warm: bool = False) -> FastAPI:
+    """The ASGI app over ``container`` (built from the environment when None).
 
-
-def create_app(container: Container | None = None) -> FastAPI:
-    """The ASGI app over ``container`` (built from the environment when None)."""
+    ``warm``: load what the first chat turn needs in the background on startup; ``/readyz``
+    answers 503 ``warming`` until it is loaded (``app.state.warmup``).
+    """
     owns_container = container is None
     container = container or bootstrap()
 
@@ -88,6 +61,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Refuse to serve a database that is behind the code; the error names the fix.
         migrate.ensure_current(container.engine)
+        if app.state.warmup is not None:
+            app.state.warmup.start()
         log.info(
             "companion ready",
             extra={"database": container.engine.dialect.name, "version": __version__},
@@ -106,8 +81,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        # Days in the query as the OpenAPI states them (YYYY-MM-DD), on every route.
+        dependencies=[Depends(iso_query_dates)],
     )
     app.state.container = container
+    app.state.warmup = Warmup(default_steps(container)) if warm else None
     # Knowledge names the port for large uploads; jobs (a higher layer) provides it.
     app.state.large_uploads = BackgroundUploads(container)
     install_error_handlers(app)
@@ -157,49 +135,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     return app
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document plus security schemes, permissions and the error envelope."""
-    schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
-    )
-    components = schema.setdefault("components", {})
-    components["securitySchemes"] = SECURITY_SCHEMES
-    components.setdefault("schemas", {})["ErrorEnvelope"] = ERROR_ENVELOPE
-    envelope = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
-    for route in api_routes(app):
-        path_item = schema["paths"].get(route.path, {})
-        for method in route.methods:
-            operation = path_item.get(method.lower())
-            if operation is None:
-                continue
-            responses = operation.setdefault("responses", {})
-            if "422" in responses:
-                responses["422"] = {"description": "Invalid request", "content": envelope}
-            if not route.needs_caller:
-                continue
-            operation["security"] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
-            responses["401"] = {
-                "description": "Missing or invalid credentials",
-                "content": envelope,
-            }
-            responses["403"] = {
-                "description": "No access to the company or the permission",
-                "content": envelope,
-            }
-            permissions = sorted(route.permissions)
-            if permissions:
-                operation["x-permissions"] = permissions
-                needs = "; ".join(
-                    f"`{p}` (role {', '.join(roles_granting(p))})" for p in permissions
-                )
-                operation["description"] = (
-                    operation.get("description", "") + f"\n\nRequires {needs}."
-                ).strip()
-    return schema
-
-
 def asgi_app() -> FastAPI:
     """The app ``companion serve`` runs: logging configured from the settings first."""
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    return create_app(bootstrap(settings))
+    return create_app(bootstrap(settings), warm=settings.api.warm_start)

@@ -9,8 +9,10 @@ behind a 200.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import re
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Depends, Header, Path, Query, Request
 from pydantic import BaseModel
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from companion.auth.service import resolve_context
 from companion.bootstrap import Container
+from companion.errors import ValidationFailed
 from companion.governance.memory.service import policy_of
 from companion.kit.db import begin_for_writing
 from companion.kit.fields import DB_INT_MAX, Id
@@ -31,6 +34,57 @@ T = TypeVar("T")
 MAX_ID = DB_INT_MAX
 RecordId = Annotated[Id, Path(description="The record's id")]
 QueryId = Annotated[Id | None, Query(description="Only records linked to this id")]
+
+
+def _date_params(route: Any) -> tuple[str, ...]:
+    """The names (aliases) of ``route``'s query parameters that are days."""
+    names = _DATE_PARAMS.get(id(route))
+    if names is None:
+        params, pending = [], [getattr(route, "dependant", None)]
+        while pending:  # the route's own query parameters and its dependencies'
+            dependant = pending.pop()
+            if dependant is not None:
+                params.extend(dependant.query_params)
+                pending.extend(dependant.dependencies)
+        names = tuple(
+            p.alias
+            for p in params
+            if dt.date in (p.field_info.annotation, *get_args(p.field_info.annotation))
+        )
+        _DATE_PARAMS[id(route)] = names
+    return names
+
+
+_DATE_PARAMS: dict[int, tuple[str, ...]] = {}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_query_dates(request: Request) -> None:
+    """422 for a day in the query that is not ``YYYY-MM-DD`` (app-wide dependency).
+
+    Pydantic would read ``?as_of=0`` as a Unix time; the OpenAPI says ``format: date``.
+    """
+    route = request.scope.get("route")
+    bad = [
+        name
+        for name in _date_params(route)
+        if (value := request.query_params.get(name)) is not None and not _ISO_DAY.fullmatch(value)
+    ]
+    if bad:
+        raise ValidationFailed(
+            "The request is not valid",
+            details={
+                "errors": [
+                    {
+                        "loc": ["query", name],
+                        "msg": "must be a date as YYYY-MM-DD",
+                        "type": "date_format",
+                    }
+                    for name in bad
+                ],
+                "count": len(bad),
+            },
+        )
 
 
 def get_container(request: Request) -> Container:

@@ -8,6 +8,7 @@ import math
 from http import HTTPStatus
 from typing import Any
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -182,8 +183,35 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
         message = str(exc.detail)
     if isinstance(exc, BodyTooLarge):
         details["max_body_bytes"] = exc.limit
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     error = HttpError(exc.status_code, message, details)
-    return render(error, request, headers=dict(exc.headers or {}))
+    return render(error, request, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes of the request's path serve.
+
+    Starlette's 405 names only the methods of the first route matching the path, and a
+    path often has several (``GET`` and ``POST`` as two routes). Of the path templates
+    that match, the one with the fewest parameters is the path's (``/examples/bulk``, not
+    ``/examples/{example_id}``).
+    """
+    routes: Any = request.app.routes
+    iter_route_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iter_route_contexts is not None:  # newer FastAPI keeps included routers lazily
+        routes = iter_route_contexts(routes)
+    path = request.scope.get("path", "")
+    by_template: dict[str, set[str]] = {}
+    for route in routes:
+        regex, template = getattr(route, "path_regex", None), getattr(route, "path_format", "")
+        if regex is not None and regex.match(path):
+            by_template.setdefault(template, set()).update(getattr(route, "methods", None) or ())
+    if not by_template:
+        return []
+    template = min(by_template, key=lambda t: t.count("{"))
+    return sorted(by_template[template])
 
 
 def database_busy(request_path: str) -> DatabaseBusy:

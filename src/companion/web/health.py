@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from companion.errors import ServiceUnavailable
 from companion.kit import migrate
 from companion.web.deps import ContainerDep
+from companion.web.warmup import Warmup
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -21,9 +22,27 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database is reachable and migrated")
-def readyz(container: ContainerDep) -> dict[str, str]:
-    """``ready`` or a 503 envelope saying why not (unreachable or behind the code)."""
+@router.get(
+    "/readyz",
+    summary="Ready for traffic: the database reachable and migrated, the models loaded",
+    responses={
+        503: {
+            "description": "Not ready: `details.reason` is `warming`, "
+            "`database_unreachable` or `database_not_migrated`",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
+            },
+        }
+    },
+)
+def readyz(container: ContainerDep, request: Request) -> dict[str, str]:
+    """``ready`` or a 503 envelope saying why not (warming, unreachable, behind the code)."""
+    warmup: Warmup | None = getattr(request.app.state, "warmup", None)
+    if warmup is not None and not warmup.ready:
+        raise ServiceUnavailable(
+            "Loading the models the first question needs",
+            details={"reason": "warming", "retry_after": 1, **warmup.progress()},
+        )
     try:
         migrate.ensure_current(container.engine)
     except SQLAlchemyError as exc:

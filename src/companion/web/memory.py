@@ -52,7 +52,17 @@ def _out(memory: Memory | GlobalMemory) -> dict[str, Any]:
     }
 
 
-@router.post("", response_model=RememberedOut, status_code=201)
+@router.post(
+    "",
+    response_model=RememberedOut,
+    status_code=201,
+    responses={
+        200: {
+            "model": RememberedOut,
+            "description": "Already remembered: the memory kept or updated (`action` says which)",
+        }
+    },
+)
 def remember(
     body: MemoryIn,
     session: SessionDep,
@@ -198,7 +208,8 @@ def _policy_out(policy: Any) -> PolicyOut:
     )
 
 
-@router.delete("/{memory_id}", status_code=204)
+# ":int": /audit-logs and /policy are other resources, so DELETE there is a 405, not a 422.
+@router.delete("/{memory_id:int}", status_code=204)
 def forget(memory_id: RecordId, session: SessionDep, ctx: MemoryUser) -> Response:
     """Delete one of the caller's memories (a company one needs ``ai.admin``)."""
     memories.forget(session, ctx, memory_id)

@@ -33,10 +33,39 @@ def _small_entities(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+def _one_of_given(*names: str, non_empty: tuple[str, ...] = ()) -> dict[str, Any]:
+    """JSON Schema for "at least one of ``names`` is given (not null; ``non_empty`` not {})"."""
+    return {
+        "anyOf": [
+            {
+                "required": [name],
+                "properties": {
+                    name: {"not": {"type": "null"}}
+                    | ({"minProperties": 1} if name in non_empty else {})
+                },
+            }
+            for name in names
+        ]
+    }
+
+
+def _correction_schema(schema: dict[str, Any]) -> None:
+    # The validators' rules, stated in the OpenAPI: a known intent, a few entities, one given.
+    props = schema["properties"]
+    for option in props["intent"].get("anyOf", []):
+        if option.get("type") == "string":
+            option["enum"] = sorted(INTENTS)
+    for option in props["entities"].get("anyOf", []):
+        if option.get("type") == "object":
+            option["maxProperties"] = _MAX_ENTITIES
+            option["propertyNames"] = {"minLength": 1, "maxLength": 64}
+    schema.update(_one_of_given("intent", "answer", "entities", non_empty=("entities",)))
+
+
 class Correction(BaseModel):
     """What the answer should have been: the right intent, answer, or entities."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_correction_schema)
 
     intent: str | None = Field(default=None, max_length=64)
     answer: Text | None = Field(default=None, min_length=1, max_length=4000)
@@ -55,7 +84,9 @@ class Correction(BaseModel):
 class FeedbackIn(BaseModel):
     """Thumbs up/down, a 1-5 score and an optional correction on one assistant answer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=_one_of_given("rating", "score", "correction")
+    )
 
     rating: Literal["up", "down"] | None = None
     score: int | None = Field(default=None, ge=1, le=5)

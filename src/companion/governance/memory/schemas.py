@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from companion.kit.fields import Text
+from companion.kit.fields import IsoDate, Text
 
 Kind = Literal["preference", "fact", "reminder", "summary"]
 Scope = Literal["user", "company", "global"]
@@ -23,7 +23,7 @@ class MemoryIn(BaseModel):
     kind: Kind = "fact"
     scope: Scope = "user"
     retention: Retention | None = None
-    due_on: dt.date | None = None
+    due_on: IsoDate | None = None
 
 
 class MemoryOut(BaseModel):
