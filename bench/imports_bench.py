@@ -1,7 +1,8 @@
 """A 100,000-row customer import, validated and committed: wall time and peak RSS per database.
 
     .venv/bin/python bench/imports_bench.py [--rows 100000] [--backends sqlite,postgresql]
-        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--dir /tmp]
+        [--no-commit]
 
 Each backend runs in its own child process (so its peak RSS is its own): a fresh database
 (a SQLite file in a temporary folder, or a new PostgreSQL database dropped afterwards),
@@ -12,6 +13,8 @@ the validation job and the commit job (one transaction of every row through the 
 customer service, each with its audit entry), rows per second, and the child's peak RSS
 (``ru_maxrss``) before and after the commit. One run per backend: a commit of 100k rows is
 minutes on the shared machine, and the load average at the start and end is printed.
+``--no-commit`` stops after the validation job. The scratch folder (under ``--dir``) and the
+PostgreSQL database are removed at the end.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,8 +65,8 @@ def csv_rows(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def one_backend(backend: str, rows: int, pg_url: str) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="imports-bench-"))
+def one_backend(backend: str, rows: int, pg_url: str, folder: str | None, commit: bool) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="imports-bench-", dir=folder))
     dropped: str | None = None
     if backend == "sqlite":
         url = f"sqlite:///{tmp / 'bench.db'}"
@@ -116,6 +120,15 @@ def one_backend(backend: str, rows: int, pg_url: str) -> None:
         assert runner.drain() == ["done"]
         validated = time.perf_counter() - started
         rss_validated = rss_mb()
+        print(
+            f"  upload {uploaded:.1f} s; validation job {validated:.1f} s "
+            f"({rows / validated:,.0f} rows/s); peak RSS {base_rss:.0f} MB before, "
+            f"{rss_validated:.0f} MB after validation; load average {load()}",
+            flush=True,
+        )
+        if not commit:
+            container.engine.dispose()
+            return
         with session_scope(container.session_factory) as session:
             ctx = context_for_user(session, "bench-admin", "bench")
             imports.commit(session, ctx, import_id, runner=runner)
@@ -129,14 +142,13 @@ def one_backend(backend: str, rows: int, pg_url: str) -> None:
         assert statuses == ["done"] and status.status == "committed", (statuses, status.status)
         assert written == rows, written
         print(
-            f"  upload {uploaded:.1f} s; validation job {validated:.1f} s "
-            f"({rows / validated:,.0f} rows/s); commit job {committed:.1f} s "
-            f"({rows / committed:,.0f} rows/s), {written} customers written\n"
-            f"  peak RSS: {base_rss:.0f} MB before, {rss_validated:.0f} MB after validation, "
-            f"{rss_mb():.0f} MB after the commit; load average {load()}"
+            f"  commit job {committed:.1f} s ({rows / committed:,.1f} rows/s), {written} "
+            f"customers written; peak RSS {rss_mb():.0f} MB after the commit; "
+            f"load average {load()}"
         )
         container.engine.dispose()
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         if dropped is not None:
             admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
@@ -149,15 +161,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--dir", help="where the scratch folder goes (default: the system's)")
+    parser.add_argument("--no-commit", action="store_true", help="stop after the validation")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        one_backend(args.child, args.rows, args.pg_url)
+        one_backend(args.child, args.rows, args.pg_url, args.dir, not args.no_commit)
         return
     for backend in args.backends.split(","):
         subprocess.run(
             [sys.executable, __file__, "--child", backend, "--rows", str(args.rows)]
-            + ["--pg-url", args.pg_url],
+            + ["--pg-url", args.pg_url]
+            + (["--dir", args.dir] if args.dir else [])
+            + (["--no-commit"] if args.no_commit else []),
             check=True,
         )
 
