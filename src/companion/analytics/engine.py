@@ -142,7 +142,10 @@ def compared_period(query: AnalyticsQuery, start: dt.date, end: dt.date) -> tupl
     if query.compare == "last_year":
         return _add_months(start, -12), _same_end(end, -12)
     if start.day == 1:  # whole months (or this month so far): the same days, months before
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        # A period cut at today ("this quarter so far") is compared with the same days of
+        # the period before it, the whole period's length earlier: a quarter, not 2 months.
+        whole = query.end if query.end is not None and query.end > end else end
+        months = (whole.year - start.year) * 12 + whole.month - start.month + 1
         return _add_months(start, -months), _same_end(end, -months)
     days = (end - start).days + 1
     return start - dt.timedelta(days=days), end - dt.timedelta(days=days)

@@ -35,7 +35,7 @@ from companion.erp.ledger.models import JournalVoucher as Voucher
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentKind, PaymentStatus
 from companion.erp.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine
-from companion.erp.sales.models import SalesOrder
+from companion.erp.sales.models import SalesOrder, SalesOrderStatus
 from companion.erp.stock.models import StockLevel
 from companion.kit.db import Money
 
@@ -115,6 +115,12 @@ def _ratio(parts: Mapping[str, Decimal]) -> Decimal | None:
     return parts["amount"] / parts["n"] if parts["n"] else None
 
 
+# Orders a customer placed: not drafts, not cancelled.
+ORDER_STATUSES = (
+    SalesOrderStatus.CONFIRMED.value,
+    SalesOrderStatus.DELIVERED.value,
+    SalesOrderStatus.INVOICED.value,
+)
 _AR = (Invoice.kind == InvoiceKind.AR.value,)
 _AP = (Invoice.kind == InvoiceKind.AP.value,)
 _INVOICE_DIMS = {
@@ -235,6 +241,31 @@ _measures: list[Measure] = [
         "excluded), by issue date",
         _sales_like({"n": _count(Invoice.id)}, {"n": _count(Invoice.id)}),
         _part("n"),
+    ),
+    Measure(
+        "order_count",
+        "sales orders",
+        "count",
+        "sales_totals",
+        "sales orders = customer orders confirmed, delivered or invoiced (drafts and cancelled "
+        "orders excluded), by order date",
+        (
+            Source(
+                SalesOrder,
+                {"n": _count(SalesOrder.id)},
+                {
+                    "customer": Dim(SalesOrder.customer_id, Customer),
+                    "warehouse": Dim(SalesOrder.warehouse_id, Warehouse),
+                    "status": Dim(SalesOrder.status),
+                },
+                date=SalesOrder.order_date,
+                status=SalesOrder.status,
+                statuses=ORDER_STATUSES,
+                tables=("sales_orders",),
+            ),
+        ),
+        _part("n"),
+        lacks={"item": "an order is counted once, not per item it holds"},
     ),
     Measure(
         "average_invoice",

@@ -35,6 +35,11 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
         "average_invoice",
     ),
     (
+        r"(?:how\s+many|number\s+of|count\s+of|no\.?\s+of)\s+(?:customer\s+|sales\s+)?orders"
+        r"|(?:sales\s+)?order\s+count",
+        "order_count",
+    ),
+    (
         r"(?:how\s+many|number\s+of|count\s+of|no\.?\s+of)\s+(?:customer\s+|sales\s+)?invoices"
         r"|invoice\s+count",
         "invoice_count",
@@ -44,8 +49,10 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
         r"|units\s+of\s+\w+\s+sold",
         "quantity_sold",
     ),
+    # Money still to come in is receivables, not receipts ("still to be collected").
+    (r"\bto\s+(?:be\s+)?collect(?:ed)?\b|\buncollected\b", "open_ar"),
     (
-        r"receipts?|collections?|collected|payments?\s+(?:received|from\s+customers)"
+        r"receipts?|collect(?:ions?|ed|ing|s)?\b|payments?\s+(?:received|from\s+customers)"
         r"|customer\s+payments?|cash\s+received",
         "receipts",
     ),
@@ -158,6 +165,13 @@ _MISSING: tuple[tuple[str, str, str | None], ...] = (
 )
 _MISSING_RE = [(re.compile(rf"\b(?:{p})\b", re.IGNORECASE), why, near) for p, why, near in _MISSING]
 
+# Days of the week as a filter ("on weekends", "on Fridays"); a dated day ("on Tuesday 14
+# October") is a period, read by the date extractor.
+_WEEKDAYS = re.compile(
+    r"\b(?:on\s+(?:the\s+)?)?(?:weekends|weekdays|(?:mon|tues|wednes|thurs|fri|satur|sun)days"
+    r"|(?:public\s+)?holidays|business\s+days|working\s+days)\b",
+    re.IGNORECASE,
+)
 _PLAN = re.compile(
     r"\b(?:plan|planned|target|targets|budget|budgets|budgeted|quota|quotas|goal|goals"
     r"|forecasted\s+vs)\b",
@@ -193,6 +207,11 @@ _AVERAGE = re.compile(r"\b(?:average|avg|mean)\b", re.IGNORECASE)
 _COMPARE = re.compile(
     r"\s*\b(?:compared\s+(?:to|with)|comparison\s+with|vs\.?|versus|against|relative\s+to"
     r"|than)\b\s*",
+    re.IGNORECASE,
+)
+_THAN_FILTER = re.compile(
+    r"\b(?:more|less|fewer|older|longer|shorter|newer|greater|bigger|larger|smaller|over|under"
+    r"|above|below)\s+than\s+(?:an?|one|two|three|four|five|six|seven|\d[\d,.]*)\b",
     re.IGNORECASE,
 )
 _COMPARE_VERB = re.compile(r"\bcompare[sd]?\b", re.IGNORECASE)
@@ -358,8 +377,17 @@ def _fixed_answers(
 
 
 def _refusal(text: str, measure: str, entities: dict[str, Any], today: dt.date) -> Refusal | None:
-    """Plans, forecasts and future periods: said plainly, with what can be shown instead."""
+    """Plans, forecasts, future periods and weekday filters: said plainly, with what can be
+    shown instead."""
     label = MEASURES[measure].label
+    weekday = _WEEKDAYS.search(text)
+    if weekday:
+        return Refusal(
+            f"I can't count {label} {weekday.group(0).lower()}: Companion doesn't filter "
+            "figures by day of the week. I can show them day by day, where those days can "
+            "be read off.",
+            (f"{label} by day this month",),
+        )
     if _PLAN.search(text):
         return Refusal(
             f"I can't compare {label} with a plan, target or budget: Companion has no plan, "
@@ -484,6 +512,8 @@ def _comparison(
 ) -> tuple[Comparison | None, tuple[dt.date, dt.date] | None]:
     """The comparison asked and, when the other period is named, its dates."""
     parts = _COMPARE.split(text, maxsplit=1)
+    if len(parts) == 2 and _THAN_FILTER.search(text):
+        parts = [text]  # "waiting for more than a week", "invoices over 5 lakh": a filter
     if len(parts) == 1 and _COMPARE_VERB.search(text):
         parts = re.split(r"\s+\b(?:with|and|to)\b\s+", text, maxsplit=1, flags=re.IGNORECASE)
         if (
@@ -623,6 +653,9 @@ def _follow_up(
     top, order = _top(text, by)
     if _TOP.search(text):
         changes["top"], changes["order"] = top, order
+    elif query.top is not None and (rank := _ordinal(text, query.top)) is not None:
+        # "and the second?" after the top one: the ranking down to that place.
+        changes["top"] = min(max(rank, query.top), MAX_TOP)
     compare, other = _comparison(text, today, fy_start)
     if compare is not None:
         changes["compare"] = compare
@@ -638,6 +671,27 @@ def _follow_up(
         unknown=unknown,
         ambiguous=ambiguous,
     )
+
+
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3, "4th": 4}
+_ORDINAL = re.compile(
+    r"\b(?:(second|third|fourth|fifth|2nd|3rd|4th)|(next)(?:\s+one)?"
+    r"|(?:top|first)\s+(\d{1,3}))\b",
+    re.IGNORECASE,
+)
+
+
+def _ordinal(text: str, shown: int) -> int | None:
+    """The place a follow-up asks about ("the second", "the next one"), or None."""
+    found = _ORDINAL.search(text)
+    if found is None:
+        return None
+    word, following, count = found.groups()
+    if word:
+        return _ORDINALS[word.lower()]
+    if following:
+        return shown + 1
+    return int(count)
 
 
 def remembered(reading: Reading) -> dict[str, Any]:

@@ -287,6 +287,26 @@ def test_a_follow_up_changes_the_breakdown_the_filter_and_the_period(chat_client
     assert "for Tangail Traders" in year["message"]
 
 
+def test_and_the_second_after_the_largest_supplier_balance_names_the_next_one(
+    chat_client, login
+) -> None:
+    headers = login("finance")
+    first = ask(chat_client, headers, "which supplier do we owe the most?")
+    assert first["skill"] == "analytics" and len(first["data"]["rows"]) == 1, first["message"]
+    body = {"message": "and the second?", "conversation_id": first["conversation_id"]}
+    second = chat_client.post("/api/v1/ai/chat", json=body, headers=headers).json()
+    assert second["skill"] == "analytics", second["message"]
+    rows = second["data"]["rows"]
+    assert len(rows) == 2 and rows[0] == first["data"]["rows"][0], second["message"]
+    assert rows[1][0] in second["message"]
+
+
+def test_money_collected_from_customers_is_receipts_not_sales(chat_client, login) -> None:
+    body = ask(chat_client, login("finance"), "how much did we collect from customers last week?")
+    assert body["data"]["query"]["measure"] == "receipts", body["message"]
+    assert "sales" not in body["message"].lower(), body["message"]
+
+
 @pytest.mark.parametrize(
     "message",
     ["sales last month", "top customers", "stock levels", "cash balance"],

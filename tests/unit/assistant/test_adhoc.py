@@ -131,3 +131,84 @@ def test_two_records_are_refused_not_cut_to_one() -> None:
     got = read("sales by customer and item last month", entities=FEB)
     assert isinstance(got, adhoc.Reading), got
     assert got.query.by == ("customer", "item")  # the engine refuses this, saying why
+
+
+@pytest.mark.parametrize(
+    ("text", "measure"),
+    [
+        ("how much did we collect from customers last week?", "receipts"),
+        ("what did we collect in February", "receipts"),
+        ("collections by customer", "receipts"),
+        ("how much is still to be collected by customer", "open_ar"),
+    ],
+)
+def test_money_collected_is_receipts_and_money_still_to_collect_is_receivables(
+    text: str, measure: str
+) -> None:
+    # Read under the NLU's weak guess at sales: the measure the message names wins.
+    got = read(text, entities=FEB)
+    assert isinstance(got, adhoc.Reading), got
+    assert got.query.measure == measure
+
+
+def test_and_the_second_after_a_ranking_shows_the_ranking_down_to_that_place() -> None:
+    first = read("which supplier do we owe the most?", intent="supplier_balance")
+    assert isinstance(first, adhoc.Reading) and first.query.top == 1
+    state = {"intent": adhoc.INTENT, adhoc.STATE_KEY: adhoc.remembered(first)}
+    second = read("and the second?", intent="out_of_scope", state=state)
+    assert isinstance(second, adhoc.Reading) and second.follow_up
+    assert (second.query.measure, second.query.top) == (first.query.measure, 2)
+    following = adhoc.remembered(second)
+    nxt = read("and the next one?", intent="out_of_scope", state={adhoc.STATE_KEY: following})
+    assert isinstance(nxt, adhoc.Reading) and nxt.query.top == 3
+    # No ranking before: an ordinal changes nothing (the NLU answers it as it reads it).
+    plain = read("sales by customer last month", entities=FEB)
+    assert isinstance(plain, adhoc.Reading) and plain.query.top is None
+    state = {adhoc.STATE_KEY: adhoc.remembered(plain)}
+    assert read("and the second?", intent="out_of_scope", state=state) is None
+
+
+def test_a_period_so_far_is_compared_with_the_same_days_of_the_period_before() -> None:
+    quarter = AnalyticsQuery(
+        measure="expenses",
+        start=dt.date(2026, 10, 1),
+        end=dt.date(2026, 12, 31),
+        compare="previous_period",
+    )
+    # Cut at today (20 Nov): the same 51 days of the quarter before, not of two months before.
+    assert compared_period(quarter, dt.date(2026, 10, 1), dt.date(2026, 11, 20)) == (
+        dt.date(2026, 7, 1),
+        dt.date(2026, 8, 20),
+    )
+    month = quarter.model_copy(update={"start": dt.date(2026, 11, 1), "end": dt.date(2026, 11, 30)})
+    assert compared_period(month, dt.date(2026, 11, 1), dt.date(2026, 11, 20)) == (
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 20),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        (
+            "which purchase orders are waiting for my approval for more than a week?",
+            "pending_approvals",
+        ),
+        ("invoices older than 30 days", "overdue_invoices"),
+    ],
+)
+def test_more_than_a_duration_is_a_filter_not_a_comparison(text: str, intent: str) -> None:
+    got = read(text, intent=intent)
+    assert not (isinstance(got, adhoc.Reading) and got.query.compare), got
+
+
+def test_a_weekday_filter_is_refused_by_name_not_dropped() -> None:
+    got = read("how many invoices did we issue on weekends?", intent="sales_summary")
+    assert isinstance(got, adhoc.Refusal), got
+    assert "on weekends" in got.text and "day of the week" in got.text
+
+
+def test_the_number_of_orders_is_a_count_of_sales_orders() -> None:
+    got = read("top 3 customers by number of orders in november", intent="top_customers")
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.by, got.query.top) == ("order_count", ("customer",), 3)
