@@ -191,6 +191,9 @@ class LLMSettings(BaseModel):
     # to start, naming COMPANION_LLM__MODEL_PATH.
     provider: Literal["auto", "llamacpp", "openai_compat", "none"] = "auto"
     model_path: Path | None = None
+    # A provider (an in-process model) no call has asked for this long is let go, its memory
+    # freed, and loaded again on the next call that needs it; 0 keeps it loaded.
+    idle_release_s: float = Field(default=600.0, ge=0)
     # openai_compat: a base URL ending in /v1, the model name, comma-separated API keys.
     base_url: str | None = None
     model: str | None = None

@@ -137,6 +137,7 @@ def build_llm_service(
         max_per_user=settings.max_per_user,
         queue_wait_s=settings.queue_wait_s,
     )
-    service = LLMService(ProviderRegistry(factories), policies, gate=gate)
+    registry = ProviderRegistry(factories, idle_release_s=settings.idle_release_s)
+    service = LLMService(registry, policies, gate=gate)
     service.external = frozenset(external)
     return service

@@ -48,12 +48,64 @@ class Structured(Generic[M]):
 
 
 class ProviderRegistry:
-    """Named providers, each built on first use (loading a model takes a moment)."""
+    """Named providers, each built on first use (loading a model takes a moment).
 
-    def __init__(self, factories: Mapping[str, ProviderFactory]) -> None:
+    With ``idle_release_s`` > 0, a provider not asked for that long is let go (``close``: an
+    in-process model's memory is freed once no call holds it) by a background thread, and
+    built again by the next call that needs it.
+    """
+
+    def __init__(
+        self, factories: Mapping[str, ProviderFactory], *, idle_release_s: float = 0
+    ) -> None:
         self._factories = {"none": NoneProvider, **factories}
         self._built: dict[str, LLMProvider] = {}
         self._lock = threading.Lock()
+        self.idle_release_s = idle_release_s
+        self._last_used: dict[str, float] = {}
+        self._reaper: threading.Thread | None = None
+
+    def _touch(self, key: str) -> None:
+        # Called with self._lock held.
+        self._last_used[key] = time.monotonic()
+        if self.idle_release_s > 0 and (self._reaper is None or not self._reaper.is_alive()):
+            self._reaper = threading.Thread(
+                target=self._reap, name="companion-llm-release", daemon=True
+            )
+            self._reaper.start()
+
+    def _reap(self) -> None:
+        while True:
+            time.sleep(min(60.0, max(self.idle_release_s / 2, 0.05)))
+            self.release_idle()
+            with self._lock:
+                if not any(not isinstance(p, NoneProvider) for p in self._built.values()):
+                    self._reaper = None
+                    return
+
+    def release_idle(self, now: float | None = None) -> list[str]:
+        """Let go of the providers idle for ``idle_release_s`` (none busy); their names."""
+        if self.idle_release_s <= 0:
+            return []
+        now = time.monotonic() if now is None else now
+        released: list[tuple[str, LLMProvider, float]] = []
+        with self._lock:
+            for key, provider in list(self._built.items()):
+                idle = now - self._last_used.get(key, now)
+                if isinstance(provider, NoneProvider) or idle < self.idle_release_s:
+                    continue
+                if getattr(provider, "busy", False):
+                    continue
+                del self._built[key]
+                self._last_used.pop(key, None)
+                released.append((key, provider, idle))
+        for key, provider, idle in released:
+            provider.close()
+            log.info(
+                "llm.released",
+                extra={"provider": key.replace("\x00", " "), "idle_s": round(idle)},
+            )
+        return [key for key, _, _ in released]
 
     def names(self) -> list[str]:
         """Every registered provider name."""
@@ -69,6 +121,7 @@ class ProviderRegistry:
                     raise LLMUnavailable(f"No language model provider is named {name!r}")
                 provider = factory()
                 self._built[name] = provider
+            self._touch(name)
             return provider
 
     def is_none(self, name: str) -> bool:
@@ -89,8 +142,9 @@ class ProviderRegistry:
             variant = self._built.get(key)
         if variant is None:
             variant = provider.with_model(model)
-            with self._lock:
-                variant = self._built.setdefault(key, variant)
+        with self._lock:
+            variant = self._built.setdefault(key, variant)
+            self._touch(key)
         return variant
 
     def built(self) -> dict[str, LLMProvider]:

@@ -89,6 +89,20 @@ def load_model(path: Path, *, n_ctx: int, n_threads: int | None) -> LoadedModel:
         return loaded
 
 
+def unload_model(loaded: LoadedModel) -> None:
+    """Drop ``loaded`` from the shared cache (a reload makes a new one)."""
+    with _LOADING:
+        for key, value in list(_LOADED.items()):
+            if value is loaded:
+                del _LOADED[key]
+
+
+def loaded_models() -> list[Path]:
+    """The model files loaded in this process now."""
+    with _LOADING:
+        return [m.path for m in _LOADED.values()]
+
+
 def grammar_schema(schema: Any) -> Any:
     """``schema`` without string length limits, for building the decoding grammar.
 
@@ -150,6 +164,11 @@ class LlamaCppProvider(LLMProvider):
     def busy(self) -> bool:
         """Whether a call holds the model right now."""
         return self._loaded.lock.locked()
+
+    def close(self) -> None:
+        """Forget the model in this process's cache: its memory is freed once nothing holds
+        it (this provider included), and the next provider for the file loads it again."""
+        unload_model(self._loaded)
 
     @contextlib.contextmanager
     def _hold(self, timeout: float | None) -> Iterator[None]:
