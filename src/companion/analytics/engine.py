@@ -3,7 +3,9 @@
 Every table a statement reads is restricted to the caller's company by construction:
 ``scoped()`` for the fact and its inner joins, ``in_company()`` in the ON clause of a left
 join. Time buckets are made in Python from per-day groups, so day/week/month/quarter/year
-(quarter and year on the company's fiscal calendar) read the same on SQLite and PostgreSQL.
+(quarter and year on the company's fiscal calendar) read the same on SQLite and PostgreSQL;
+on PostgreSQL the groups are per week or per month instead (``date_trunc``), whose sums the
+same Python buckets add up to the same figures with far fewer rows at scale.
 The caller runs ``run`` inside a read-only scope (``assistant.queries.runner.read_only``).
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Date, DateTime, Select, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from companion.analytics.measures import MEASURES, Measure, Source
@@ -172,6 +174,7 @@ def _statement(
     source: Source,
     start: dt.date | None,
     end: dt.date | None,
+    truncate: bool = False,
 ) -> Select[Any]:
     """The grouped, company-scoped SELECT of the measure's parts."""
     columns: list[Any] = []
@@ -186,7 +189,7 @@ def _statement(
         else:
             columns.append(d.label if d.label is not None else d.key)
     if query.grain is not None:
-        columns.append(source.date)
+        columns.append(_grain_column(source.date, query.grain) if truncate else source.date)
     parts = [expr.label(name) for name, expr in source.parts.items()]
     stmt = select(*columns, *parts).select_from(source.fact)
     for model, on in source.joins:
@@ -218,7 +221,8 @@ def _buckets(
     start: dt.date | None,
     end: dt.date | None,
 ) -> dict[tuple[Any, ...], Bucket]:
-    stmt = _statement(ctx, query, measure, source, start, end)
+    truncate = session.get_bind().dialect.name == "postgresql"
+    stmt = _statement(ctx, query, measure, source, start, end, truncate)
     names = list(source.parts)
     out: dict[tuple[Any, ...], Bucket] = {}
     fy = ctx.fiscal_year_start_month
@@ -244,6 +248,15 @@ def _buckets(
         bucket = out.setdefault(tuple(key), Bucket(labels, (*sort, *labels)))
         bucket.add(parts)
     return out
+
+
+def _grain_column(date: Any, grain: str) -> Any:
+    """The first day of the week or month holding ``date`` (PostgreSQL): every grain but a
+    day is a union of whole weeks (week) or whole months (month, fiscal quarter and year)."""
+    if grain == "day":
+        return date
+    unit = "week" if grain == "week" else "month"
+    return cast(func.date_trunc(unit, cast(date, DateTime())), Date())
 
 
 def time_bucket(day: dt.date, grain: str, fy_start: int = 1) -> tuple[Any, str]:
