@@ -68,6 +68,29 @@ _DOING = re.compile(
     rf"|বানাও|পাঠাও|তোলো|কমাও|বাড়াও|বাদ\s+(?:দাও|দিন)|খোলো|নাও|নিন)(?![{BANGLA}])",
     re.IGNORECASE,
 )
+# "status" and its common typos, Banglish and Bangla; the documents it is asked of.
+_STATUS_NOUN = re.compile(
+    r"\b(?:status|staus|stauts|statsu|sttus|satus|stat|halat|obostha|abostha)\b|অবস্থা"
+)
+_DOCUMENT_NOUNS = ("invoice", "bill", "order", "receipt", "payment")
+# SQL statements: keyword pairs nobody writes in a question, and ones that need their
+# punctuation or capitals to be SQL ("select the cement from the list" is English).
+_SQL_STRONG = re.compile(
+    r"\b(?:union\s+(?:all\s+)?select|drop\s+(?:table|database|schema|view|index)|alter\s+table"
+    r"|create\s+(?:table|database)|truncate\s+table|insert\s+into\s+\w+\s*(?:\(|values))",
+    re.IGNORECASE,
+)
+_SQL = re.compile(
+    r"\b(?:select\s+(?:\*|[\w.,\s()]+?)\s+from|delete\s+from|update\s+\w+\s+set)\b", re.IGNORECASE
+)
+_SQL_CAPS = re.compile(r"\b(?:SELECT|DELETE|UPDATE|INSERT)\b.*\b(?:FROM|SET|INTO|WHERE)\b")
+_SQL_PUNCT = re.compile(r"[;*=()']|--")
+# Marks of code: a statement end before a comment or quote, tautologies, tags, arrows, defs.
+_CODE_MARKS = re.compile(
+    r";\s*(?:--|#|/\*|$)|'\s*;|\b(?:or|and)\s+'?\d+'?\s*=\s*'?\d+|\b1\s*=\s*1\b|/\*|\*/"
+    r"|</?\s*(?:script|div|img|iframe|html|body)\b|=>|\bdef\s+\w+\s*\(|\bfunction\s*\w*\s*\("
+    r"|\bprint\s*\(|\beval\s*\(|\$\{|\{\{|\bos\.system|\bexec\s*\("
+)
 ACTION_VERBS = frozenset(
     "approve reject decline create make add ad post record log enter adjust void cancel raise "
     "issue book place register invoice bill pay receive rcvd recd write reduce increase "
@@ -77,6 +100,70 @@ ACTION_VERBS = frozenset(
 )
 
 
+def requests(text: str) -> bool:
+    """Whether ``text`` asks for something to be done: an imperative or a polite request.
+
+    "approve PO-…", "kore dao", "করো", "can you post …"; not "approve korar kichu ache?"
+    (anything to approve?), where the verb is a noun.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    words = [t for t in _TOKEN.findall(folded) if t != "?"]
+    if not words:
+        return False
+    lead = next((w for w in words if w not in _FILLERS), "")
+    second = _second(words, lead)
+    # "purchase orders in Q3" names documents; "purchase 50 bags" asks to buy.
+    noun = lead == "purchase" and second in ("order", "orders", "requisition", "requisitions")
+    if is_action_verb(lead) and second not in _VERBAL_NOUNS and not noun:
+        return True
+    if _DOING.search(folded):
+        return True
+    return bool(_POLITE.search(folded)) and any(is_action_verb(w) for w in words)
+
+
+def describes(text: str, entities: Mapping[str, Any]) -> bool:
+    """Whether ``text`` is a noun phrase over a period with no request: a question.
+
+    "new customers last quarter", "sales orders this month": no imperative, nothing to
+    record (no amount, quantity or price) and a period of more than one day, so they ask
+    what happened in it. "Rahim paid 5,000 yesterday" records a payment (an amount), and
+    "new customer Rahim Traders" names no period. A document's number with "status"
+    ("invoce INV-2026-0045 staus") asks for that status too.
+    """
+    if any(entities.get(k) is not None for k in ("amount", "quantity", "unit_price")):
+        return False
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if entities.get("document_ref") and _STATUS_NOUN.search(folded):
+        # "invoce INV-2026-0045 staus": a document's status, its kind written before it.
+        lead = next((w for w in _TOKEN.findall(folded) if w not in _FILLERS), "")
+        if not requests(folded) or any(_one_edit(lead, w) for w in _DOCUMENT_NOUNS):
+            return True
+    period = entities.get("period")
+    if not isinstance(period, dict) or period.get("start") == period.get("end"):
+        return False
+    return not requests(folded)
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether ``text`` is a SQL statement or program code rather than a question.
+
+    A SQL statement ("DROP TABLE invoices; --", "'; DELETE FROM customers WHERE 1=1; --",
+    "select * from invoices") or at least two marks of code (a statement end followed by a
+    comment, "1=1", a tag, "=>", a function definition). "delete INV-2026-0045" and "update
+    the customer's phone" are requests, not code: they have no such marks.
+    """
+    normal = unicodedata.normalize("NFKC", text)
+    folded = normal.casefold()
+    marks = len(_CODE_MARKS.findall(folded))
+    # Capital keywords among lower-case words are SQL; a message all in capitals is shouting.
+    caps = _SQL_CAPS.search(normal) and any(ch.islower() for ch in normal)
+    if _SQL_STRONG.search(normal) or caps:
+        return True
+    if _SQL.search(normal) and (marks or _SQL_PUNCT.search(normal)):
+        return True
+    return marks >= 2
+
+
 def asks(text: str) -> bool:
     """Whether ``text`` asks a question without asking for anything to be done."""
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -84,13 +171,9 @@ def asks(text: str) -> bool:
     words = [t for t in tokens if t != "?"]
     if not words or _EN_HOW_TO.match(folded):
         return False
+    if requests(folded):
+        return False
     lead = next((w for w in words if w not in _FILLERS), "")
-    # "approve PO-…" orders; "approve korar kichu ache?" (anything to approve?) asks.
-    ordered = is_action_verb(lead) and _second(words, lead) not in _VERBAL_NOUNS
-    if ordered or _DOING.search(folded):
-        return False
-    if _POLITE.search(folded) and any(is_action_verb(w) for w in words):
-        return False
     return (
         "?" in tokens
         or lead in _EN_QUESTION_START

@@ -29,7 +29,7 @@ from companion.assistant.nlu.entities.master import MasterData
 from companion.assistant.nlu.entities.script import BANGLA, ascii_digits
 from companion.assistant.nlu.entities.words import status_vocabulary
 from companion.assistant.nlu.features import normalise_text
-from companion.assistant.nlu.guard import asks, reading_for_question
+from companion.assistant.nlu.guard import asks, describes, looks_like_code, reading_for_question
 from companion.assistant.nlu.rasa import TrainingData, load_rasa_nlu
 from companion.llm.embeddings import DEFAULT_EMBEDDER, Embedder, load_embedder
 
@@ -164,7 +164,8 @@ class NLU:
     ) -> Understanding:
         """Classify ``text`` and extract its entities (master data: the caller's company only)."""
         cleaned = ascii_digits(" ".join(unicodedata.normalize("NFKC", text).split()))
-        if not normalise_text(cleaned):
+        if not normalise_text(cleaned) or looks_like_code(cleaned):
+            # Nothing to read, or a SQL statement or code: not a question to answer with data.
             return Understanding(
                 text=text, intent=OUT_OF_SCOPE, confidence=1.0, is_out_of_scope=True
             )
@@ -190,8 +191,9 @@ class NLU:
             # Only yes words or only no words ("haa", "na thak", "ঠিক আছে"): a reply to a proposal.
             intent, oos = ("confirm" if answer == "yes" else "cancel"), False
             confidence = max(EXACT_MATCH_CONFIDENCE, dict(prediction.ranking).get(intent, 0.0))
-        elif intent in ACTIONS and asks(cleaned):
-            # A question about an action's subject is never that action (see guard.py).
+        elif intent in ACTIONS and (asks(cleaned) or describes(cleaned, extraction.entities)):
+            # A question about an action's subject, or a noun phrase over a period ("new
+            # customers last quarter"), is never that action (see guard.py).
             intent, confidence = reading_for_question(
                 cleaned, dict(prediction.ranking), extraction.entities, actions=ACTIONS
             )

@@ -76,11 +76,49 @@ def test_periods_with_a_calendar_year(text: str, start: str, end: str) -> None:
         ("Q1", "2026-07-01", "2026-09-30"),
         ("Q3", "2026-01-01", "2026-03-31"),
         ("Q3 2025", "2025-01-01", "2025-03-31"),
-        ("this year", "2026-01-01", "2026-12-31"),
+        # Year words follow the fiscal year, like quarters and year-to-date (one rule).
+        ("this year", "2026-07-01", "2027-06-30"),
+        ("this year so far", "2026-07-01", "2026-11-23"),
+        ("last year", "2025-07-01", "2026-06-30"),
+        ("ei bochor", "2026-07-01", "2027-06-30"),
+        # A year written as a number, or called a calendar year, is the calendar year.
+        ("in 2026", "2026-01-01", "2026-12-31"),
+        ("for 2025", "2025-01-01", "2025-12-31"),
+        ("this calendar year", "2026-01-01", "2026-12-31"),
+        ("last calendar year", "2025-01-01", "2025-12-31"),
     ],
 )
 def test_periods_with_a_july_fiscal_year(text: str, start: str, end: str) -> None:
     assert period(text, fy=7) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "fy", "basis", "name"),
+    [
+        ("sales this year", 1, "calendar", "calendar year"),
+        ("sales this year", 7, "fiscal", "fiscal year 2026–27"),
+        ("this year so far", 1, "calendar", "calendar year to date"),
+        ("ytd", 7, "fiscal", "fiscal year 2026–27 to date"),
+        ("last year", 7, "fiscal", "fiscal year 2025–26"),
+        ("Q3", 1, "calendar", "calendar Q3"),
+        ("Q3", 7, "fiscal", "Q3 of fiscal year 2025–26"),
+        ("last quarter", 7, "fiscal", "Q1 of fiscal year 2026–27"),
+        ("in 2026", 7, "calendar", "calendar year"),
+        ("FY2026", 7, "fiscal", "fiscal year 2025–26"),
+    ],
+)
+def test_years_and_quarters_say_which_calendar_they_follow(
+    text: str, fy: int, basis: str, name: str
+) -> None:
+    found = extract_dates(text, today=TODAY, fiscal_year_start_month=fy).period
+    assert found is not None
+    shown = found.to_dict()
+    assert (shown["basis"], shown["name"]) == (basis, name)
+
+
+def test_months_and_days_carry_no_calendar_name() -> None:
+    found = extract_dates("sales last month", today=TODAY, fiscal_year_start_month=7).period
+    assert found is not None and found.to_dict() == {"start": "2026-10-01", "end": "2026-10-31"}
 
 
 def test_quarter_not_yet_started_means_the_previous_one() -> None:
@@ -153,3 +191,8 @@ def test_parse_date_and_calendar_helpers() -> None:
     assert cal.fiscal_year_label(dt.date(2026, 7, 1), 7) == 2027
     assert cal.fiscal_quarter_of(dt.date(2026, 11, 23), 7) == (2027, 2)
     assert cal.shift_quarter(2026, 1, -1) == (2025, 4)
+
+
+def test_end_of_last_year_is_the_end_of_the_last_fiscal_year() -> None:
+    found = extract_dates("at the end of last year", today=TODAY, fiscal_year_start_month=7)
+    assert found.date == dt.date(2026, 6, 30)

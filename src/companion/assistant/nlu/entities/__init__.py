@@ -15,8 +15,13 @@ from typing import Any
 
 from companion.assistant.nlu.entities.amounts import extract_amounts
 from companion.assistant.nlu.entities.docrefs import extract_document_refs
-from companion.assistant.nlu.entities.master import MasterData, MasterMatch, match_master
-from companion.assistant.nlu.entities.mentions import Mention, find_unknown_names
+from companion.assistant.nlu.entities.master import (
+    MasterData,
+    MasterMatch,
+    NumberedMiss,
+    match_master,
+)
+from companion.assistant.nlu.entities.mentions import MAX_SUGGESTIONS, Mention, find_unknown_names
 from companion.assistant.nlu.entities.numbers import mask, scaled_value
 from companion.assistant.nlu.entities.periods import extract_dates
 from companion.assistant.nlu.entities.quantities import extract_quantities
@@ -31,7 +36,10 @@ from companion.assistant.nlu.spans import Span
 
 # Extractors read at most this much; a 10k-character paste is not a question about row 9,000.
 MAX_CHARS = 1000
-_QTY_BEFORE = re.compile(r"(?<![\w.,\-/])(\d+(?:\.\d+)?)\s*(?:x\s*)?(?:of\s+)?$", re.IGNORECASE)
+_QTY_BEFORE = re.compile(
+    r"(?<![\w.,\-/])(\d+(?:\.\d+)?)\s*(?:x\s*)?(?:(?:more|extra|additional)\s+)?(?:of\s+)?$",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -108,16 +116,27 @@ def extract_entities(
         out.entities["module"] = module.value
 
     if master is not None:
-        out.matches = match_master(work, master)
+        misses: list[NumberedMiss] = []
+        out.matches = match_master(work, master, misses=misses)
         _add_master(out, work)
-        _add_unknown(out, work, master)
+        _add_unknown(out, work, master, misses)
     return out
 
 
-def _add_unknown(out: Extraction, work: str, master: MasterData) -> None:
+def _add_unknown(
+    out: Extraction, work: str, master: MasterData, misses: list[NumberedMiss]
+) -> None:
     for match in out.matches:
         work = mask(work, match.start, match.end)
-    out.unknown = find_unknown_names(work, master)
+    # "bearing a209" when the company has A205 and A208: unknown, however it is written.
+    numbered = [
+        Mention(m.text, m.start, m.end, (m.kind,), {m.kind: m.close[:MAX_SUGGESTIONS]})
+        for m in misses
+        if not any(m.start < x.end and x.start < m.end for x in out.matches)
+    ]
+    for mention in numbered:
+        work = mask(work, mention.start, mention.end)
+    out.unknown = numbered + find_unknown_names(work, master)
     for mention in out.unknown:
         for kind in mention.kinds:
             # A name the company does have, of the same kind, is what the question is about.

@@ -70,6 +70,13 @@ _BOUND = re.compile(
     re.IGNORECASE,
 )
 _CONTEXT = re.compile(rf"\b(?:{_CONTEXT_WORDS})\s*$", re.IGNORECASE)
+# "pay the supplier 5000", "received from Rahim Traders 20,000": a paying verb a few words
+# (no numbers among them) before the number.
+_CONTEXT_FAR = re.compile(
+    r"\b(?:pay|paid|payment\s+(?:of|to)|receive|received|send|sent|transfer(?:red)?"
+    r"|deposit(?:ed)?)(?:\s+[^\W\d_][\w'&.-]*){1,4}\s*$",
+    re.IGNORECASE,
+)
 _STANDALONE_CODE = re.compile(
     r"\b(?:in\s+)?(?P<code>bdt|usd|eur|gbp|inr|jpy)\b|\bin\s+(?P<word>taka|dollars|euros|pounds)\b",
     re.IGNORECASE,
@@ -153,7 +160,8 @@ def extract_amounts(text: str) -> Amounts:
     for money in find_money(text):
         if any(s <= money.start < e for s, e in spans):
             continue
-        if not money.explicit and not _CONTEXT.search(text[: money.start]):
+        before = text[: money.start]
+        if not money.explicit and not (_CONTEXT.search(before) or _CONTEXT_FAR.search(before)):
             continue
         if amount is None:
             amount = money.value

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from companion.assistant.nlu.entities.script import ascii_digits
+from companion.assistant.nlu.entities.quantities import UNITS
+from companion.assistant.nlu.entities.script import END, ascii_digits
 
 PREFIXES = ("PO", "SO", "INV", "BILL", "RCPT", "PAY", "JV", "SM")
 _WORD_PREFIX = {
@@ -53,6 +54,11 @@ _SHORT = re.compile(
     re.IGNORECASE,
 )
 _HASH = re.compile(r"(?<![\w&])#(?P<number>\d{1,6})\b")
+# "order 50 more units", "order 12 bags": a count after the verb, not order number 50.
+_COUNTED = re.compile(rf"\s*(?:more|extra|additional|x\b|(?:{UNITS}){END})", re.IGNORECASE)
+# Words that are also verbs: "pay 5000" pays an amount; "pay no. 12" or "pay #12" is a document.
+_VERBS = frozenset({"order", "pay", "payment", "bill", "invoice", "receipt"})
+_MARKED = re.compile(r"(?:no\.?|number|num|#)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ def extract_document_refs(text: str) -> list[DocumentRef]:
             continue
         word = " ".join(match.group("word").lower().split())
         year = match.group("year")
+        if word in _VERBS and not year and _counted(text, match, word):
+            continue
         found.append(
             DocumentRef(
                 text=match.group(0).strip(),
@@ -145,3 +153,11 @@ def extract_document_refs(text: str) -> list[DocumentRef]:
                 DocumentRef(match.group(0), None, None, int(match.group("number")), *match.span())
             )
     return sorted(found, key=lambda r: r.start)
+
+
+def _counted(text: str, match: re.Match[str], word: str) -> bool:
+    """Whether a word-and-number is a count or an amount ("order 50 more", "pay 5000")."""
+    if _COUNTED.match(text, match.end()):
+        return True
+    marked = bool(_MARKED.search(text, match.end("word"), match.start("number")))
+    return word == "pay" and not marked

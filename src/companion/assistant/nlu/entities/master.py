@@ -57,6 +57,8 @@ _COMMON = {
     "falcon", "eagle", "tiger", "tigers", "home", "office", "paper", "paint", "steel", "cement",
 }  # fmt: skip
 _TOKEN = re.compile(r"[^\W_]+(?:[-'&.][^\W_]+)*", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+")
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,9 @@ class _KindIndex:
     def __init__(self, records: Sequence[MasterRecord]) -> None:
         self.records = list(records)
         self.names = [_normalise_name(r.name) for r in self.records]
+        # Every word, legal ones too: "khulna corporation" written in full is that record.
+        self.full = [" ".join(_WORD.findall(r.name.lower())) for r in self.records]
+        self.digits = [_DIGITS.findall(n) for n in self.names]
         self.codes = {_code(r.code): i for i, r in enumerate(self.records) if r.code}
         # Leading words of longer names: "rahim" and "green valley" for "Green Valley Agro".
         self.prefixes: dict[str, list[int]] = {}
@@ -159,19 +164,43 @@ class _KindIndex:
         self.max_words = max((len(n.split()) for n in self.names), default=1)
 
 
-def match_master(text: str, master: MasterData, kinds: Iterable[str] = KINDS) -> list[MasterMatch]:
-    """Every master-data mention in ``text``: best first per place, no overlaps within a kind."""
+@dataclass(frozen=True)
+class NumberedMiss:
+    """A name with a model number no record has ("Bearing A209"): unknown, with close ones."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    close: tuple[tuple[MasterRecord, float], ...]
+
+
+def match_master(
+    text: str,
+    master: MasterData,
+    kinds: Iterable[str] = KINDS,
+    misses: list[NumberedMiss] | None = None,
+) -> list[MasterMatch]:
+    """Every master-data mention in ``text``: best first per place, no overlaps within a kind.
+
+    ``misses``, when given, receives the names that differ from a record only in a number
+    ("Bearing A209" for "Bearing A208"): a different item, never a match.
+    """
     tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)][:MAX_TOKENS]
     found: list[MasterMatch] = []
     for kind in kinds:
         index = master.index(kind)
         if index.records:
-            found.extend(_match_kind(text, tokens, kind, index))
+            found.extend(_match_kind(text, tokens, kind, index, misses))
     return found
 
 
 def _match_kind(
-    text: str, tokens: list[tuple[str, int, int]], kind: str, index: _KindIndex
+    text: str,
+    tokens: list[tuple[str, int, int]],
+    kind: str,
+    index: _KindIndex,
+    misses: list[NumberedMiss] | None = None,
 ) -> list[MasterMatch]:
     windows: list[tuple[int, int, str]] = []
     for i in range(len(tokens)):
@@ -186,17 +215,33 @@ def _match_kind(
         return []
     scores = cdist([w[2] for w in windows], index.names, scorer=fuzz.ratio, workers=1)
     hits: list[tuple[float, int, int, list[tuple[int, float]]]] = []
+    # Spans naming a model number the company doesn't have: no part of them is a match.
+    numbered: dict[tuple[int, int], list[tuple[MasterRecord, float]]] = {}
     for row, (i, j, phrase) in enumerate(windows):
         per_record: dict[int, float] = {}
         code = index.codes.get(_code(phrase))
         if code is not None:
             per_record[code] = 100.0
+        written = " ".join(_WORD.findall(text[tokens[i][1] : tokens[j - 1][2]].lower()))
+        digits = _DIGITS.findall(phrase)
+        partial = PARTIAL_SCORE + 2.0 * (j - i - 1)
+        shared = phrase in index.prefixes and (j - i > 1 or _may_stand_alone(tokens[i][0]))
         for col in (scores[row] >= THRESHOLD).nonzero()[0]:
+            score = float(scores[row][col])
             # Short words match exactly or not at all ("co" is not "cod").
-            if len(phrase) >= 4 or float(scores[row][col]) == 100.0:
-                per_record[int(col)] = max(per_record.get(int(col), 0.0), float(scores[row][col]))
-        if phrase in index.prefixes and (j - i > 1 or _may_stand_alone(tokens[i][0])):
-            partial = PARTIAL_SCORE + 2.0 * (j - i - 1)
+            if len(phrase) < 4 and score < 100.0:
+                continue
+            # Model numbers are not typos: "Bearing A209" is neither A205 nor A208.
+            if score < 100.0 and digits and index.digits[col] and digits != index.digits[col]:
+                span = numbered.setdefault((tokens[i][1], tokens[j - 1][2]), [])
+                span.append((index.records[int(col)], score))
+                continue
+            if score == 100.0 and shared and written == phrase != index.full[col]:
+                # "Khulna" is "Khulna Corporation" only without its legal word, and the
+                # first word of "Khulna Emporium" too: a partial name, like theirs.
+                score = min(partial, 99.0)
+            per_record[int(col)] = max(per_record.get(int(col), 0.0), score)
+        if shared:
             for col in index.prefixes[phrase]:
                 per_record[col] = max(per_record.get(col, 0.0), min(partial, 99.0))
         if per_record:
@@ -208,7 +253,11 @@ def _match_kind(
         start, end = tokens[i][1], tokens[j - 1][2]
         if any(start < m.end and m.start < end for m in taken):
             continue
-        close = [(index.records[c], s) for c, s in ranked if s >= best - AMBIGUITY_MARGIN]
+        if best < 100.0 and any(s <= start and end <= e for s, e in numbered):
+            continue  # "Bearing" of "Bearing A209": that unknown name is reported whole
+        # A name written exactly wins over names a letter or two away ("Bearing A205").
+        floor = 100.0 if best == 100.0 else best - AMBIGUITY_MARGIN
+        close = [(index.records[c], s) for c, s in ranked if s >= floor]
         record = close[0][0] if len(close) == 1 else None
         taken.append(
             MasterMatch(
@@ -221,6 +270,12 @@ def _match_kind(
                 candidates=tuple(close) if record is None else (),
             )
         )
+    if misses is not None:
+        for (start, end), close in sorted(numbered.items(), key=lambda kv: kv[0][0] - kv[0][1]):
+            spans = [(m.start, m.end) for m in taken] + [(m.start, m.end) for m in misses]
+            if not any(start < e and s < end for s, e in spans):
+                nearest = tuple(sorted(close, key=lambda rc: -rc[1]))
+                misses.append(NumberedMiss(kind, text[start:end], start, end, nearest))
     return sorted(taken, key=lambda m: m.start)
 
 

@@ -4,6 +4,12 @@ A period is an inclusive ``{start, end}`` range ("last month", "Q3 2025", "from 
 Feb", "last 30 days", "ytd"); a date is one day named on its own ("on 5 March", "as of
 2026-03-31", "end of last month"). Calendar words mean whole calendar periods ("this month"
 is the 1st to the last day); rolling words end today ("last 30 days", "year to date").
+
+Years and quarters follow one rule: words for them ("this year", "last year", "this year so
+far", "ytd", "Q3", "last quarter", "end of last year", "ei bochor") mean the company's fiscal
+year and its quarters; a year written as a number ("in 2025", "for 2026") or called a
+calendar year ("this calendar year") is the calendar year. With a January fiscal start the
+two are the same. Answers name which one they used (``assistant.answers.period_name``).
 """
 
 from __future__ import annotations
@@ -60,15 +66,25 @@ _MONTH_CUE = re.compile(r"\b(?:in|for|during|of|since|from|until|till|to|by|last
 
 @dataclass(frozen=True)
 class Period:
-    """An inclusive date range and the words it came from."""
+    """An inclusive date range and the words it came from.
+
+    Years and quarters also say which calendar they follow: ``basis`` is "fiscal" or
+    "calendar", and ``name`` what to call them ("fiscal year 2026–27 to date", "calendar
+    year", "Q3 of fiscal year 2025–26", "calendar Q3").
+    """
 
     start: dt.date
     end: dt.date
     text: str = ""
+    basis: str | None = None
+    name: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        """The public ``{start, end}`` shape, ISO dates."""
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        """The public ``{start, end}`` shape, ISO dates (+ ``basis`` and ``name``, if any)."""
+        out = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.basis and self.name:
+            out |= {"basis": self.basis, "name": self.name}
+        return out
 
 
 @dataclass(frozen=True)
@@ -110,8 +126,40 @@ def extract_dates(text: str, *, today: dt.date, fiscal_year_start_month: int = 1
             if is_date:
                 day = bounds[0]
             else:
-                period = Period(bounds[0], bounds[1], match.group(0).strip())
+                basis, name = _naming(resolver, match, bounds, ctx)
+                period = Period(bounds[0], bounds[1], match.group(0).strip(), basis, name)
     return Dates(period=period, date=day, spans=tuple(sorted(spans)))
+
+
+def _naming(
+    resolver: _Resolver, m: re.Match[str], bounds: tuple[dt.date, dt.date], c: _Ctx
+) -> tuple[str | None, str | None]:
+    """(basis, name) of a year or quarter period; (None, None) for any other."""
+    groups, word = m.groupdict(), m[0].lower()
+    kind: str | None = None
+    if resolver is _calendar_year or groups.get("calendar"):
+        return "calendar", "calendar year"
+    if resolver is _fiscal_year or groups.get("fiscal"):
+        kind = "year"
+    elif resolver is _quarter:
+        kind = "quarter"
+    elif resolver is _to_date and "month" not in word and word != "mtd":
+        kind = "quarter to date" if "quarter" in word or word == "qtd" else "year to date"
+    elif resolver in (_calendar_unit, _spoken_unit):
+        unit = (groups.get("unit") or "year").lower()
+        unit = _SPOKEN_UNITS.get(_stem(unit), unit) if resolver is _spoken_unit else unit
+        kind = (
+            "year" if unit == "year" else "quarter" if unit.startswith(("quarter", "qtr")) else None
+        )
+    if kind is None:
+        return None, None
+    label, q = cal.fiscal_quarter_of(bounds[0], c.fy_start)
+    if c.fy_start == 1:  # the fiscal year is the calendar year
+        names = {"year": "calendar year", "year to date": "calendar year to date"}
+        return "calendar", names.get(kind) or f"calendar Q{q}" + kind.removeprefix("quarter")
+    year = f"fiscal year {label - 1}–{label % 100:02d}"
+    names = {"year": year, "year to date": f"{year} to date"}
+    return "fiscal", names.get(kind) or f"Q{q} of {year}" + kind.removeprefix("quarter")
 
 
 def parse_date(raw: str, ctx_today: dt.date) -> dt.date | None:
@@ -181,7 +229,8 @@ def _relative_day(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date]:
 
 
 def _shift(m: re.Match[str]) -> int:
-    which = (m["which"] or m.groupdict().get("w2") or "this").lower()
+    groups = m.groupdict()
+    which = (groups.get("which") or groups.get("w2") or groups.get("w3") or "this").lower()
     return -1 if which in ("last", "previous", "prev", "past") else 1 if which == "next" else 0
 
 
@@ -195,11 +244,11 @@ def _calendar_unit(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date] | None:
     if unit.startswith(("quarter", "qtr")):
         label, q = cal.shift_quarter(*cal.fiscal_quarter_of(c.today, c.fy_start), by)
         return cal.fiscal_quarter_bounds(label, q, c.fy_start)
-    if m["fiscal"]:
-        label = cal.fiscal_year_label(c.today, c.fy_start) + by
-        return cal.fiscal_year_bounds(label, c.fy_start)
-    year = c.today.year + by
-    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if m.groupdict().get("calendar"):
+        year = c.today.year + by
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    label = cal.fiscal_year_label(c.today, c.fy_start) + by
+    return cal.fiscal_year_bounds(label, c.fy_start)
 
 
 def _spoken_day(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date]:
@@ -220,8 +269,7 @@ def _spoken_unit(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date] | None:
     if unit == "quarter":
         label, q = cal.shift_quarter(*cal.fiscal_quarter_of(c.today, c.fy_start), by)
         return cal.fiscal_quarter_bounds(label, q, c.fy_start)
-    year = c.today.year + by
-    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return cal.fiscal_year_bounds(cal.fiscal_year_label(c.today, c.fy_start) + by, c.fy_start)
 
 
 def _stem(word: str) -> str:
@@ -336,9 +384,10 @@ def _period_end(m: re.Match[str], c: _Ctx) -> tuple[dt.date, dt.date] | None:
         if which != "this" and which != "current":
             label, q = cal.shift_quarter(label, q, -1)
         day = cal.fiscal_quarter_bounds(label, q, c.fy_start)[1]
-    else:
-        year = c.today.year - (0 if which in ("this", "current") else 1)
-        day = dt.date(year, 12, 31)
+    else:  # the end of this or the last fiscal year
+        label = cal.fiscal_year_label(c.today, c.fy_start)
+        label -= 0 if which in ("this", "current") else 1
+        day = cal.fiscal_year_bounds(label, c.fy_start)[1]
     return day, day
 
 
@@ -435,6 +484,7 @@ _RULES: list[tuple[re.Pattern[str], _Resolver, bool]] = [
     (
         re.compile(
             rf"\b{_WHICH}\s+(?P<fiscal>fiscal\s+year|financial\s+year|fy)\b"
+            rf"|\b{_WHICH.replace('which', 'w3')}\s+(?P<calendar>calendar\s+year)\b"
             rf"|\b{_WHICH.replace('which', 'w2')}\s+(?P<unit>week|month|quarter|qtr|year)\b",
             _FLAGS,
         ),
@@ -457,7 +507,7 @@ _RULES: list[tuple[re.Pattern[str], _Resolver, bool]] = [
     ),
     (
         re.compile(
-            rf"\b(?:since|after|from)\s+(?P<d>{DATE}|{_MONTH})(?!\s*(?:to|till|until|-|–)\s*\w)",
+            rf"\b(?:since|after|from)\s+(?P<d>{DATE}|{_MONTH})(?![\w.])(?!\s*(?:to|till|until|-|–)\s*\w)",
             _FLAGS,
         ),
         _since,
