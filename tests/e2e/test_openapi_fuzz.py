@@ -14,7 +14,6 @@ machine; their errors are tested in tests/e2e/chat and tests/e2e/knowledge.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from typing import Any
 
@@ -27,7 +26,8 @@ from schemathesis.engine import events, from_schema
 from starlette.testclient import TestClient
 
 ROLES = ("finance", "sales")
-# Cases per operation and phase: what keeps a run under ~90 s per database here.
+# Cases per operation and phase: bounded by these settings, not timed here (about 4,000
+# cases, 50-75 s a role on the loaded 2-core machine; docs/performance.md).
 MAX_EXAMPLES = 1
 SLOW_ROUTES = r"^/api/v1/ai/(chat(/stream)?|learning/nlu/retrain|knowledge)$"
 # Rules an OpenAPI cannot state (each route's description says it): a 422 for schema-valid
@@ -100,10 +100,7 @@ def fuzz(app: FastAPI, headers: dict[str, str]) -> tuple[int, dict[str, set[str]
 def test_openapi_fuzz_finds_no_failure(
     app: FastAPI, client: TestClient, tenants: Tenants, role: str
 ) -> None:
-    started = time.perf_counter()
     cases, failures = fuzz(app, tenants.headers("acme", role))
-    elapsed = time.perf_counter() - started
     report: dict[str, Any] = {check: sorted(found) for check, found in failures.items()}
     assert cases > 200, f"only {cases} cases ran"  # the run really covered the API
     assert not report, f"{sum(map(len, failures.values()))} failures in {cases} cases: {report}"
-    assert elapsed < 90, f"{cases} cases took {elapsed:.0f} s"
