@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from companion.assistant import adhoc, choices, followup, repository
+from companion.assistant import adhoc, choices, documents_or_data, followup, repository
 from companion.assistant import context as turn_context
 from companion.assistant import tools as tool_choice
 from companion.assistant.learning import telemetry as learning_telemetry
@@ -37,9 +37,13 @@ from companion.assistant.schemas import (
     Usage,
 )
 from companion.assistant.skills import actions as action_skill
-from companion.assistant.skills.base import Answer, Turn, skill_for
+from companion.assistant.skills.base import Answer, Skill, Turn, skill_for
 from companion.assistant.skills.data_query import one_document_intent
-from companion.assistant.skills.knowledge import answer_from_documents
+from companion.assistant.skills.knowledge import (
+    answer_from_documents,
+    documents_answer,
+    documents_found,
+)
 from companion.config import ActionSettings
 from companion.errors import PayloadTooLarge, ValidationFailed
 from companion.governance.memory import service as memory_policy
@@ -246,7 +250,12 @@ class Assistant:
             memory_embedder=self._memory_embedder,
         )
         answer = None
-        if not claimed and not how_to and self._unsure(resolved):
+        if not claimed and not how_to and not remembering:
+            weighed = self._documents_or_data(turn, skill)
+            if weighed is not None:
+                answer, intent = weighed
+                resolved = dataclasses.replace(resolved, intent=intent)
+        if answer is None and not claimed and not how_to and self._unsure(resolved):
             chosen = self._choose_tool(turn)
             if chosen is not None:
                 answer, resolved = chosen
@@ -336,6 +345,29 @@ class Assistant:
             ).entities
             reading = adhoc.read(text, understood.intent, entities, state, today, fy)
         return (reading, entities) if reading is not None else None
+
+    def _documents_or_data(self, turn: Turn, skill: Skill) -> tuple[Answer, str] | None:
+        """The documents' answer (or both answers) to a ledger-sounding question about them.
+
+        Only for messages read as data questions that have words of their own beyond the
+        ledger's ("receipts for benefit claims"); see ``documents_or_data`` for the weighing.
+        """
+        if turn.intent not in self._data_intents and turn.intent != adhoc.INTENT:
+            return None
+        ledger = documents_or_data.ledger_words(self._data_intents)
+        if not documents_or_data.subject_of(turn.text, ledger, turn.entities):
+            return None  # "what's our cash balance?": nothing but the ledger's words
+        found = documents_found(turn)
+        if found is None:
+            return None
+        weighing = documents_or_data.weigh(turn.text, turn.entities, found[0], ledger)
+        if weighing.verdict == "data":
+            return None
+        documents = documents_answer(turn, found[1])
+        documents.extra["documents_or_data"] = weighing.verdict
+        if weighing.verdict == "documents":
+            return documents, "explain_policy"
+        return documents_or_data.both(skill.handle(turn), documents), turn.intent
 
     def _unsure(self, resolved: followup.Resolved) -> bool:
         """Whether the NLU's reading is weak enough for a model to choose the tool instead."""

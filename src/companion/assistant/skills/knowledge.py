@@ -128,6 +128,24 @@ class PolicySkill:
         return _answer(answer_over(turn, result), result)
 
 
+def documents_found(turn: Turn) -> tuple[KnowledgeAnswer, RetrievalResult] | None:
+    """The extractive answer over the caller's documents and what retrieval found.
+
+    None for callers without kb.read and when no knowledge base is wired in.
+    """
+    if not turn.ctx.can("kb.read"):
+        return None
+    result = retrieve(turn)
+    if result is None:
+        return None
+    return extractive_answer(turn.text, result), result
+
+
+def documents_answer(turn: Turn, result: RetrievalResult) -> Answer:
+    """The knowledge skill's answer over ``result`` (generated where policy allows it)."""
+    return _answer(answer_over(turn, result), result)
+
+
 def answer_from_documents(turn: Turn) -> Answer | None:
     """The documents' answer to a question another skill took, when they hold one.
 
