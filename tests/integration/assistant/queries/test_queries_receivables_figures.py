@@ -377,3 +377,21 @@ def test_customer_list_cut_and_bad_status(qs: Session, a: World) -> None:
     assert "Showing 2 of 3 (by name)." in two.summary
     odd = ask(qs, ctx, "customer_list", status="vip")
     assert odd.rows == [] and "active or inactive" in odd.summary
+
+
+@pytest.mark.parametrize(("intent", "kind"), [("ar_aging", "ar"), ("ap_aging", "ap")])
+def test_aging_with_more_parties_than_shown_is_cut_by_the_database(
+    qs: Session, a: World, intent: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At scale (18,339 customers owing) the database ranks, cuts and totals the parties."""
+    from companion.assistant.queries import openitems
+
+    whole = ask(qs, a.ctx["finance"], intent)
+    assert len(whole.rows) > 1
+    monkeypatch.setattr(openitems, "MAX_ROWS", 1)
+    cut = ask(qs, a.ctx["finance"], intent)
+    assert cut.rows == whole.rows[:1] == expected_aging(qs, a.id, kind)[:1]
+    assert cut.totals == whole.totals
+    assert cut.provenance.record_count == whole.provenance.record_count
+    assert cut.summary.startswith(whole.summary)
+    assert cut.summary.endswith(f" Showing 1 of {len(whole.rows)} (largest balances first).")
