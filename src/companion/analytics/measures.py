@@ -30,8 +30,7 @@ from companion.erp.invoicing.models import (
     InvoiceLine,
 )
 from companion.erp.items.models import Item, Warehouse
-from companion.erp.ledger.models import Account, AccountRole, AccountType, JournalLine
-from companion.erp.ledger.models import JournalVoucher as Voucher
+from companion.erp.ledger.models import Account, AccountDay, AccountRole, AccountType
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentKind, PaymentStatus
 from companion.erp.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine
@@ -199,12 +198,11 @@ def _sales_like(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> tupl
 _NOT_PER_ITEM = "{label} are recorded per invoice, not per item"
 _PAYMENT_NOT = "receipts and payments are recorded per party and bank account only"
 
+# The ledger's own totals of the journal lines per account and voucher date (kept by each
+# posting): the same sums as the lines, a few rows per account and day to read.
 _LEDGER = dict(
-    joins=(
-        (Voucher, Voucher.id == JournalLine.voucher_id),
-        (Account, Account.id == JournalLine.account_id),
-    ),
-    date=Voucher.voucher_date,
+    joins=((Account, Account.id == AccountDay.account_id),),
+    date=AccountDay.day,
     tables=("journal_lines", "journal_vouchers", "accounts"),
 )
 
@@ -373,9 +371,9 @@ _measures: list[Measure] = [
         "expenses = journal lines on expense accounts, debit - credit, by voucher date",
         (
             Source(
-                JournalLine,
-                {"amount": _money(JournalLine.debit - JournalLine.credit)},
-                {"account": Dim(JournalLine.account_id, label=Account.name)},
+                AccountDay,
+                {"amount": _money(AccountDay.debit - AccountDay.credit)},
+                {"account": Dim(AccountDay.account_id, label=Account.name)},
                 (Account.account_type == AccountType.EXPENSE.value,),
                 **_LEDGER,  # type: ignore[arg-type]
             ),
@@ -395,13 +393,13 @@ _measures: list[Measure] = [
         "account, debit - credit) from the ledger, by voucher date",
         (
             Source(
-                JournalLine,
+                AccountDay,
                 {
                     "revenue": _money(
                         case(
                             (
                                 Account.role == AccountRole.REVENUE.value,
-                                JournalLine.credit - JournalLine.debit,
+                                AccountDay.credit - AccountDay.debit,
                             ),
                             else_=0,
                         )
@@ -410,7 +408,7 @@ _measures: list[Measure] = [
                         case(
                             (
                                 Account.role == AccountRole.COGS.value,
-                                JournalLine.debit - JournalLine.credit,
+                                AccountDay.debit - AccountDay.credit,
                             ),
                             else_=0,
                         )
