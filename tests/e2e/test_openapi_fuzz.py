@@ -104,3 +104,42 @@ def test_openapi_fuzz_finds_no_failure(
     report: dict[str, Any] = {check: sorted(found) for check, found in failures.items()}
     assert cases > 200, f"only {cases} cases ran"  # the run really covered the API
     assert not report, f"{sum(map(len, failures.values()))} failures in {cases} cases: {report}"
+
+
+def test_every_api_operation_documents_its_errors_with_the_envelope(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for path, item in doc["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert {"400", "422", "429", "503"} <= set(responses), (method, path)
+            if method != "get":
+                assert "409" in responses, (method, path)
+            if "requestBody" in operation:
+                assert {"404", "413", "415"} <= set(responses), (method, path)
+            for status, response in responses.items():
+                if status[0] in "45":
+                    assert response["content"]["application/json"]["schema"] == envelope
+
+
+def test_405_allows_every_method_of_the_path(client: TestClient, tenants: Tenants) -> None:
+    # GET and POST /api/v1/api-keys are two routes; Starlette's own 405 named only one.
+    response = client.request("PATCH", "/api/v1/api-keys", headers=tenants.headers("acme", "admin"))
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+    # /examples/bulk is not /examples/{example_id}: only POST is served there.
+    bulk = client.request("OPTIONS", "/api/v1/ai/learning/examples/bulk")
+    assert (bulk.status_code, bulk.headers["Allow"]) == (405, "POST")
+
+
+@pytest.mark.parametrize("as_of", ["0", "1700000000", "2026-1-1", "yesterday"])
+def test_a_day_in_the_query_must_be_yyyy_mm_dd(
+    client: TestClient, tenants: Tenants, as_of: str
+) -> None:
+    headers = tenants.headers("acme", "finance")
+    response = client.get(f"/api/v1/accounts/balances?as_of={as_of}", headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["errors"][0]["loc"] == ["query", "as_of"]
+    assert client.get("/api/v1/accounts/balances?as_of=2026-01-31", headers=headers).is_success

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
@@ -38,7 +39,10 @@ QueryId = Annotated[Id | None, Query(description="Only records linked to this id
 
 def _date_params(route: Any) -> tuple[str, ...]:
     """The names (aliases) of ``route``'s query parameters that are days."""
-    names = _DATE_PARAMS.get(id(route))
+    try:
+        names = _DATE_PARAMS.get(route)
+    except TypeError:  # not weakly referenceable: worked out each time
+        names = None
     if names is None:
         params, pending = [], [getattr(route, "dependant", None)]
         while pending:  # the route's own query parameters and its dependencies'
@@ -51,11 +55,13 @@ def _date_params(route: Any) -> tuple[str, ...]:
             for p in params
             if dt.date in (p.field_info.annotation, *get_args(p.field_info.annotation))
         )
-        _DATE_PARAMS[id(route)] = names
+        with contextlib.suppress(TypeError):
+            _DATE_PARAMS[route] = names
     return names
 
 
-_DATE_PARAMS: dict[int, tuple[str, ...]] = {}
+# Per route object, not per id(): an app's routes may be freed and their ids reused.
+_DATE_PARAMS: weakref.WeakKeyDictionary[Any, tuple[str, ...]] = weakref.WeakKeyDictionary()
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
