@@ -39,11 +39,22 @@ class Window:
     start: dt.date
     end: dt.date
     default_label: str | None = None
+    # A year or quarter asked for: "calendar" or "fiscal", and its name (nlu/entities/periods).
+    basis: str | None = None
+    name: str | None = None
 
     def text(self) -> str:
-        """``October 2026`` or, for a defaulted period, ``this month so far (1–23 Nov 2026)``."""
+        """``October 2026`` or, for a defaulted period, ``this month so far (1–23 Nov 2026)``.
+
+        Years and quarters say which calendar they follow: ``2026 (calendar year)``,
+        ``fiscal year 2026–27 to date (1 Jul – 20 Nov 2026)``.
+        """
         dates = period_text(self.start, self.end)
-        return f"{self.default_label} ({dates})" if self.default_label else dates
+        if self.default_label:
+            return f"{self.default_label} ({dates})"
+        if self.name and self.basis == "calendar":
+            return f"{dates} ({self.name})"
+        return f"{self.name} ({dates})" if self.name else dates
 
     def filter_value(self) -> str:
         """``2026-11-01..2026-11-23`` for the provenance line."""
@@ -76,7 +87,8 @@ def resolve_period(
     """The period asked for, or the query's default when none was given."""
     if params.period is None:
         return default(today)
-    return Window(params.period.start, params.period.end)
+    period = params.period
+    return Window(period.start, period.end, basis=period.basis, name=period.name)
 
 
 def money_sum(expr: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Decimal]:

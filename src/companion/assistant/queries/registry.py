@@ -24,10 +24,12 @@ from companion.tenancy.figures import figure_permission
 
 
 class Period(BaseModel):
-    """An inclusive date range."""
+    """An inclusive date range; a year or quarter also says which calendar it follows."""
 
     start: dt.date
     end: dt.date
+    basis: str | None = None  # "fiscal" or "calendar"
+    name: str | None = None  # "fiscal year 2026–27 to date", "calendar year"
 
 
 class QueryParams(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any
 from companion.assistant import choices
 from companion.assistant.progress import report
 from companion.assistant.queries import registry as queries
+from companion.assistant.queries.common import month_to_date, resolve_period
 from companion.assistant.queries.registry import Period, QueryParams, QueryResult
 from companion.assistant.queries.runner import run_query
 from companion.assistant.skills.base import Answer, Turn, register
@@ -40,6 +41,8 @@ def params_from_entities(entities: dict[str, Any], supported: frozenset[str]) ->
         values["period"] = Period(
             start=dt.date.fromisoformat(str(period["start"])),
             end=dt.date.fromisoformat(str(period["end"])),
+            basis=period.get("basis"),
+            name=period.get("name"),
         )
     if entities.get("date"):
         values["as_of"] = dt.date.fromisoformat(str(entities["date"]))
@@ -127,6 +130,9 @@ class DataQuerySkill:
             return denied_answer(exc)
         data = table_data(result)
         text, usage = phrased(turn, result.summary, data)
+        undated = period_note(spec, turn.entities)
+        if undated:  # "new customers last quarter": the list as it stands, which says so
+            text = f"{undated} {text}"
         if unapplied:  # a list for the whole company, which says so
             text = f"{scope_note(spec, unapplied)} {text}"
             data["not_applied"] = [{"entity": n.keys[0], "text": n.text} for n in unapplied]
@@ -139,6 +145,25 @@ class DataQuerySkill:
             remember=remember,
             extra={"llm": usage} if usage else {},
         )
+
+
+def period_note(spec: queries.QuerySpec, entities: dict[str, Any]) -> str | None:
+    """The sentence saying a list can't be narrowed to the period asked about, if it can't.
+
+    "new customers last quarter" asks which customers joined then; the customer list knows
+    no such date, so the answer says that, and that it is the list as it stands today.
+    """
+    period = entities.get("period")
+    if not spec.lists or "period" in spec.filters | spec.required or not isinstance(period, dict):
+        return None
+    params = params_from_entities({"period": period}, frozenset({"period"}))
+    if params.period is None:
+        return None
+    window = resolve_period(params, params.period.end, month_to_date).text()
+    return (
+        f"I can't narrow the {spec.title} to a period, so this isn't limited to {window}: "
+        "it is the list as it stands today."
+    )
 
 
 def phrased(turn: Turn, text: str, data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
