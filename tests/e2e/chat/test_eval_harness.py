@@ -49,17 +49,16 @@ def test_a_broken_set_is_a_clear_error(tmp_path: Path) -> None:
 def test_held_out_accuracy_stays_above_the_floor(demo_container: Container) -> None:
     """The English held-out set keeps its level while the NLU learns Banglish.
 
-    0.961 on ``companion demo``'s data (docs/performance.md), 0.950 on this fixture's demo,
+    0.967 on ``companion demo``'s data (docs/performance.md), 0.959 on this fixture's demo,
     whose names differ; the gate sits just under the fixture's figure.
     """
     report = run_eval(demo_container, load_eval_set())
     assert report.count >= 300
-    assert report.intent_accuracy >= 0.94, report.format()
+    assert report.intent_accuracy >= 0.95, report.format()
     assert report.entity_accuracy is not None and report.entity_accuracy >= 0.8
-    # No question is read as an action; the one non-action message that is ("new customers
-    # last quarter", a noun phrase: no question, no verb) is known and must not become more.
-    assert not [text for text in report.read_as_action if asks(text)]
-    assert len(report.read_as_action) <= 1, report.read_as_action
+    # Nothing that asks for no action is read as one ("new customers last quarter", a noun
+    # phrase over a period, is a question since issue 13).
+    assert not report.read_as_action, report.read_as_action
 
 
 def test_the_mixed_set_covers_every_intent_and_way_of_writing() -> None:
@@ -76,14 +75,14 @@ def test_mixed_held_out_accuracy_and_no_question_read_as_an_action(
 ) -> None:
     """Typos, Banglish, Bangla script and rambling (issue 20): understood, no question misread.
 
-    0.922 on ``companion demo``'s data (docs/performance.md); 0.915 on this fixture's smaller
-    demo, which lacks some of the names the set uses. Three messages that are not questions
-    (a typo'd noun phrase, a verbless one, a "note koro" read as create_customer) are read
-    as actions; none may be a question, and there may not be more.
+    0.933 on ``companion demo``'s data (docs/performance.md); 0.926 on this fixture's smaller
+    demo, which lacks some of the names the set uses. One message that is no question ("note
+    koro: …", a request to remember, read as create_customer) is read as an action; none may
+    be a question, and there may not be more.
     """
     report = run_eval(demo_container, load_eval_set(MIXED))
     assert report.count >= 200
-    assert report.intent_accuracy >= 0.91, report.format()
+    assert report.intent_accuracy >= 0.915, report.format()
     assert not [text for text in report.read_as_action if asks(text)]
-    assert len(report.read_as_action) <= 3, report.read_as_action
+    assert len(report.read_as_action) <= 1, report.read_as_action
     assert report.entity_accuracy is not None and report.entity_accuracy >= 0.8
