@@ -222,8 +222,7 @@ def _match_kind(
         code = index.codes.get(_code(phrase))
         if code is not None:
             per_record[code] = 100.0
-        written = " ".join(_WORD.findall(text[tokens[i][1] : tokens[j - 1][2]].lower()))
-        digits = _DIGITS.findall(phrase)
+        digits = _DIGITS.findall(phrase) if any(c.isdigit() for c in phrase) else []
         partial = PARTIAL_SCORE + 2.0 * (j - i - 1)
         shared = phrase in index.prefixes and (j - i > 1 or _may_stand_alone(tokens[i][0]))
         for col in (scores[row] >= THRESHOLD).nonzero()[0]:
@@ -236,7 +235,11 @@ def _match_kind(
                 span = numbered.setdefault((tokens[i][1], tokens[j - 1][2]), [])
                 span.append((index.records[int(col)], score))
                 continue
-            if score == 100.0 and shared and written == phrase != index.full[col]:
+            if (
+                score == 100.0
+                and shared
+                and _written(text, tokens, i, j) == phrase != index.full[col]
+            ):
                 # "Khulna" is "Khulna Corporation" only without its legal word, and the
                 # first word of "Khulna Emporium" too: a partial name, like theirs.
                 score = min(partial, 99.0)
@@ -277,6 +280,11 @@ def _match_kind(
                 nearest = tuple(sorted(close, key=lambda rc: -rc[1]))
                 misses.append(NumberedMiss(kind, text[start:end], start, end, nearest))
     return sorted(taken, key=lambda m: m.start)
+
+
+def _written(text: str, tokens: list[tuple[str, int, int]], i: int, j: int) -> str:
+    """Every word of tokens ``i`` to ``j`` as written, legal ones too, in lower case."""
+    return " ".join(_WORD.findall(text[tokens[i][1] : tokens[j - 1][2]].lower()))
 
 
 def _may_stand_alone(word: str) -> bool:
