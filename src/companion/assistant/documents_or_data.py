@@ -106,14 +106,24 @@ def asks_rule(text: str) -> bool:
     return bool(_RULE.search(text))
 
 
+def own_words(*names: str) -> frozenset[str]:
+    """The words of the company's own names (slug, legal name): the ledger's subject."""
+    return frozenset(terms(" ".join(names)))
+
+
 def subject_of(
-    text: str, ledger: frozenset[str], entities: dict[str, Any] | None = None
+    text: str,
+    ledger: frozenset[str],
+    entities: dict[str, Any] | None = None,
+    own: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """The message's words that are neither ledger words nor words of a question's form.
 
-    The words of a record's name ("Khulna Distributors") are the ledger's too.
+    The words of a record's name ("Khulna Distributors") are the ledger's too, and so are
+    those of the company's own name (``own``: "profit and loss for Acme Trading Ltd").
     """
     words = terms(text) - _RULE_FORM if asks_rule(text) else terms(text) - ledger - _FORM
+    words -= own
     for key in LEDGER_ENTITIES:
         value = (entities or {}).get(key)
         if _known(value) and isinstance(value, dict) and isinstance(value.get("text"), str):
@@ -126,10 +136,11 @@ def weigh(
     entities: dict[str, Any],
     found: KnowledgeAnswer,
     ledger: frozenset[str],
+    own: frozenset[str] = frozenset(),
 ) -> Weighing:
     """Which side answers ``text``: the documents' ``found`` answer, the ledger, or both."""
     named = names_ledger(entities)
-    subject = subject_of(text, ledger, entities)
+    subject = subject_of(text, ledger, entities, own)
     if not found.found or not subject:
         return Weighing("data", subject, 0.0, named)
     quoted = set().union(*(terms(q.text) for q in found.quotes))

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from companion.assistant import adhoc, choices, documents_or_data, followup, repository
+from companion.assistant import (
+    adhoc,
+    choices,
+    context_repository,
+    documents_or_data,
+    followup,
+    repository,
+)
 from companion.assistant import context as turn_context
 from companion.assistant import tools as tool_choice
 from companion.assistant.learning import telemetry as learning_telemetry
@@ -355,12 +362,14 @@ class Assistant:
         if turn.intent not in self._data_intents and turn.intent != adhoc.INTENT:
             return None
         ledger = documents_or_data.ledger_words(self._data_intents)
-        if not documents_or_data.subject_of(turn.text, ledger, turn.entities):
+        company = context_repository.company(turn.session, turn.ctx)
+        own = documents_or_data.own_words(turn.ctx.company_slug, company.name if company else "")
+        if not documents_or_data.subject_of(turn.text, ledger, turn.entities, own):
             return None  # "what's our cash balance?": nothing but the ledger's words
         found = documents_found(turn)
         if found is None:
             return None
-        weighing = documents_or_data.weigh(turn.text, turn.entities, found[0], ledger)
+        weighing = documents_or_data.weigh(turn.text, turn.entities, found[0], ledger, own)
         if weighing.verdict == "data":
             return None
         documents = documents_answer(turn, found[1])

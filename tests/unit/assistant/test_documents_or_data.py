@@ -6,6 +6,7 @@ from companion.assistant.documents_or_data import (
     both,
     ledger_words,
     names_ledger,
+    own_words,
     subject_of,
     weigh,
 )
@@ -98,3 +99,14 @@ def test_one_stray_word_beside_a_named_period_leaves_it_to_the_ledger() -> None:
     order = found("Dealers paying within 7 days receive a discount on their next order.")
     weighing = weigh("what will sales be next quarter", period, order, LEDGER)
     assert weighing.verdict == "data"
+
+
+def test_the_companys_own_name_is_the_ledgers_subject_not_the_documents() -> None:
+    # The company's policies carry its name ("Acme Trading credit and collections policy").
+    policy = found("Acme Trading Ltd extends credit of 30 days to approved customers.")
+    own = own_words("acme", "Acme Trading Ltd")
+    message = "profit and loss for Acme Trading Ltd"
+    assert subject_of(message, LEDGER, {}, own) == frozenset()
+    assert weigh(message, {}, policy, LEDGER, own).verdict == "data"
+    # Without knowing its own name, the name alone would have sent it to the documents.
+    assert weigh(message, {}, policy, LEDGER).verdict == "documents"
