@@ -41,6 +41,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "COMPANION_DEMO_MODE": "false",
         "COMPANION_LOG_JSON": "true",
         "COMPANION_LOG_LEVEL": "INFO",
+        # Probes, sign-in and limits, not the warm-up (tests/e2e/test_warm_start.py): with it
+        # on, /readyz says "warming" while this fresh data folder's NLU is trained.
+        "COMPANION_API__WARM_START": "false",
     }
     log_path = tmp_path / "server.log"
     with served(env, log_path, startup_timeout_s=STARTUP_TIMEOUT_S) as base:

@@ -232,8 +232,9 @@ def test_no_credentials_or_both_are_refused(session: Session, clock: FixedClock)
     with pytest.raises(NotAuthenticated) as missing:
         _resolve(session, clock)
     assert missing.value.details["reason"] == "missing_credentials"
-    with pytest.raises(BadRequest):
+    with pytest.raises(NotAuthenticated) as both:
         _resolve(session, clock, authorization="Bearer x", api_key="cmp_x")
+    assert both.value.details["reason"] == "ambiguous_credentials"
 
 
 # --- API keys ---------------------------------------------------------------------------
