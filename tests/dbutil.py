@@ -27,8 +27,7 @@ TEMPLATE_PREFIX = "companion_tpl_"
 
 
 def create_pg_database() -> tuple[str, str]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"companion_test_{worker}_{uuid.uuid4().hex[:10]}"
+    name = _test_database_name()
     _create(name)
     url = make_url(PG_ADMIN_URL).set(database=name)
     return name, url.render_as_string(hide_password=False)
@@ -116,8 +115,7 @@ def database_from_template(
             copy = factory.mktemp(f"{key}-sqlite") / f"companion-{uuid.uuid4().hex[:8]}.db"
             shutil.copyfile(source, copy)
             return f"sqlite:///{copy}"
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        name = f"companion_test_{worker}_{uuid.uuid4().hex[:10]}"
+        name = _test_database_name()
         _create(name, template=make_url(template_url).database)
         made.append(name)
         return _pg_url(name)
@@ -133,6 +131,12 @@ def _create(name: str, template: str | None = None) -> None:
         pytest.fail(f"PostgreSQL is required for the test suite ({PG_ADMIN_URL}): {exc}")
     finally:
         admin.dispose()
+
+
+def _test_database_name() -> str:
+    """A unique name that says which xdist worker made it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"companion_test_{worker}_{uuid.uuid4().hex[:10]}"
 
 
 def _pg_url(name: str) -> str:
