@@ -14,7 +14,8 @@
     ├── RateLimited (429)
     └── ServiceUnavailable (503)
         ├── DatabaseNotMigrated (503)
-        └── DatabaseBusy (503)                  SQLite's write lock was not had in time
+        ├── DatabaseBusy (503)                  SQLite's write lock was not had in time
+        └── DatabaseUnavailable (503)           the connection to the database was lost
 
 A ``retry_after`` (seconds) in an error's details is also sent as the Retry-After header.
 
@@ -109,3 +110,9 @@ class DatabaseBusy(ServiceUnavailable):
     """The database stayed locked by another writer past the busy timeout; try again."""
 
     code = "database_busy"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database connection was lost mid-request (server restarted, connection killed)."""
+
+    code = "database_unavailable"

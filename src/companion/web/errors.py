@@ -12,13 +12,14 @@ import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from companion.errors import (
     BadRequest,
     CompanionError,
     DatabaseBusy,
+    DatabaseUnavailable,
     NotAuthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -57,6 +58,11 @@ _PLAIN_MESSAGES = {
 }
 # Another writer held SQLite's lock past the busy timeout; its transaction is usually short.
 DATABASE_RETRY_AFTER_S = 2
+# A lost connection: the pool drops it (and pings the others) and opens a new one at once.
+DISCONNECT_RETRY_AFTER_S = 1
+# SQLSTATEs of a connection the server ended: class 08 (connection exception), and an
+# administrator's or the server's shutdown, crash or recovery (pg_terminate_backend: 57P01).
+_PG_GONE = frozenset({"57P01", "57P02", "57P03"})
 
 
 class MalformedJson(BadRequest):
@@ -222,12 +228,41 @@ def database_busy(request_path: str) -> DatabaseBusy:
     )
 
 
+def is_disconnect(error: BaseException) -> bool:
+    """Whether ``error`` is the database connection lost, not a fault of the request.
+
+    SQLAlchemy marks the errors it recognises as a dead connection (and invalidates that
+    connection, so the pool opens a new one); PostgreSQL's SQLSTATE says so for the rest.
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = str(getattr(error.orig, "sqlstate", None) or "")
+    return state.startswith("08") or state in _PG_GONE
+
+
+def database_unavailable(request_path: str) -> DatabaseUnavailable:
+    """The 503 for a request whose database connection was lost under it."""
+    return DatabaseUnavailable(
+        "The connection to the database was lost; try again in a moment",
+        details={"retry_after": DISCONNECT_RETRY_AFTER_S, "path": request_path[:200]},
+    )
+
+
 async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """SQLite's "database is locked" is a 503 with Retry-After; any other is a 500."""
-    assert isinstance(exc, OperationalError)
+    """A lock not had in time or a lost connection is a 503 with Retry-After; else a 500."""
+    assert isinstance(exc, DBAPIError)
     if is_lock_timeout(exc):
         log.warning("database_busy", extra={"path": request.url.path[:200]})
         return render(database_busy(request.url.path), request)
+    if is_disconnect(exc):
+        # No traceback: nothing to fix in the code; the pool has already dropped the connection.
+        log.warning(
+            "database_unavailable",
+            extra={"path": request.url.path[:200], "error": str(exc.orig)[:200]},
+        )
+        return render(database_unavailable(request.url.path), request)
     return await unhandled_error_handler(request, exc)
 
 
@@ -242,5 +277,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CompanionError, companion_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
-    app.add_exception_handler(OperationalError, database_error_handler)
+    app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

@@ -54,6 +54,7 @@ def wait_until_blocked(engine: Engine, holder: Connection) -> None:
         return
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
+        holder.execute(text("SELECT pg_stat_clear_snapshot()"))  # else one per transaction
         waiting = holder.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
