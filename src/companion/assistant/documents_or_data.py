@@ -41,6 +41,7 @@ LEDGER_ENTITIES = frozenset(
         "date",
         "amount",
         "amount_range",
+        "age",
     }
 )
 # Words of a question's form, which say nothing about either side.

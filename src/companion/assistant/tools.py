@@ -82,6 +82,14 @@ ARGUMENTS: dict[str, tuple[Any, Any]] = {
     "min_amount": (Number | None, Field(default=None, ge=0, max_digits=18, decimal_places=2)),
     "max_amount": (Number | None, Field(default=None, ge=0, max_digits=18, decimal_places=2)),
     "top_n": (int | None, Field(default=None, ge=1, le=100)),
+    "min_days": (
+        int | None,
+        Field(default=None, ge=0, le=36_500, description="At least this many days old/overdue"),
+    ),
+    "max_days": (
+        int | None,
+        Field(default=None, ge=0, le=36_500, description="At most this many days old/overdue"),
+    ),
     "quantity": (Number | None, Field(default=None, gt=0, max_digits=18, decimal_places=4)),
     "unit_price": (Number | None, Field(default=None, ge=0, max_digits=18, decimal_places=4)),
     "amount": (Number | None, Field(default=None, gt=0, max_digits=18, decimal_places=2)),
@@ -370,6 +378,10 @@ def entities_from_choice(choice: ToolChoice, master: MasterData) -> dict[str, An
             "min": _number(args.get("min_amount")),
             "max": _number(args.get("max_amount")),
         }
+    if args.get("min_days") is not None or args.get("max_days") is not None:
+        low, high = args.get("min_days"), args.get("max_days")
+        said = " to ".join(str(d) for d in (low, high) if d is not None) + " days"
+        entities["age"] = {"min_days": low, "max_days": high, "text": said}
     for key in ("quantity", "unit_price", "amount"):
         if args.get(key) is not None:
             entities[key] = _number(args[key])

@@ -60,6 +60,8 @@ def test_query_filters_become_named_arguments() -> None:
         "min_amount",
         "max_amount",
         "top_n",
+        "min_days",
+        "max_days",
     }
     assert orders["additionalProperties"] is False
     status = schemas["order_status"]["parameters"]

@@ -117,6 +117,22 @@ def as_of_moment(day: dt.date, today: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), dt.UTC)
 
 
+def age_words(params: QueryParams) -> str:
+    """The day bound of ``params`` in words ("more than 60 days"), or "" without one."""
+    low, high = params.min_days, params.max_days
+    if low is not None and high is not None:
+        return f"{low} to {high} days" if low != high else _days(low)
+    if low is not None:
+        return f"more than {_days(low - 1)}" if low > 1 else f"at least {_days(low)}"
+    if high is not None:
+        return f"less than {_days(high + 1)}"
+    return ""
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def given_filters(params: QueryParams, names: Sequence[str]) -> dict[str, Any]:
     """The filters the caller set among ``names``, JSON-friendly for the provenance."""
     out: dict[str, Any] = {}

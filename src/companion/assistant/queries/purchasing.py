@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from companion.assistant.answers import date_text, join_words
 from companion.assistant.queries.common import (
     Answer,
+    age_words,
     cut,
     given_filters,
     lookup_name,
@@ -70,6 +71,8 @@ _PO_FILTERS = [
     "min_amount",
     "max_amount",
     "top_n",
+    "min_days",
+    "max_days",
 ]
 
 
@@ -83,7 +86,10 @@ _PO_FILTERS = [
 def purchase_orders(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
 ) -> QueryResult:
-    """Purchase orders matching the filters; newest first, largest first with ``top_n``."""
+    """Purchase orders matching the filters; newest first, largest first with ``top_n``.
+
+    ``min_days``/``max_days`` bound the order's age in days since its date ("open purchase
+    orders older than 2 weeks")."""
     answer = Answer(
         ctx, today, ["purchase_orders", "suppliers"], given_filters(params, _PO_FILTERS)
     )
@@ -136,6 +142,10 @@ def purchase_orders(
         stmt = stmt.where(PurchaseOrder.total >= params.min_amount)
     if params.max_amount is not None:
         stmt = stmt.where(PurchaseOrder.total <= params.max_amount)
+    if params.min_days is not None:
+        stmt = stmt.where(PurchaseOrder.order_date <= today - dt.timedelta(days=params.min_days))
+    if params.max_days is not None:
+        stmt = stmt.where(PurchaseOrder.order_date >= today - dt.timedelta(days=params.max_days))
     found = list(session.execute(stmt).all())
     if params.top_n:
         found.sort(key=lambda r: (-r[4], r[0]))
@@ -144,14 +154,17 @@ def purchase_orders(
     rows: list[list[Any]] = [[n, s, d.isoformat(), st, t] for n, s, d, st, t in found]
     total = sum((r[4] for r in rows), ZERO)
     status_words = f"{params.status.strip().lower()} " if params.status else ""
+    # "older than 2 weeks": said in the answer
+    dated = f" dated {age_words(params)} ago" if age_words(params) else ""
     if not rows:
         return answer.result(
-            columns, [], {"total": total}, f"No {status_words}purchase orders match.", 0
+            columns, [], {"total": total}, f"No {status_words}purchase orders{dated} match.", 0
         )
     fmt = answer.fmt
     largest = max(rows, key=lambda r: (r[4], r[0]))
     summary = (
-        f"{fmt.count(len(rows), status_words + 'purchase order')} worth {fmt.money(total)} "
+        f"{fmt.count(len(rows), status_words + 'purchase order')}{dated} worth "
+        f"{fmt.money(total)} "
         f"in all; the largest is {largest[0]} to {largest[1]} for {fmt.money(largest[4])}."
     )
     shown, _ = cut(rows, params.top_n)
@@ -195,15 +208,17 @@ def actionable_tasks(ctx: RequestContext) -> Any:
 @register(
     "pending_approvals",
     figure="purchase_orders",
-    filters={"supplier_id", "min_amount", "max_amount", "top_n"},
+    filters={"supplier_id", "min_amount", "max_amount", "top_n", "min_days", "max_days"},
     description="Purchase orders waiting for the caller's approval",
     lists=True,
 )
 def pending_approvals(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
 ) -> QueryResult:
-    """Approval tasks the caller can act on now, largest order first."""
-    names = ["supplier_id", "min_amount", "max_amount", "top_n"]
+    """Approval tasks the caller can act on now, largest order first; with ``min_days`` /
+    ``max_days``, those whose order has waited that many days since its date (the
+    approval_waiting alert's measure)."""
+    names = ["supplier_id", "min_amount", "max_amount", "top_n", "min_days", "max_days"]
     answer = Answer(
         ctx,
         today,
@@ -247,17 +262,27 @@ def pending_approvals(
         stmt = stmt.where(PurchaseOrder.total >= params.min_amount)
     if params.max_amount is not None:
         stmt = stmt.where(PurchaseOrder.total <= params.max_amount)
+    if params.min_days is not None:
+        stmt = stmt.where(PurchaseOrder.order_date <= today - dt.timedelta(days=params.min_days))
+    if params.max_days is not None:
+        stmt = stmt.where(PurchaseOrder.order_date >= today - dt.timedelta(days=params.max_days))
+    waiting = f"waiting {age_words(params)}" if age_words(params) else "waiting"
     found = sorted(session.execute(stmt).all(), key=lambda r: (-r[3], r[0]))
     rows: list[list[Any]] = [[n, s, d.isoformat(), t, lv, ro] for n, s, d, t, lv, ro in found]
     total = sum((r[3] for r in rows), ZERO)
     if not rows:
-        return answer.result(
-            columns, [], {"total": total}, "No purchase orders are waiting for your approval.", 0
+        nothing = (
+            "No purchase orders are waiting for your approval."
+            if waiting == "waiting"
+            else f"No purchase order has been {waiting} for your approval."
         )
+        return answer.result(columns, [], {"total": total}, nothing, 0)
     fmt = answer.fmt
     verb = "is" if len(rows) == 1 else "are"
+    if waiting != "waiting":
+        verb = "has been" if len(rows) == 1 else "have been"
     summary = (
-        f"{fmt.count(len(rows), 'purchase order')} {verb} waiting for your approval, worth "
+        f"{fmt.count(len(rows), 'purchase order')} {verb} {waiting} for your approval, worth "
         f"{fmt.money(total)} in all; the largest is {rows[0][0]} from {rows[0][1]} "
         f"for {fmt.money(rows[0][3])}."
     )

@@ -30,6 +30,7 @@ from companion.assistant.queries.common import (
     OPEN_STATUSES,
     SALES_STATUSES,
     Answer,
+    age_words,
     cut,
     given_filters,
     last_12_months,
@@ -79,15 +80,16 @@ def customer_balance(
 @register(
     "overdue_invoices",
     figure="invoices",
-    filters={"customer_id", "min_amount", "max_amount", "top_n"},
+    filters={"customer_id", "min_amount", "max_amount", "top_n", "min_days", "max_days"},
     description="Customer invoices past their due date",
     lists=True,
 )
 def overdue_invoices(
     session: Session, ctx: RequestContext, params: QueryParams, today: dt.date
 ) -> QueryResult:
-    """Open AR invoices due before today, oldest first (largest first with ``top_n``)."""
-    names = ["customer_id", "min_amount", "max_amount", "top_n"]
+    """Open AR invoices due before today, oldest first (largest first with ``top_n``);
+    with ``min_days``/``max_days``, those overdue by that many days."""
+    names = ["customer_id", "min_amount", "max_amount", "top_n", "min_days", "max_days"]
     answer = Answer(ctx, today, ["invoices", "customers"], given_filters(params, names))
     columns = ["number", "customer", "issue_date", "due_date", "days_overdue", "total", "open"]
     if (
@@ -115,8 +117,14 @@ def overdue_invoices(
     )
     if params.customer_id is not None:
         stmt = stmt.where(Invoice.customer_id == params.customer_id)
+    # days overdue = today - due date
+    if params.min_days is not None:
+        stmt = stmt.where(Invoice.due_date <= today - dt.timedelta(days=params.min_days))
+    if params.max_days is not None:
+        stmt = stmt.where(Invoice.due_date >= today - dt.timedelta(days=params.max_days))
+    overdue = f"overdue by {age_words(params)}" if age_words(params) else "overdue"
     if params.min_amount is None and params.max_amount is None:
-        return _overdue_in_sql(session, answer, columns, stmt, params.top_n, today)
+        return _overdue_in_sql(session, answer, columns, stmt, params.top_n, today, overdue)
     rows: list[list[Any]] = []
     for number, customer, issued, due, total, paid in session.execute(stmt):
         open_amount = total - paid
@@ -138,11 +146,11 @@ def overdue_invoices(
     }
     when = on_date(today)
     if not rows:
-        return answer.result(columns, [], totals, f"No overdue invoices {when}.", 0)
+        return answer.result(columns, [], totals, _none_overdue(overdue, when), 0)
     fmt = answer.fmt
     oldest = max(rows, key=lambda r: (r[4], r[6]))
     summary = (
-        f"{fmt.count(len(rows), 'invoice is', 'invoices are')} overdue {when}, "
+        f"{fmt.count(len(rows), 'invoice is', 'invoices are')} {overdue} {when}, "
         f"{fmt.money(totals['open'])} open in all; the oldest is {oldest[0]} to {oldest[1]}, "
         f"{fmt.count(oldest[4], 'day')} overdue with {fmt.money(oldest[6])} open."
     )
@@ -162,6 +170,7 @@ def _overdue_in_sql(
     stmt: Select[str, str, dt.date, dt.date, Decimal, Decimal],
     top_n: int | None,
     today: dt.date,
+    overdue: str,
 ) -> QueryResult:
     """Totals, the oldest and the rows shown, each sorted and cut by the database.
 
@@ -176,7 +185,7 @@ def _overdue_in_sql(
     totals = {"total": Decimal(total), "open": Decimal(open_total)}
     when = on_date(today)
     if not count:
-        return answer.result(columns, [], totals, f"No overdue invoices {when}.", 0)
+        return answer.result(columns, [], totals, _none_overdue(overdue, when), 0)
 
     def listed(*order: Any, limit: int) -> list[list[Any]]:
         rows = session.execute(select(found).order_by(*order).limit(limit))
@@ -193,7 +202,7 @@ def _overdue_in_sql(
         shown = listed(found.c.due_date, found.c.number, limit=limit)
     fmt = answer.fmt
     summary = (
-        f"{fmt.count(count, 'invoice is', 'invoices are')} overdue {when}, "
+        f"{fmt.count(count, 'invoice is', 'invoices are')} {overdue} {when}, "
         f"{fmt.money(totals['open'])} open in all; the oldest is {oldest[0]} to {oldest[1]}, "
         f"{fmt.count(oldest[4], 'day')} overdue with {fmt.money(oldest[6])} open."
     )
@@ -201,6 +210,12 @@ def _overdue_in_sql(
     return answer.result(
         columns, shown, totals, summary, count, {"matched": count, "shown": len(shown)}
     )
+
+
+def _none_overdue(overdue: str, when: str) -> str:
+    if overdue == "overdue":
+        return f"No overdue invoices {when}."
+    return f"No invoice is {overdue} {when}."
 
 
 _DOC_PREFIXES = {"INV": ("ar", "invoice"), "BILL": ("ap", "bill")}

@@ -49,6 +49,10 @@ class QueryParams(BaseModel):
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
     top_n: int | None = Field(default=None, ge=1, le=100)
+    # How long a document has been so, in whole days, both bounds inclusive ("overdue by
+    # more than 60 days": min_days 61; "waiting less than a week": max_days 6).
+    min_days: int | None = Field(default=None, ge=0, le=36_500)
+    max_days: int | None = Field(default=None, ge=0, le=36_500)
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,19 @@ def sales_summary(
         best = max(rows, key=lambda r: (r[2], r[0]))
         label = dt.date(int(best[0][:4]), int(best[0][5:]), 1).strftime("%B %Y")
         summary += f" The best month was {label} at {fmt.money(best[2])}."
+        summary += _part_months(window.start, window.end)
     return answer.result(columns, rows, {"sales": total}, summary, count)
+
+
+def _part_months(start: dt.date, end: dt.date) -> str:
+    """The note on a window that starts within a month ("the last 3 months": 21 Aug to
+    20 Nov), whose first and last month rows hold only part of their month."""
+    if start.day == 1:
+        return ""
+    first = f"{start:%B} counts from {start.day} {start:%b}"
+    if (end + dt.timedelta(days=1)).day == 1:
+        return f" {first} (part of the month)."
+    return f" {first} and {end:%B} up to {end.day} {end:%b} (part months)."
 
 
 def _open_sum(

@@ -59,6 +59,11 @@ def params_from_entities(entities: dict[str, Any], supported: frozenset[str]) ->
         values["document_ref"] = str(ref)
     if entities.get("top_n"):
         values["top_n"] = max(1, min(100, int(entities["top_n"])))
+    age = entities.get("age")
+    if isinstance(age, dict):  # "overdue by more than 60 days"
+        for bound in ("min_days", "max_days"):
+            if isinstance(age.get(bound), int) and 0 <= age[bound] <= 36_500:
+                values[bound] = age[bound]
     # The NLU reports "over 5,000" as amount_range; older states kept it under amount.
     amount = entities.get("amount_range") or entities.get("amount")
     if isinstance(amount, dict):
@@ -133,9 +138,17 @@ class DataQuerySkill:
         undated = period_note(spec, turn.entities)
         if undated:  # "new customers last quarter": the list as it stands, which says so
             text = f"{undated} {text}"
+        ageless = age_note(spec, turn.entities)
+        if ageless:  # "stock levels older than 90 days": not narrowed, which is said
+            text = f"{ageless} {text}"
+            data.setdefault("not_applied", []).append(
+                {"entity": "age", "text": str(turn.entities["age"].get("text"))}
+            )
         if unapplied:  # a list for the whole company, which says so
             text = f"{scope_note(spec, unapplied)} {text}"
-            data["not_applied"] = [{"entity": n.keys[0], "text": n.text} for n in unapplied]
+            data.setdefault("not_applied", []).extend(
+                {"entity": n.keys[0], "text": n.text} for n in unapplied
+            )
             remember = scoped_remember(turn, spec, unapplied)
         return Answer(
             text=text,
@@ -163,6 +176,22 @@ def period_note(spec: queries.QuerySpec, entities: dict[str, Any]) -> str | None
     return (
         f"I can't narrow the {spec.title} to a period, so this isn't limited to {window}: "
         "it is the list as it stands today."
+    )
+
+
+def age_note(spec: queries.QuerySpec, entities: dict[str, Any]) -> str | None:
+    """The sentence saying the answer can't be narrowed to how long something has been so.
+
+    "Sales over more than 60 days" or "stock older than 90 days": the query has no such
+    measure, so the answer is the usual one and says it is not limited to the words said.
+    """
+    age = entities.get("age")
+    if not isinstance(age, dict) or {"min_days", "max_days"} & (spec.filters | spec.required):
+        return None
+    said = str(age.get("text") or "that age")
+    return (
+        f"I can't narrow the {spec.title} by how long (\u201c{said}\u201d), so this isn't "
+        "limited to it:"
     )
 
 

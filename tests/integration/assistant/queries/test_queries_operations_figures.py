@@ -471,3 +471,28 @@ def test_dashboard_summary(qs: Session, a: World) -> None:
     partial = ask(qs, narrow, "dashboard_summary")
     assert set(partial.totals) == {"cash", "ar_overdue", "ap_due_7_days"}
     assert "purchase order" not in partial.summary and "Sales" not in partial.summary
+
+
+def test_purchase_orders_and_approvals_by_how_long_they_have_waited(qs: Session, a: World) -> None:
+    """'Waiting more than a week', 'older than 2 weeks': days since the order's date (the
+    approval_waiting alert's measure), both bounds inclusive."""
+    board = a.ctx["board"]
+    waiting = ask(qs, board, "pending_approvals")
+    ages = sorted({(TODAY - dt.date.fromisoformat(r[2])).days for r in waiting.rows})
+    oldest = ages[-1]
+    long_ = ask(qs, board, "pending_approvals", min_days=oldest)
+    assert long_.rows == [
+        r for r in waiting.rows if (TODAY - dt.date.fromisoformat(r[2])).days >= oldest
+    ]
+    assert long_.rows
+    nobody = ask(qs, board, "pending_approvals", min_days=oldest + 1)
+    assert nobody.rows == []
+    assert nobody.summary == (
+        f"No purchase order has been waiting more than {oldest} days for your approval."
+    )
+    procurement = a.ctx["procurement"]
+    every = all_pos(qs, a.id)
+    old = ask(qs, procurement, "purchase_orders", min_days=30)
+    assert old.rows == [r[:5] for r in every if (TODAY - dt.date.fromisoformat(r[2])).days >= 30]
+    assert 0 < len(old.rows) < len(every)
+    assert "dated more than 29 days ago" in old.summary

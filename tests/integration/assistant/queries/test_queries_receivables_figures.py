@@ -395,3 +395,26 @@ def test_aging_with_more_parties_than_shown_is_cut_by_the_database(
     assert cut.provenance.record_count == whole.provenance.record_count
     assert cut.summary.startswith(whole.summary)
     assert cut.summary.endswith(f" Showing 1 of {len(whole.rows)} (largest balances first).")
+
+
+def test_overdue_invoices_by_how_many_days(qs: Session, a: World) -> None:
+    """'Overdue by more than N days' lists those invoices only, and says so."""
+    ctx = a.ctx["finance"]
+    every = ask(qs, ctx, "overdue_invoices").rows
+    days = sorted({r[4] for r in every})
+    assert len(days) > 2  # the world has invoices overdue by different numbers of days
+    cut_at = days[len(days) // 2]
+    older = ask(qs, ctx, "overdue_invoices", min_days=cut_at + 1)
+    assert older.rows == [r for r in every if r[4] > cut_at]
+    assert 0 < len(older.rows) < len(every)
+    assert f"overdue by more than {cut_at} days as of 15 Jun 2026" in older.summary
+    assert older.totals["open"] == sum((r[6] for r in older.rows), ZERO)
+    younger = ask(qs, ctx, "overdue_invoices", max_days=cut_at - 1)
+    assert younger.rows == [r for r in every if r[4] < cut_at]
+    assert f"overdue by less than {cut_at} days" in younger.summary
+    # the amount path (sorted in Python) applies the bound too
+    both = ask(qs, ctx, "overdue_invoices", min_days=cut_at + 1, min_amount=Decimal("0.01"))
+    assert both.rows == older.rows
+    none = ask(qs, ctx, "overdue_invoices", min_days=days[-1] + 1)
+    assert none.rows == []
+    assert none.summary == f"No invoice is overdue by more than {days[-1]} days as of 15 Jun 2026."

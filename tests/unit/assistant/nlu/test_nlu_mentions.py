@@ -76,3 +76,50 @@ def test_a_known_name_of_a_kind_wins_over_an_unknown_one() -> None:
     assert entities["customer"]["id"] == 2
     assert entities["product"]["unknown"] is True
     assert entities["product"]["text"] == "Zebra Phone"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("stock value in the Chittagong warehouse", "Chittagong"),
+        ("stock in the Rangpur depot", "Rangpur"),
+        ("how much is in our Khulna godown?", "Khulna"),
+        ("stock levels in the Rangpur Hub", "Rangpur Hub"),
+    ],
+)
+def test_a_warehouse_named_before_its_cue_word_or_after_an_article_is_reported(
+    text: str, name: str
+) -> None:
+    found = unknown(text)
+    assert set(found) == {"warehouse"}
+    assert found["warehouse"]["text"] == name
+
+
+def test_a_company_with_few_warehouses_is_offered_all_of_them_closest_first() -> None:
+    master = MasterData.build(
+        warehouses=[(1, "Dhaka Central"), (2, "Chattogram Port Depot"), (3, "Sylhet Depot")]
+    )
+    found = extract_entities("stock in the Chittagong warehouse", today=TODAY, master=master)
+    names = [s["name"] for s in found.entities["warehouse"]["suggestions"]]
+    assert names[0] == "Chattogram Port Depot"
+    assert sorted(names) == ["Chattogram Port Depot", "Dhaka Central", "Sylhet Depot"]
+
+
+def test_the_start_of_several_names_followed_by_more_of_a_name_names_none_of_them() -> None:
+    master = MasterData.build(
+        customers=[(1, "Rangpur Electronics"), (2, "Rangpur Telecom")],
+        warehouses=[(31, "Dhaka Warehouse")],
+    )
+    for text, name in (
+        ("stock levels in Rangpur Hub", "Rangpur Hub"),
+        ("stock at the Rangpur warehouse", "Rangpur"),
+    ):
+        entities = extract_entities(text, today=TODAY, master=master).entities
+        assert "customer" not in entities, text
+        assert entities["warehouse"] == {**entities["warehouse"], "text": name, "unknown": True}
+    # The start of several names, and nothing more: which one is asked.
+    entities = extract_entities("sales for Rangpur last month", today=TODAY, master=master)
+    assert len(entities.entities["customer"]["candidates"]) == 2
+    # A name that goes on as one of them does is that one.
+    entities = extract_entities("sales for Rangpur Telecom", today=TODAY, master=master)
+    assert entities.entities["customer"]["id"] == 2

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from companion.assistant.nlu.entities.ages import extract_age
 from companion.assistant.nlu.entities.amounts import extract_amounts
 from companion.assistant.nlu.entities.docrefs import extract_document_refs
 from companion.assistant.nlu.entities.master import (
@@ -21,7 +22,13 @@ from companion.assistant.nlu.entities.master import (
     NumberedMiss,
     match_master,
 )
-from companion.assistant.nlu.entities.mentions import MAX_SUGGESTIONS, Mention, find_unknown_names
+from companion.assistant.nlu.entities.mentions import (
+    AFTER_CUES,
+    MAX_SUGGESTIONS,
+    Mention,
+    find_unknown_names,
+    is_name_word,
+)
 from companion.assistant.nlu.entities.numbers import mask, scaled_value
 from companion.assistant.nlu.entities.periods import extract_dates
 from companion.assistant.nlu.entities.quantities import extract_quantities
@@ -66,6 +73,14 @@ def extract_entities(
     text = ascii_digits(text[:MAX_CHARS])
     out = Extraction()
     work = text
+
+    # "overdue by more than 60 days": a bound on days, before "60 days" is read as a
+    # period or "invoices 60+ days" as invoice number 60
+    age = extract_age(work)
+    if age is not None:
+        out.entities["age"] = age.to_dict()
+        out.spans.append(Span(age.start, age.end, "age"))
+        work = mask(work, age.start, age.end)
 
     refs = extract_document_refs(work)
     if refs:
@@ -117,10 +132,34 @@ def extract_entities(
 
     if master is not None:
         misses: list[NumberedMiss] = []
-        out.matches = match_master(work, master, misses=misses)
+        out.matches = _said_names(work, match_master(work, master, misses=misses))
         _add_master(out, work)
         _add_unknown(out, work, master, misses)
     return out
+
+
+_WORD = re.compile(r"[^\W_]+(?:[-'&./][^\W_]+)*", re.UNICODE)
+
+
+def _said_names(work: str, matches: list[MasterMatch]) -> list[MasterMatch]:
+    """The matches that are what the user named, without the ambiguous ones that are the
+    start of another name: "the Rangpur warehouse" or "Rangpur Hub" names no customer,
+    though several customers' names begin with "Rangpur" (reported as unknown, or as the
+    warehouse they are, by what follows)."""
+    return [m for m in matches if not (m.ambiguous and _name_goes_on(work, m))]
+
+
+def _name_goes_on(work: str, match: MasterMatch) -> bool:
+    following = _WORD.match(work, match.end + 1) if work[match.end : match.end + 1] == " " else None
+    if following is None:
+        return False
+    word = following.group(0)
+    if word.lower() in AFTER_CUES:
+        return match.kind != "warehouse"
+    if not is_name_word(word):
+        return False
+    said = f"{match.text} {word}".lower()
+    return not any(said in record.name.lower() for record, _ in match.candidates)
 
 
 def _add_unknown(

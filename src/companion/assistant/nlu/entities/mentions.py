@@ -37,6 +37,11 @@ _CUES = {
     "warehouse": ("warehouse",),
     "depot": ("warehouse",),
 }
+# Words that follow a warehouse's name ("the Rangpur warehouse", "Comilla depot", "our
+# Khulna godown"): the capitalised phrase before one is a warehouse's name.
+AFTER_CUES = {"warehouse": ("warehouse",), "depot": ("warehouse",), "godown": ("warehouse",)}
+# Skipped between a preposition and the name it introduces ("stock in the Rangpur depot").
+_ARTICLES = {"the", "our"}
 # Words before a capitalised name, and what kind of name each one may introduce.
 _PARTY_OR_PRODUCT = ("customer", "supplier", "product")
 _PREPOSITIONS = {
@@ -111,11 +116,16 @@ def find_unknown_names(text: str, master: MasterData) -> list[Mention]:
         if kinds is None or not _adjacent(text, tokens, i):
             i += 1
             continue
-        j = _name_end(text, tokens, i + 1)
-        if j == i + 1:
+        first = i + 1
+        if tokens[first][0].lower() in _ARTICLES and _adjacent(text, tokens, first):
+            first += 1  # "in the Rangpur depot": the name follows the article
+        j = _name_end(text, tokens, first)
+        if j == first:
             i += 1
             continue
-        start, end = tokens[i + 1][1], tokens[j - 1][2]
+        if j < len(tokens) and tokens[j][0].lower() in AFTER_CUES:
+            kinds = AFTER_CUES[tokens[j][0].lower()]  # "in the Rangpur depot": a warehouse
+        start, end = tokens[first][1], tokens[j - 1][2]
         name = text[start:end]
         found.append(
             Mention(
@@ -127,13 +137,53 @@ def find_unknown_names(text: str, master: MasterData) -> list[Mention]:
             )
         )
         i = j
-    return found
+    return found + _named_before_cue(text, tokens, master, found)
+
+
+def _named_before_cue(
+    text: str, tokens: list[tuple[str, int, int]], master: MasterData, found: list[Mention]
+) -> list[Mention]:
+    """Capitalised names just before "warehouse"/"depot" ("the Rangpur warehouse")."""
+    more: list[Mention] = []
+    for j, (word, _, _) in enumerate(tokens):
+        kinds = AFTER_CUES.get(word.lower())
+        if kinds is None or j == 0 or text[tokens[j - 1][2] : tokens[j][1]] != " ":
+            continue
+        first = j
+        while (
+            first > 0
+            and j - first < MAX_NAME_WORDS
+            and is_name_word(tokens[first - 1][0])
+            and (first == j or text[tokens[first - 1][2] : tokens[first][1]] == " ")
+        ):
+            first -= 1
+        if first == j:
+            continue
+        start, end = tokens[first][1], tokens[j - 1][2]
+        if any(m.start < end and start < m.end for m in found):
+            continue  # already reported ("in the Rangpur depot")
+        name = text[start:end]
+        more.append(
+            Mention(name, start, end, kinds, {k: close_records(name, master, k) for k in kinds})
+        )
+    return more
+
+
+def is_name_word(word: str) -> bool:
+    """A capitalised word (or a number) that may be part of a name; not a calendar or
+    question word, an acronym of the ledger or the assistant's own terms."""
+    return word.lower() not in _NOT_NAME and (word[:1].isupper() or word[:1].isdigit())
 
 
 def close_records(
     name: str, master: MasterData, kind: str
 ) -> tuple[tuple[MasterRecord, float], ...]:
-    """The company's records of ``kind`` whose names are close to ``name``, best first."""
+    """The company's records of ``kind`` whose names are close to ``name``, best first.
+
+    A company with no more warehouses than are offered gets all of them offered, closest
+    first: "the Chittagong warehouse" is answered with the "Chattogram Port Depot" it has,
+    not with "check the name" (a place's other spelling scores low).
+    """
     records = master.records(kind)
     if not records:
         return ()
@@ -142,7 +192,9 @@ def close_records(
         [r.name.lower() for r in records],
         scorer=fuzz.WRatio,
         limit=MAX_SUGGESTIONS,
-        score_cutoff=SUGGEST_SCORE,
+        score_cutoff=None
+        if kind == "warehouse" and len(records) <= MAX_SUGGESTIONS
+        else SUGGEST_SCORE,
     )
     return tuple((records[index], float(score)) for _, score, index in best)
 
