@@ -198,14 +198,16 @@ def build_usage_meter(container: Container, limiter: RateLimiter | None) -> Usag
     from companion.assistant.usage import UsageMeter
     from companion.governance.usage.budgets import Budgets
     from companion.governance.usage.counter_repository import SqlCounters
-    from companion.governance.usage.counters import CounterStore, RedisCounters
+    from companion.governance.usage.counters import CounterStore, FallbackCounters, RedisCounters
     from companion.governance.usage.service import Metering
 
     usage = container.settings.usage
+    in_database = SqlCounters(container.session_factory)
+    # Redis unreachable: the database counts meanwhile (docs/operations.md, faults).
     store: CounterStore = (
-        RedisCounters.from_url(usage.redis_url)
+        FallbackCounters(RedisCounters.from_url(usage.redis_url), in_database)
         if usage.counters == "redis"
-        else SqlCounters(container.session_factory)
+        else in_database
     )
     metering = Metering(usage, Budgets(usage, store), container.session_factory)
     return UsageMeter(metering, container.clock, limiter)

@@ -3,7 +3,8 @@
 A reservation adds its amount to every counter only if none of them would pass its cap
 (``spent + amount <= cap``, checked and added in one step), so concurrent callers can never
 take a counter past its cap together. The database store does it with conditional
-updates (``counter_repository``); this module has the Redis one (a Lua script).
+updates (``counter_repository``); this module has the Redis one (a Lua script), and
+``FallbackCounters``: Redis, and the database while Redis cannot be reached.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from companion.governance.usage.fallback import Fallback, redis_options
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -104,7 +107,7 @@ class RedisCounters:
         """A store on the Redis server at ``url`` (needs the ``redis`` package)."""
         import redis
 
-        return cls(redis.Redis.from_url(url))
+        return cls(redis.Redis.from_url(url, **redis_options(url)))
 
     def reserve(self, charges: Sequence[Charge], session: Session | None = None) -> Charge | None:
         if not charges:
@@ -136,3 +139,37 @@ class RedisCounters:
         """Forget one company's counters (tests)."""
         for key in self._client.scan_iter(f"{self._prefix}{{{company_id}}}:*"):
             self._client.delete(key)
+
+
+class FallbackCounters:
+    """Counters in ``primary`` (Redis); in ``fallback`` (the database) while it is unreachable.
+
+    During an outage each store enforces the caps on what it counted, so a period that
+    spans one may spend up to a cap in each; a release goes to the store reachable then.
+    """
+
+    def __init__(
+        self, primary: CounterStore, fallback: CounterStore, guard: Fallback | None = None
+    ) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.guard = guard or Fallback("budget counters (Redis)")
+
+    def reserve(self, charges: Sequence[Charge], session: Session | None = None) -> Charge | None:
+        return self.guard.call(
+            lambda: self.primary.reserve(charges, session),
+            lambda: self.fallback.reserve(charges, session),
+        )
+
+    def release(self, charges: Sequence[Charge], session: Session | None = None) -> None:
+        self.guard.call(
+            lambda: self.primary.release(charges, session),
+            lambda: self.fallback.release(charges, session),
+        )
+
+    def read(
+        self, keys: Sequence[CounterKey], session: Session | None = None
+    ) -> dict[CounterKey, int]:
+        return self.guard.call(
+            lambda: self.primary.read(keys, session), lambda: self.fallback.read(keys, session)
+        )
