@@ -150,8 +150,10 @@ class IntentClassifier:
         probs = softmax(self.model.logits(features), self.temperature)
         if len(self.anchors) == 0:
             return probs, np.ones(len(texts), dtype=np.float32)
-        vectors = features[:, : self.embedder.dim]
-        return probs, np.asarray((vectors @ self.anchors.T).max(axis=1), dtype=np.float32)
+        # numpy's own loop, not BLAS: OpenBLAS runs this product on two threads that wait for
+        # each other on a busy machine (1.1 ms of CPU a message against einsum's 0.35 ms).
+        similarity = np.einsum("ij,kj->ik", features[:, : self.embedder.dim], self.anchors)
+        return probs, np.asarray(similarity.max(axis=1), dtype=np.float32)
 
     def save(self, path: Path) -> None:
         """Write atomically as .npz (no pickle), so a crash never leaves a torn file."""
