@@ -38,6 +38,7 @@ from common import p, timed  # noqa: E402
 from companion.alerts import service as alerts  # noqa: E402
 from companion.alerts.detectors.anomaly import find_anomalies  # noqa: E402
 from companion.alerts.detectors.sales import company_series  # noqa: E402
+from companion.auth.passwords import PasswordHasher  # noqa: E402
 from companion.demo import streams  # noqa: E402
 from companion.demo.models import DemoAnomaly  # noqa: E402
 from companion.erp.invoicing.sales_repository import daily_sales  # noqa: E402
@@ -66,7 +67,7 @@ def build(path: Path, seed: int, today: dt.date, months: int, scale: float) -> N
     migrate.upgrade(engine)
     started = time.perf_counter()
     with session_scope(sessionmaker(bind=engine)) as session:
-        build_planned(session, plans)
+        build_planned(session, PasswordHasher(), plans)
     engine.dispose()
     print(f"  built {path} in {time.perf_counter() - started:.0f} s")
 

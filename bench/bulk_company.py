@@ -37,7 +37,7 @@ import psycopg
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from companion.auth import passwords
+from companion.auth.passwords import HashParameters, PasswordHasher
 from companion.auth.service import create_user, set_membership
 from companion.demo import repository as demo_repo
 from companion.erp.invoicing.models import Invoice
@@ -162,6 +162,10 @@ def month_start(day: dt.date, back: int) -> dt.date:
     return dt.date(m // 12, m % 12 + 1, 1)
 
 
+# The bench users sign in rarely: cheap Argon2 costs keep the setup quick.
+CHEAP_HASHER = PasswordHasher(HashParameters(time_cost=1, memory_cost=8, parallelism=1))
+
+
 # -- setup through the services -------------------------------------------------------
 
 
@@ -173,7 +177,9 @@ def set_up(session: Session, spec: Spec, opening: dt.date, opening_cash: int) ->
     users.append((f"{spec.slug}.ceo", "executive"))
     user_ids = []
     for username, role in users:
-        user = create_user(session, username=username, password="demo", full_name=username)
+        user = create_user(
+            session, CHEAP_HASHER, username=username, password="demo", full_name=username
+        )
         set_membership(session, user.id, company.id, [role])
         user_ids.append(user.id)
     ctx = RequestContext(
@@ -668,7 +674,6 @@ def main() -> None:
     url = PG + args.database
     engine = make_engine(url)
     migrate.upgrade(engine)
-    passwords.configure(passwords.HashParameters(time_cost=1, memory_cost=8, parallelism=1))
     specs = [
         Spec(
             "bulk",

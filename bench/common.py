@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
+from companion.auth.passwords import PasswordHasher
 from companion.demo.service import build_demo
 from companion.kit import migrate
 from companion.kit.db import make_engine, session_scope
@@ -47,7 +48,7 @@ def demo_database(url: str | None, *, months: int = 13, scale: float = 1.0) -> s
     migrate.upgrade(engine)
     started = time.perf_counter()
     with session_scope(sessionmaker(bind=engine)) as session:
-        build_demo(session, today=DEMO_TODAY, months=months, scale=scale)
+        build_demo(session, PasswordHasher(), today=DEMO_TODAY, months=months, scale=scale)
     print(f"built the demo in {time.perf_counter() - started:.1f} s at {path}")
     engine.dispose()
     return url

@@ -92,7 +92,11 @@ def one_backend(backend: str, rows: int, pg_url: str, folder: str | None, commit
             session.flush()
             company = session.scalars(select(Company)).one()
             user = auth_service.create_user(
-                session, username="bench-admin", password="bench password 123", full_name="B"
+                session,
+                container.password_hasher,
+                username="bench-admin",
+                password="bench password 123",
+                full_name="B",
             )
             auth_service.set_membership(session, user.id, company.id, ["admin"])
         runner = JobRunner(

@@ -24,7 +24,7 @@ from llama_cpp import Llama
 
 from companion.llm.locate import resolve_model_path
 from companion.llm.policies import PolicyBook
-from companion.llm.providers.llamacpp import LlamaCppProvider
+from companion.llm.providers.llamacpp import LlamaCppProvider, LlamaModels
 from companion.llm.service import LLMService, ProviderRegistry
 
 PROMPT = [
@@ -91,7 +91,9 @@ def main() -> None:
 
     path = resolve_model_path(args.model)
     raw = Llama(model_path=str(path), n_ctx=args.n_ctx, n_threads=args.threads, verbose=False)
-    provider = LlamaCppProvider(path, n_ctx=args.n_ctx, n_threads=args.threads)
+    provider = LlamaCppProvider(
+        path, models=LlamaModels(), n_ctx=args.n_ctx, n_threads=args.threads
+    )
     policies = PolicyBook(
         [
             {

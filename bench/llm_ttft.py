@@ -51,7 +51,7 @@ from companion.llm.embeddings import load_embedder
 from companion.llm.guard import mentions
 from companion.llm.locate import resolve_model_path
 from companion.llm.policies import PolicyBook
-from companion.llm.providers.llamacpp import LlamaCppProvider
+from companion.llm.providers.llamacpp import LlamaCppProvider, LlamaModels
 from companion.llm.service import LLMService, ProviderRegistry
 
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
@@ -213,7 +213,7 @@ def run_model(
     verbose: bool = False,
     show: bool = False,
 ) -> None:
-    provider = LlamaCppProvider(path, n_ctx=2048, n_threads=threads)
+    provider = LlamaCppProvider(path, models=LlamaModels(), n_ctx=2048, n_threads=threads)
     with tempfile.TemporaryDirectory() as tmp:
         policy = Path(tmp) / "policies.yml"
         policy.write_text(POLICY, encoding="utf-8")

@@ -44,6 +44,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from companion.assistant.schemas import ChatRequest  # noqa: E402
+from companion.auth.passwords import PasswordHasher  # noqa: E402
 from companion.auth.service import context_for_user  # noqa: E402
 from companion.bootstrap import bootstrap  # noqa: E402
 from companion.config import RateLimitSettings, Settings  # noqa: E402
@@ -103,7 +104,7 @@ def prepare(work: Path) -> Settings:
         return settings
     started = time.perf_counter()
     with session_scope(sessionmaker(bind=engine)) as session:
-        build_demo(session, today=DEMO_TODAY, months=3, scale=0.2)
+        build_demo(session, PasswordHasher(), today=DEMO_TODAY, months=3, scale=0.2)
         acme = session.scalars(select(Company.id).where(Company.slug == "acme")).one()
         for title, filename, data in documents():
             ingest_trusted(

@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from companion.auth import service as auth_service
+from companion.auth.passwords import PasswordHasher
 from companion.kit import migrate
 from companion.kit.db import make_engine, make_session_factory, session_scope
 from companion.tenancy.models import Company
@@ -165,7 +166,7 @@ def prepare(url: str) -> None:
         company = Company(slug="acme", name="Acme", base_currency="USD")
         session.add(company)
         session.flush()
-        user = auth_service.create_user(session, username="kb", password=PASSWORD)
+        user = auth_service.create_user(session, PasswordHasher(), username="kb", password=PASSWORD)
         auth_service.set_membership(session, user.id, company.id, ["admin"])
     engine.dispose()
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from companion.kit import migrate
 from companion.kit.db import make_engine
 from companion.llm.embeddings import DEFAULT_EMBEDDER, EmbedderCache
+from companion.llm.providers.llamacpp import LlamaModels
 from dbutil import RUN_ID_ENV, drop_pg_database, drop_templates, new_database_url, shared_root
 
 DATA_DIR_KEY = pytest.StashKey[str]()
@@ -73,6 +74,14 @@ def embedders() -> Iterator[EmbedderCache]:
     cache = EmbedderCache()
     yield cache
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def llama_models() -> Iterator[LlamaModels]:
+    """The run's in-process language models, for tests' llama providers: one load a worker."""
+    models = LlamaModels()
+    yield models
+    models.clear()
 
 
 @pytest.fixture(scope="session")

@@ -160,13 +160,14 @@ def demo_database(
     from companion.demo.service import build_demo
     from companion.kit import migrate
     from companion.kit.db import make_engine, make_session_factory, session_scope
+    from factories import CHEAP_HASHER
 
     def build(url: str) -> None:
         engine = make_engine(url)
         try:
             migrate.upgrade(engine)
             with session_scope(make_session_factory(engine)) as session:
-                build_demo(session, today=today, months=months, scale=scale)
+                build_demo(session, CHEAP_HASHER, today=today, months=months, scale=scale)
         finally:
             engine.dispose()
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from companion.auth.models import User
+from companion.auth.passwords import HashParameters, PasswordHasher
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company, Membership
 from companion.tenancy.permissions import permissions_for
+
+# Argon2 with production costs takes ~0.2 s a hash; tests do not need that.
+CHEAP_HASHING = HashParameters(time_cost=1, memory_cost=8, parallelism=1)
+CHEAP_HASHER = PasswordHasher(CHEAP_HASHING)
+# The same costs for a process configured through the environment (the CLI).
+CHEAP_HASHING_ENV = {
+    "COMPANION_AUTH__PASSWORD_TIME_COST": str(CHEAP_HASHING.time_cost),
+    "COMPANION_AUTH__PASSWORD_MEMORY_KIB": str(CHEAP_HASHING.memory_cost),
+    "COMPANION_AUTH__PASSWORD_PARALLELISM": str(CHEAP_HASHING.parallelism),
+}
 
 
 def make_company(session: Session, slug: str, currency: str = "USD") -> Company:

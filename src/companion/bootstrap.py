@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from companion.auth.passwords import PasswordHasher
 from companion.config import Settings, get_settings
 from companion.kit.clock import Clock, SystemClock
 from companion.kit.db import make_engine, make_session_factory
 from companion.llm.embeddings import DEFAULT_EMBEDDER, EmbedderCache
+from companion.llm.providers.llamacpp import LlamaModels
 
 if TYPE_CHECKING:
     from companion.assistant.learning.company_models import CompanyModels
@@ -32,15 +34,19 @@ class Container:
 
     It owns the process's loaded models: the embedders (``embedders``: one per name, shared
     by the NLU, the knowledge index and memories), the NLU with the companies' models, the
-    language models (``llm``), the job runner; ``dispose`` lets them go. Tests pass their
-    own ``embedders`` to share one load between containers.
+    language models (``llm``, their in-process GGUF files in ``llama_models``), the job
+    runner; ``dispose`` lets them go. It also holds the password hasher, built from
+    ``settings.auth``, that sign-in and user creation are given. Tests pass their own
+    ``embedders`` (or ``llama_models``) to share one load between containers.
     """
 
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    password_hasher: PasswordHasher = field(repr=False)
     embedders: EmbedderCache = field(default_factory=EmbedderCache, repr=False)
+    llama_models: LlamaModels = field(default_factory=LlamaModels, repr=False)
     _assistant: Assistant | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _retriever: Retriever | None = field(default=None, repr=False)
@@ -78,7 +84,9 @@ class Container:
                 from companion.llm.factory import build_llm_service
 
                 # Providers marked external get prompts with personal data as placeholders.
-                self._llm = build_llm_service(self.settings.llm, scrubber=PiiScrubber())
+                self._llm = build_llm_service(
+                    self.settings.llm, scrubber=PiiScrubber(), llama_models=self.llama_models
+                )
                 self._llm.meter = self.usage_meter()  # budgets and usage records
             return self._llm
 
@@ -122,6 +130,11 @@ class Container:
             previous.shutdown(wait=True)
         with self._lock, self._retriever_lock, self._company_models_lock:
             self._assistant = self._retriever = self._company_models = None
+        with self._llm_lock:
+            llm, self._llm = self._llm, None
+        if llm is not None:
+            llm.close()
+        self.llama_models.clear()
         self.embedders.clear()
 
     def embedder(self, name: str | None = None) -> Embedder:
@@ -241,8 +254,11 @@ def bootstrap(
     session_factory: sessionmaker[Session] | None = None,
     clock: Clock | None = None,
     embedders: EmbedderCache | None = None,
+    llama_models: LlamaModels | None = None,
+    password_hasher: PasswordHasher | None = None,
 ) -> Container:
-    """Build the container; tests pass their own engine, session factory, clock or models."""
+    """Build the container; tests pass their own engine, session factory, clock, models or
+    password hasher (else the one ``settings.auth`` describes)."""
     settings = settings or get_settings()
     # Telemetry events (kit.telemetry.emit, from any layer) are stored, redacted, per company.
     from companion.assistant.learning.telemetry import install as store_telemetry
@@ -264,4 +280,6 @@ def bootstrap(
         session_factory=session_factory or make_session_factory(engine),
         clock=clock or SystemClock(settings.today),
         embedders=embedders or EmbedderCache(),
+        llama_models=llama_models or LlamaModels(),
+        password_hasher=password_hasher or PasswordHasher.from_settings(settings.auth),
     )

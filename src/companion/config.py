@@ -23,6 +23,11 @@ class AuthSettings(BaseModel):
     secret_key: str = DEFAULT_SECRET
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     algorithm: str = "HS256"
+    # Argon2id costs of new password hashes (a hash made with others is re-made on the next
+    # sign-in). Lower them only for tests: ~0.2 s a hash at these values is the point.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65_536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
 
 
 class ApiSettings(BaseModel):

@@ -36,27 +36,18 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import CHEAP_HASHING, Tenants, build_tenants, make_settings
+from e2e_support import Tenants, build_tenants, make_settings
 from fastapi import FastAPI
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from companion.auth import passwords
 from companion.bootstrap import Container, bootstrap
 from companion.config import Settings
 from companion.kit.clock import FixedClock
 from companion.llm.embeddings import EmbedderCache
 from companion.web.app import create_app
-
-
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """Argon2 with production costs takes ~0.2 s a hash; tests do not need that."""
-    previous = passwords.configure(CHEAP_HASHING)
-    yield
-    passwords.configure(previous)
 
 
 @pytest.fixture

@@ -14,19 +14,18 @@ from typing import Any
 from sqlalchemy import JSON, Column, String, TypeDecorator
 from sqlalchemy.orm import Session
 
-from companion.auth import passwords
 from companion.auth import service as auth_service
 from companion.auth.models import User
+from companion.auth.passwords import PasswordHasher
 from companion.config import ActionSettings, AuthSettings, JobSettings, LLMSettings, Settings
 from companion.kit.clock import FixedClock
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
 from companion.tenancy.permissions import ROLES, permissions_for
-from factories import make_company
+from factories import CHEAP_HASHING, make_company
 
 TEST_SECRET = "e2e-test-secret-0123456789-abcdefghijklmnop"  # >= 32 bytes for HS256
 PASSWORD = "correct horse battery staple"
-CHEAP_HASHING = passwords.HashParameters(time_cost=1, memory_cost=8, parallelism=1)
 COMPANIES = {"acme": "BDT", "globex": "USD"}
 
 
@@ -35,7 +34,13 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         "demo_mode": False,
-        "auth": AuthSettings(secret_key=TEST_SECRET),
+        # Argon2 with production costs takes ~0.2 s a hash; tests do not need that.
+        "auth": AuthSettings(
+            secret_key=TEST_SECRET,
+            password_time_cost=CHEAP_HASHING.time_cost,
+            password_memory_kib=CHEAP_HASHING.memory_cost,
+            password_parallelism=CHEAP_HASHING.parallelism,
+        ),
         # Test apps share one connection between the test and the app: no sweeper thread on it.
         "actions": ActionSettings(sweep_interval_seconds=0),
         # Nor the periodic-job scheduler's thread.
@@ -120,10 +125,11 @@ def build_tenants(session: Session, settings: Settings, clock: FixedClock) -> Te
         slug: make_company(session, slug, currency) for slug, currency in COMPANIES.items()
     }
     users: dict[str, User] = {}
+    hasher = PasswordHasher.from_settings(settings.auth)
 
     def add(username: str, memberships: dict[str, list[str]]) -> None:
         user = auth_service.create_user(
-            session, username=username, password=PASSWORD, full_name=username.title()
+            session, hasher, username=username, password=PASSWORD, full_name=username.title()
         )
         for slug, roles in memberships.items():
             auth_service.set_membership(session, user.id, companies[slug].id, roles)

@@ -15,7 +15,7 @@ from served import served
 from companion.auth import service as auth_service
 from companion.kit import migrate
 from companion.kit.db import make_engine, make_session_factory, session_scope
-from factories import make_company
+from factories import CHEAP_HASHER, make_company
 
 STARTUP_TIMEOUT_S = 30
 
@@ -25,7 +25,7 @@ def _prepare_database(url: str) -> None:
     migrate.upgrade(engine)
     with session_scope(make_session_factory(engine)) as session:
         company = make_company(session, "acme", "BDT")
-        user = auth_service.create_user(session, username="alice", password=PASSWORD)
+        user = auth_service.create_user(session, CHEAP_HASHER, username="alice", password=PASSWORD)
         auth_service.set_membership(session, user.id, company.id, ["finance"])
     engine.dispose()
 

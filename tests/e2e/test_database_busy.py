@@ -16,7 +16,7 @@ from companion.bootstrap import bootstrap
 from companion.kit import migrate
 from companion.kit.db import make_engine, make_session_factory, session_scope
 from companion.web.app import create_app
-from factories import make_company
+from factories import CHEAP_HASHER, make_company
 
 BUSY_TIMEOUT_S = 0.5
 
@@ -28,7 +28,7 @@ def database(tmp_path: Path) -> Path:
     migrate.upgrade(engine)
     with session_scope(make_session_factory(engine)) as session:
         company = make_company(session, "acme", "BDT")
-        user = auth_service.create_user(session, username="alice", password=PASSWORD)
+        user = auth_service.create_user(session, CHEAP_HASHER, username="alice", password=PASSWORD)
         auth_service.set_membership(session, user.id, company.id, ["finance"])
     engine.dispose()
     return path

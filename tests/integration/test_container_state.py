@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from companion.auth import service as auth_service
+from companion.auth.passwords import DEFAULT_PARAMETERS, HashParameters, PasswordHasher
 from companion.bootstrap import Container, bootstrap
 from companion.config import AuthSettings, RagSettings, Settings
 from companion.jobs import runner as job_runner
@@ -85,3 +88,35 @@ def test_each_container_loads_its_embedders_once_shares_them_and_lets_go_on_disp
     assert a.embedder() is b.embedder()  # tests share one load between containers
     for c in (second, a, b):
         c.dispose()
+
+
+def _hashing(time_cost: int, memory_kib: int) -> Settings:
+    return Settings(
+        auth=AuthSettings(
+            secret_key="container-secret-0123456789-abcdefghij",
+            password_time_cost=time_cost,
+            password_memory_kib=memory_kib,
+            password_parallelism=1,
+        )
+    )
+
+
+def test_two_containers_hash_passwords_with_their_own_settings(
+    engine: Engine, session: Session
+) -> None:
+    cheap = bootstrap(_hashing(1, 8), engine=engine)
+    other = bootstrap(_hashing(2, 16), engine=engine)
+    pw = "a password of each"
+    one = auth_service.create_user(session, cheap.password_hasher, username="one", password=pw)
+    two = auth_service.create_user(session, other.password_hasher, username="two", password=pw)
+    assert "m=8,t=1,p=1" in one.password_hash and "m=16,t=2,p=1" in two.password_hash
+    # Signing in through a container re-makes a hash with its own costs, the other's unchanged.
+    assert auth_service.authenticate(session, other.password_hasher, "one", pw) is one
+    assert "m=16,t=2,p=1" in one.password_hash
+    assert auth_service.authenticate(session, cheap.password_hasher, "two", pw) is two
+    assert "m=8,t=1,p=1" in two.password_hash
+    assert cheap.password_hasher.parameters == HashParameters(1, 8, 1)
+    assert other.password_hasher.parameters == HashParameters(2, 16, 1)
+    assert bootstrap(SETTINGS, engine=engine).password_hasher.parameters == DEFAULT_PARAMETERS
+    mine = PasswordHasher(HashParameters(1, 8, 1))
+    assert bootstrap(SETTINGS, engine=engine, password_hasher=mine).password_hasher is mine

@@ -57,7 +57,9 @@ def login(
     address = request.client.host if request.client else None
     limiter.check_login(body.username, address)
     try:
-        user = service.authenticate(session, body.username, body.password)
+        user = service.authenticate(
+            session, container.password_hasher, body.username, body.password
+        )
     except NotAuthenticated:
         log.info("login refused", extra={"username": body.username})
         limiter.login_failed(body.username, address)

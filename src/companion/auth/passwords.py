@@ -1,11 +1,19 @@
-"""Password hashing with Argon2id; hashes made with older parameters are upgraded on login."""
+"""Password hashing with Argon2id; hashes made with older parameters are upgraded on login.
+
+A ``PasswordHasher`` is built from settings by the composition root (``bootstrap``) and
+handed to the calls that hash or check a password; there is no process-wide hasher, so
+two containers with different costs (a test's cheap one, production's) never meet.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from companion.config import AuthSettings
 
 MAX_PASSWORD_LENGTH = 1024  # hashing cost grows with length; refuse absurd inputs early
 
@@ -18,73 +26,67 @@ class HashParameters:
     memory_cost: int = 65_536
     parallelism: int = 4
 
+    @classmethod
+    def from_settings(cls, auth: AuthSettings) -> HashParameters:
+        """The costs ``COMPANION_AUTH__PASSWORD_*`` name."""
+        return cls(
+            time_cost=auth.password_time_cost,
+            memory_cost=auth.password_memory_kib,
+            parallelism=auth.password_parallelism,
+        )
+
 
 DEFAULT_PARAMETERS = HashParameters()
-_dummy_hash: str | None = None
-_hasher = PasswordHasher(
-    time_cost=DEFAULT_PARAMETERS.time_cost,
-    memory_cost=DEFAULT_PARAMETERS.memory_cost,
-    parallelism=DEFAULT_PARAMETERS.parallelism,
-)
 
 
-def configure(parameters: HashParameters | None = None) -> HashParameters:
-    """Hash new passwords with ``parameters`` (default: the production ones).
+class PasswordHasher:
+    """Hashes and checks passwords with one set of Argon2id parameters."""
 
-    Returns the parameters used until now, so a caller (a test) can put them back. Tests
-    use cheap parameters; a hash made with other parameters is re-made on the next
-    successful login (see ``needs_rehash``).
-    """
-    global _hasher, _dummy_hash
-    previous = current_parameters()
-    p = parameters or DEFAULT_PARAMETERS
-    _hasher = PasswordHasher(
-        time_cost=p.time_cost, memory_cost=p.memory_cost, parallelism=p.parallelism
-    )
-    _dummy_hash = None
-    return previous
+    def __init__(self, parameters: HashParameters = DEFAULT_PARAMETERS) -> None:
+        self.parameters = parameters
+        self._argon2 = Argon2Hasher(
+            time_cost=parameters.time_cost,
+            memory_cost=parameters.memory_cost,
+            parallelism=parameters.parallelism,
+        )
+        self._dummy_hash: str | None = None
+        self._dummy_lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, auth: AuthSettings) -> PasswordHasher:
+        """A hasher with the costs the settings name."""
+        return cls(HashParameters.from_settings(auth))
 
-def current_parameters() -> HashParameters:
-    """The parameters new hashes are made with."""
-    return HashParameters(
-        time_cost=_hasher.time_cost,
-        memory_cost=_hasher.memory_cost,
-        parallelism=_hasher.parallelism,
-    )
+    def hash(self, password: str) -> str:
+        """An Argon2id hash of ``password`` with this hasher's parameters."""
+        if not password:
+            raise ValueError("a password cannot be empty")
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise ValueError(f"a password is at most {MAX_PASSWORD_LENGTH} characters")
+        hashed: str = self._argon2.hash(password)
+        return hashed
 
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches ``password_hash``; a corrupt hash never matches."""
+        if not password or len(password) > MAX_PASSWORD_LENGTH:
+            return False
+        try:
+            return bool(self._argon2.verify(password_hash, password))
+        except (VerificationError, InvalidHashError):
+            return False
 
-def hash_password(password: str) -> str:
-    """An Argon2id hash of ``password`` with the current parameters."""
-    if not password:
-        raise ValueError("a password cannot be empty")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValueError(f"a password is at most {MAX_PASSWORD_LENGTH} characters")
-    hashed: str = _hasher.hash(password)
-    return hashed
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with other parameters than this hasher's."""
+        try:
+            return bool(self._argon2.check_needs_rehash(password_hash))
+        except InvalidHashError:
+            return True
 
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """Whether ``password`` matches ``password_hash``; a corrupt hash never matches."""
-    if not password or len(password) > MAX_PASSWORD_LENGTH:
-        return False
-    try:
-        return bool(_hasher.verify(password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def needs_rehash(password_hash: str) -> bool:
-    """Whether the hash was made with other parameters than the current ones."""
-    try:
-        return bool(_hasher.check_needs_rehash(password_hash))
-    except InvalidHashError:
-        return True
-
-
-def verify_nothing(password: str) -> None:
-    """Spend one verification's time, so an unknown user answers as slowly as a known one."""
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = hash_password("not-a-real-password")
-    verify_password(_dummy_hash, password or "-")
+    def verify_nothing(self, password: str) -> None:
+        """Spend one verification's time, so an unknown user answers as slowly as a known
+        one."""
+        with self._dummy_lock:
+            if self._dummy_hash is None:
+                self._dummy_hash = self.hash("not-a-real-password")
+            dummy = self._dummy_hash
+        self.verify(dummy, password or "-")

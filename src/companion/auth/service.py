@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from companion.audit import service as audit
-from companion.auth import passwords
 from companion.auth import repository as repo
 from companion.auth.models import ApiKey, User
+from companion.auth.passwords import PasswordHasher
 from companion.auth.tokens import decode_token, encode_token
 from companion.config import Settings
 from companion.errors import (
@@ -97,16 +97,16 @@ def get_user_by_username(session: Session, username: str) -> User:
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(session: Session, hasher: PasswordHasher, username: str, password: str) -> User:
     """The active user with these credentials; re-hashes a password made with old parameters."""
     user = repo.get_user_by_username(session, username) if username else None
     if user is None:
-        passwords.verify_nothing(password)
+        hasher.verify_nothing(password)
         raise _refuse(INVALID_CREDENTIALS, "invalid_credentials")
-    if not passwords.verify_password(user.password_hash, password) or not user.is_active:
+    if not hasher.verify(user.password_hash, password) or not user.is_active:
         raise _refuse(INVALID_CREDENTIALS, "invalid_credentials")
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+    if hasher.needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
         session.flush()
     return user
 
@@ -118,6 +118,7 @@ def issue_token(settings: Settings, clock: Clock, user: User) -> tuple[str, dt.d
 
 def create_user(
     session: Session,
+    hasher: PasswordHasher,
     *,
     username: str,
     password: str,
@@ -139,7 +140,7 @@ def create_user(
     if repo.get_user_by_username(session, username) is not None:
         raise Conflict(f"The username '{username}' is taken", details={"username": username})
     try:
-        password_hash = passwords.hash_password(password)
+        password_hash = hasher.hash(password)
     except ValueError as exc:
         raise _invalid(f"The password is not acceptable: {exc}", field="password") from exc
     user = User(

@@ -17,12 +17,14 @@ from companion.cli.common import (
     container,
     err,
     fail,
+    migrated_container,
     out,
     unit_of_work,
 )
 from companion.cli.main import app
 from companion.errors import NotFound
 from companion.kit import migrate as migrations
+from companion.kit.db import session_scope
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage users and their roles per company.")
 audit_app = typer.Typer(no_args_is_help=True, help="Check the hash-chained audit log.")
@@ -101,9 +103,10 @@ def users_create(
     admin: Annotated[bool, typer.Option("--admin", help="Make a system administrator")] = False,
 ) -> None:
     """Create a user (then give them a company with ``users add-to-company``)."""
-    with cli_errors(), unit_of_work() as session:
+    with cli_errors(), migrated_container() as c, session_scope(c.session_factory) as session:
         user = auth_service.create_user(
             session,
+            c.password_hasher,
             username=username,
             password=password,
             full_name=full_name,

@@ -117,7 +117,7 @@ def _build(container: Container, plans: list[CompanyPlan], months: int) -> None:
             bar.update(task, description=escape(message), completed=int(fraction * 1000))
 
         with session_scope(container.session_factory) as session:
-            summary = build_planned(session, plans, progress=progress)
+            summary = build_planned(session, container.password_hasher, plans, progress=progress)
     elapsed = time.perf_counter() - started
     _print_summary(summary)
     out.print(f"Built in {elapsed:.1f} s.")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from companion.audit import service as audit
 from companion.auth.models import User
+from companion.auth.passwords import PasswordHasher
 from companion.auth.service import create_user, set_membership
 from companion.demo import repository as repo
 from companion.demo.documents import policy_documents, read_document
@@ -97,6 +98,7 @@ class PlanMismatch(RuntimeError):
 
 def build_demo(
     session: Session,
+    hasher: PasswordHasher,
     *,
     today: dt.date,
     months: int = 13,
@@ -106,15 +108,20 @@ def build_demo(
     """Build the two demo companies with ``months`` of history ending on ``today``.
 
     ``scale`` shrinks or grows the volume (customers, items, orders); ``progress`` is
-    called with a message and the fraction done. Flushes only: the caller commits.
+    called with a message and the fraction done; ``hasher`` hashes the demo users'
+    password. Flushes only: the caller commits.
     """
     (progress or _quiet)("Planning", 0.0)
     plans = plan_demo(today, months=months, scale=scale)
-    return build_planned(session, plans, progress=progress)
+    return build_planned(session, hasher, plans, progress=progress)
 
 
 def build_planned(
-    session: Session, plans: Sequence[CompanyPlan], *, progress: ProgressFn | None = None
+    session: Session,
+    hasher: PasswordHasher,
+    plans: Sequence[CompanyPlan],
+    *,
+    progress: ProgressFn | None = None,
 ) -> DemoSummary:
     """Build the demo from ``plans`` (made by ``plan_demo``). Flushes only: the caller commits."""
     if repo.companies_exist(session):
@@ -124,6 +131,7 @@ def build_planned(
     users = {
         spec.username: create_user(
             session,
+            hasher,
             username=spec.username,
             password=PASSWORD,
             full_name=spec.full_name,

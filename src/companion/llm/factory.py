@@ -13,6 +13,7 @@ from companion.llm.locate import bundled_model_path, llama_cpp_installed, resolv
 from companion.llm.policies import PolicyBook, ProviderSpec
 from companion.llm.privacy import PromptScrubber, private
 from companion.llm.providers.base import LLMProvider
+from companion.llm.providers.llamacpp import LlamaModels
 from companion.llm.providers.none import NoneProvider
 from companion.llm.service import LLMService, ProviderFactory, ProviderRegistry
 
@@ -30,12 +31,14 @@ def resolve_provider_kind(settings: LLMSettings) -> str:
     return "none"
 
 
-def _llamacpp(path: str, n_ctx: int, n_threads: int | None, name: str) -> LLMProvider:
+def _llamacpp(
+    models: LlamaModels, path: str, n_ctx: int, n_threads: int | None, name: str
+) -> LLMProvider:
     from pathlib import Path
 
     from companion.llm.providers.llamacpp import LlamaCppProvider
 
-    return LlamaCppProvider(Path(path), n_ctx=n_ctx, n_threads=n_threads, name=name)
+    return LlamaCppProvider(Path(path), models=models, n_ctx=n_ctx, n_threads=n_threads, name=name)
 
 
 def _openai(
@@ -58,12 +61,13 @@ def _openai(
     )
 
 
-def default_provider_factory(settings: LLMSettings) -> ProviderFactory:
-    """How to build the ``default`` provider; a missing model fails here, at startup."""
+def default_provider_factory(settings: LLMSettings, models: LlamaModels) -> ProviderFactory:
+    """How to build the ``default`` provider (an in-process model loaded into ``models``);
+    a missing model fails here, at startup."""
     kind = resolve_provider_kind(settings)
     if kind == "llamacpp":
         path = resolve_model_path(settings.model_path)
-        return partial(_llamacpp, str(path), settings.n_ctx, settings.n_threads, "default")
+        return partial(_llamacpp, models, str(path), settings.n_ctx, settings.n_threads, "default")
     if kind == "openai_compat":
         if not settings.base_url or not settings.model:
             raise LLMUnavailable(
@@ -83,11 +87,11 @@ def default_provider_factory(settings: LLMSettings) -> ProviderFactory:
     return NoneProvider
 
 
-def named_provider_factory(name: str, spec: ProviderSpec) -> ProviderFactory:
-    """How to build a provider named in a policy file."""
+def named_provider_factory(name: str, spec: ProviderSpec, models: LlamaModels) -> ProviderFactory:
+    """How to build a provider named in a policy file (in-process models into ``models``)."""
     if spec.kind == "llamacpp":
         path = resolve_model_path(spec.model_path)
-        return partial(_llamacpp, str(path), spec.n_ctx, spec.n_threads, name)
+        return partial(_llamacpp, models, str(path), spec.n_ctx, spec.n_threads, name)
     if spec.kind == "openai_compat":
         if not spec.base_url or not spec.model:
             raise LLMUnavailable(f"Provider {name!r} needs base_url and model in the policy file")
@@ -100,19 +104,25 @@ def named_provider_factory(name: str, spec: ProviderSpec) -> ProviderFactory:
 
 
 def build_llm_service(
-    settings: LLMSettings, *, scrubber: PromptScrubber | None = None
+    settings: LLMSettings,
+    *,
+    scrubber: PromptScrubber | None = None,
+    llama_models: LlamaModels | None = None,
 ) -> LLMService:
     """Policies loaded and validated, providers registered (and loaded on first use).
 
-    Providers marked external are wrapped so that prompts reach them scrubbed of personal
-    data by ``scrubber``; one marked external with no scrubber refuses to start.
+    In-process models are loaded into ``llama_models`` (the container's; without one, a
+    cache of this service's own). Providers marked external are wrapped so that prompts
+    reach them scrubbed of personal data by ``scrubber``; one marked external with no
+    scrubber refuses to start.
     """
+    models = llama_models if llama_models is not None else LlamaModels()
     policies = PolicyBook.load(settings.policies_file, company_dir=settings.company_policies_dir)
-    factories: dict[str, ProviderFactory] = {"default": default_provider_factory(settings)}
+    factories: dict[str, ProviderFactory] = {"default": default_provider_factory(settings, models)}
     # Provider name -> whether placeholders are put back in its replies.
     external: dict[str, bool] = {"default": settings.restore_pii} if settings.external else {}
     for name, spec in policies.providers.items():
-        factories[name] = named_provider_factory(name, spec)
+        factories[name] = named_provider_factory(name, spec, models)
         if spec.external:
             external[name] = spec.restore_pii
     for name, restore in external.items():

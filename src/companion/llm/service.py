@@ -153,8 +153,12 @@ class ProviderRegistry:
             return dict(self._built)
 
     def close(self) -> None:
-        """Close every built provider."""
-        for provider in self.built().values():
+        """Close every built provider and forget it (a later ``get`` builds it again), so
+        nothing here keeps an in-process model alive."""
+        with self._lock:
+            built, self._built = self._built, {}
+            self._last_used.clear()
+        for provider in built.values():
             provider.close()
 
 

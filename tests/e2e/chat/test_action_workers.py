@@ -30,6 +30,7 @@ from companion.erp.payments.models import Payment
 from companion.kit import migrate
 from companion.kit.db import make_engine, make_session_factory, session_scope
 from dbutil import new_database_url
+from factories import CHEAP_HASHER
 
 TODAY = dt.date(2026, 3, 15)
 STARTUP_TIMEOUT_S = 120
@@ -49,7 +50,7 @@ def workers(
     engine = make_engine(url)
     migrate.upgrade(engine)
     with session_scope(make_session_factory(engine)) as session:
-        build_demo(session, today=TODAY, months=1, scale=0.05)
+        build_demo(session, CHEAP_HASHER, today=TODAY, months=1, scale=0.05)
     # The run's trained NLU (the ``nlu`` fixture made it): the workers load it, not retrain.
     shutil.copytree(nlu_cache, tmp_path / "data" / "nlu")
     env = {

@@ -19,6 +19,7 @@ from companion.bootstrap import Container
 from companion.config import ActionSettings
 from companion.kit.clock import FixedClock
 from companion.web.app import create_app
+from factories import CHEAP_HASHER
 
 SMALL = "12000"
 
@@ -126,7 +127,11 @@ def _second_buyer(session: Session) -> None:
 
     acme = session.execute(select(Company).where(Company.slug == "acme")).scalar_one()
     user = auth_service.create_user(
-        session, username="buyer2", password="demo-password-2", full_name="Second Buyer"
+        session,
+        CHEAP_HASHER,
+        username="buyer2",
+        password="demo-password-2",
+        full_name="Second Buyer",
     )
     auth_service.set_membership(session, user.id, acme.id, ["procurement"])
     session.commit()

@@ -32,7 +32,7 @@ from companion.llm.locate import resolve_model_path
 from companion.llm.policies import PolicyBook
 from companion.llm.providers.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, Prompt
 from companion.llm.providers.fake import FakeProvider
-from companion.llm.providers.llamacpp import LlamaCppProvider
+from companion.llm.providers.llamacpp import LlamaCppProvider, LlamaModels
 from companion.llm.providers.openai_compat import OpenAICompatProvider
 from companion.llm.service import LLMService, ProviderRegistry
 from llmserver import SERVED_MODEL, free_port, start_server
@@ -95,9 +95,9 @@ def use_model(container: Container, nlu: NLU, clock: FixedClock, llm: LLMService
 
 
 @pytest.fixture(scope="module")
-def smol() -> LlamaCppProvider:
+def smol(llama_models: LlamaModels) -> LlamaCppProvider:
     """The bundled SmolLM2 in process; one thread, since the test machine's cores are shared."""
-    return LlamaCppProvider(resolve_model_path(None), n_ctx=2048, n_threads=1)
+    return LlamaCppProvider(resolve_model_path(None), models=llama_models, n_ctx=2048, n_threads=1)
 
 
 def test_a_data_question_streams_its_steps_then_the_same_answer_as_chat(

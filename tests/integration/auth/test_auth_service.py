@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from companion.audit.models import AuditEntry
 from companion.audit.service import verify
-from companion.auth import passwords
 from companion.auth import service as auth
 from companion.auth.models import ApiKey, User
+from companion.auth.passwords import HashParameters, PasswordHasher
 from companion.auth.tokens import encode_token
 from companion.config import AuthSettings, Settings
 from companion.errors import (
@@ -29,20 +28,11 @@ from companion.kit.clock import FixedClock
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
 from companion.tenancy.permissions import ROLES
-from factories import make_company
+from factories import CHEAP_HASHER, make_company
 
 PW = "s3cret-pass"
 NOW = dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC)
 SETTINGS = Settings(auth=AuthSettings(secret_key="integration-secret-0123456789-abcdefgh"))
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing() -> Iterator[None]:
-    previous = passwords.configure(
-        passwords.HashParameters(time_cost=1, memory_cost=8, parallelism=1)
-    )
-    yield
-    passwords.configure(previous)
 
 
 @pytest.fixture
@@ -61,7 +51,9 @@ def globex(session: Session) -> Company:
 
 
 def _user(session: Session, name: str, memberships: dict[Company, list[str]]) -> User:
-    user = auth.create_user(session, username=name, password=PW, full_name=name.title())
+    user = auth.create_user(
+        session, CHEAP_HASHER, username=name, password=PW, full_name=name.title()
+    )
     for company, roles in memberships.items():
         auth.set_membership(session, user.id, company.id, roles)
     return user
@@ -94,11 +86,11 @@ def _resolve(
 
 def test_authenticate_accepts_the_right_password_only(session: Session, acme: Company) -> None:
     user = _user(session, "alice", {acme: ["finance"]})
-    assert auth.authenticate(session, "alice", PW).id == user.id
+    assert auth.authenticate(session, CHEAP_HASHER, "alice", PW).id == user.id
     answers = []
     for name, password in (("alice", "wrong"), ("nobody", PW), ("", PW), ("ALICE", PW)):
         with pytest.raises(NotAuthenticated) as caught:
-            auth.authenticate(session, name, password)
+            auth.authenticate(session, CHEAP_HASHER, name, password)
         answers.append((caught.value.message, caught.value.details))
     assert len(set(map(str, answers))) == 1  # no way to tell a wrong name from a wrong password
 
@@ -107,28 +99,30 @@ def test_an_inactive_user_cannot_log_in(session: Session, acme: Company) -> None
     user = _user(session, "bob", {acme: ["viewer"]})
     user.is_active = False
     with pytest.raises(NotAuthenticated):
-        auth.authenticate(session, "bob", PW)
+        auth.authenticate(session, CHEAP_HASHER, "bob", PW)
 
 
 def test_login_upgrades_a_hash_made_with_old_parameters(session: Session, acme: Company) -> None:
     user = _user(session, "carol", {acme: ["viewer"]})
     old_hash = user.password_hash
-    passwords.configure(passwords.HashParameters(time_cost=2, memory_cost=16, parallelism=1))
-    auth.authenticate(session, "carol", PW)
+    newer = PasswordHasher(HashParameters(time_cost=2, memory_cost=16, parallelism=1))
+    auth.authenticate(session, newer, "carol", PW)
     session.refresh(user)
     assert user.password_hash != old_hash
     assert "m=16,t=2,p=1" in user.password_hash
-    assert not passwords.needs_rehash(user.password_hash)
+    assert not newer.needs_rehash(user.password_hash)
 
 
 def test_create_user_validates_and_refuses_duplicates(session: Session) -> None:
-    user = auth.create_user(session, username="dave", password=PW, email="d@example.com")
-    assert user.password_hash != PW and passwords.verify_password(user.password_hash, PW)
+    user = auth.create_user(
+        session, CHEAP_HASHER, username="dave", password=PW, email="d@example.com"
+    )
+    assert user.password_hash != PW and CHEAP_HASHER.verify(user.password_hash, PW)
     with pytest.raises(Conflict):
-        auth.create_user(session, username="dave", password=PW)
+        auth.create_user(session, CHEAP_HASHER, username="dave", password=PW)
     for bad in ({"username": "has space"}, {"username": ""}, {"password": ""}, {"email": "nope"}):
         with pytest.raises(ValidationFailed):
-            auth.create_user(session, **{"username": "erin", "password": PW, **bad})
+            auth.create_user(session, CHEAP_HASHER, **{"username": "erin", "password": PW, **bad})
 
 
 def test_users_and_memberships_are_audited_on_their_chains(session: Session, acme: Company) -> None:

@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
-from companion.auth import passwords
 from companion.cli.main import app
 from companion.config import get_settings
 from companion.kit import migrate
 from companion.kit.db import make_engine, make_session_factory, session_scope
-from factories import make_company
+from factories import CHEAP_HASHING_ENV, make_company
 
 runner = CliRunner()
 
@@ -26,13 +25,11 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("COMPANION_DATABASE_URL", url)
     monkeypatch.setenv("COMPANION_AUTH__SECRET_KEY", "cli-test-secret-0123456789-abcdefghijk")
     monkeypatch.setenv("COMPANION_DEMO_MODE", "false")
-    previous = passwords.configure(
-        passwords.HashParameters(time_cost=1, memory_cost=8, parallelism=1)
-    )
+    for name, value in CHEAP_HASHING_ENV.items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
-    passwords.configure(previous)
 
 
 def run(*args: str) -> Result:

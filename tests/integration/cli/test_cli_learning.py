@@ -24,7 +24,7 @@ from companion.cli.main import app
 from companion.kit.db import make_engine, make_session_factory, session_scope
 from companion.llm.embeddings import FakeEmbedder
 from companion.tenancy.models import Company
-from factories import make_context
+from factories import CHEAP_HASHER, make_context
 from learning_fixtures import HELDOUT, SMALL_NLU, TODAY, answered
 
 runner = CliRunner()
@@ -118,7 +118,9 @@ def test_a_user_without_the_permission_is_refused(database: str, small: None) ->
     engine = make_engine(database)
     with session_scope(make_session_factory(engine)) as session:
         acme = session.execute(select(Company).where(Company.slug == "acme")).scalar_one()
-        auth_service.create_user(session, username="seller", password="x" * 12, full_name="S")
+        auth_service.create_user(
+            session, CHEAP_HASHER, username="seller", password="x" * 12, full_name="S"
+        )
         user = auth_service.get_user_by_username(session, "seller")
         assert user is not None
         auth_service.set_membership(session, user.id, acme.id, ["sales"])

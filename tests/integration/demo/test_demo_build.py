@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from companion.audit.service import verify
-from companion.auth import passwords
 from companion.auth.models import User
 from companion.auth.service import authenticate
 from companion.demo import repository as demo_repo
@@ -39,6 +38,7 @@ from companion.kit.db import make_engine, make_session_factory, session_scope
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company, Membership
 from companion.tenancy.permissions import permissions_for
+from factories import CHEAP_HASHER
 
 TODAY = dt.date(2026, 3, 15)
 MONTHS, SCALE = 2, 0.15
@@ -82,21 +82,12 @@ class Built:
         )
 
 
-@pytest.fixture(scope="module")
-def cheap_passwords() -> Iterator[None]:
-    previous = passwords.configure(
-        passwords.HashParameters(time_cost=1, memory_cost=8, parallelism=1)
-    )
-    yield
-    passwords.configure(previous)
-
-
 def _fresh_sqlite_dump(directory: Path) -> dict[str, list[str]]:
     engine = make_engine(f"sqlite:///{directory / 'demo.db'}")
     try:
         migrate.upgrade(engine)
         with session_scope(make_session_factory(engine)) as session:
-            build_demo(session, today=TODAY, months=MONTHS, scale=SCALE)
+            build_demo(session, CHEAP_HASHER, today=TODAY, months=MONTHS, scale=SCALE)
         with session_scope(make_session_factory(engine)) as session:
             return demo_repo.canonical_dump(session)
     finally:
@@ -105,14 +96,14 @@ def _fresh_sqlite_dump(directory: Path) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def reference_dump(
-    tmp_path_factory: pytest.TempPathFactory, cheap_passwords: None
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, list[str]]:
     """The demo built into a fresh SQLite file."""
     return _fresh_sqlite_dump(tmp_path_factory.mktemp("demo-reference"))
 
 
 @pytest.fixture(scope="module")
-def built(engine: Engine, cheap_passwords: None) -> Iterator[Built]:
+def built(engine: Engine) -> Iterator[Built]:
     """The demo built in the shared test database of each backend, rolled back afterwards."""
     with engine.connect() as conn:
         trans = conn.begin()
@@ -122,6 +113,7 @@ def built(engine: Engine, cheap_passwords: None) -> Iterator[Built]:
         progress: list[float] = []
         summary = build_demo(
             session,
+            CHEAP_HASHER,
             today=TODAY,
             months=MONTHS,
             scale=SCALE,
@@ -273,7 +265,7 @@ def test_document_numbers_are_gap_free(built: Built) -> None:
 
 def test_demo_users_log_in_with_the_demo_password(built: Built) -> None:
     for username in ("ceo", "finance", "gfinance", "admin", "viewer"):
-        assert authenticate(built.session, username, "demo").username == username
+        assert authenticate(built.session, CHEAP_HASHER, username, "demo").username == username
     assert built.ctx("acme", "sales").roles == ("sales",)
     assert built.ctx("globex", "ceo").roles == ("executive",)
 
@@ -286,4 +278,4 @@ def test_every_change_is_audited_and_the_chains_verify(built: Built) -> None:
 
 def test_building_twice_is_refused(built: Built) -> None:
     with pytest.raises(Conflict):
-        build_demo(built.session, today=TODAY, months=MONTHS, scale=SCALE)
+        build_demo(built.session, CHEAP_HASHER, today=TODAY, months=MONTHS, scale=SCALE)

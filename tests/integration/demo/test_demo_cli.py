@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner, Result
 
-from companion.auth import passwords
 from companion.cli import demo as demo_cli
 from companion.cli.main import app
 from companion.config import get_settings
 from companion.kit.db import make_engine
 from companion.tenancy.models import Company
 from dbutil import new_database_url
+from factories import CHEAP_HASHING_ENV
 
 runner = CliRunner()
 SMALL = ("--no-serve", "--today", "2026-03-15", "--months", "1", "--scale", "0.05")
@@ -42,13 +42,11 @@ def database(
     # The command sets these two itself; registering them here restores them afterwards.
     monkeypatch.setenv("COMPANION_DEMO_MODE", "false")
     monkeypatch.setenv("COMPANION_TODAY", "2020-01-01")
-    previous = passwords.configure(
-        passwords.HashParameters(time_cost=1, memory_cost=8, parallelism=1)
-    )
+    for name, value in CHEAP_HASHING_ENV.items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
-    passwords.configure(previous)
 
 
 def run(*args: str) -> Result:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from companion.llm.locate import resolve_model_path
-from companion.llm.providers.llamacpp import LlamaCppProvider
+from companion.llm.providers.llamacpp import LlamaCppProvider, LlamaModels
 from companion.llm.providers.openai_compat import OpenAICompatProvider
 from llmserver import SERVED_MODEL, RemoteFactory, Server, start_server
 
@@ -23,9 +23,9 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def smol(model_path: Path) -> LlamaCppProvider:
+def smol(model_path: Path, llama_models: LlamaModels) -> LlamaCppProvider:
     """SmolLM2-135M in process; one thread, since the test machine's cores are shared."""
-    return LlamaCppProvider(model_path, n_ctx=2048, n_threads=1)
+    return LlamaCppProvider(model_path, models=llama_models, n_ctx=2048, n_threads=1)
 
 
 @pytest.fixture(scope="session")

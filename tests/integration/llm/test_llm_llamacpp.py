@@ -18,7 +18,7 @@ from companion.llm import (
     PolicyBook,
     ProviderRegistry,
 )
-from companion.llm.providers.llamacpp import LlamaCppProvider, grammar_schema, load_model
+from companion.llm.providers.llamacpp import LlamaCppProvider, LlamaModels, grammar_schema
 
 # Real model calls: quick on an idle machine, seconds each on a loaded 2-core one.
 pytestmark = pytest.mark.slow
@@ -41,9 +41,11 @@ def test_answers_a_short_grounded_question(smol: LlamaCppProvider) -> None:
     assert result.latency_ms > 0 and not result.cached
 
 
-def test_model_is_loaded_once_per_path(smol: LlamaCppProvider, model_path: Path) -> None:
-    again = LlamaCppProvider(model_path, n_ctx=2048, n_threads=1)
-    assert load_model(model_path, n_ctx=2048, n_threads=1).llama is smol._llama
+def test_model_is_loaded_once_per_path(
+    smol: LlamaCppProvider, model_path: Path, llama_models: LlamaModels
+) -> None:
+    again = LlamaCppProvider(model_path, models=llama_models, n_ctx=2048, n_threads=1)
+    assert llama_models.load(model_path, n_ctx=2048, n_threads=1).llama is smol._llama
     assert again._llama is smol._llama
 
 
@@ -183,9 +185,11 @@ def test_health_probe(smol: LlamaCppProvider) -> None:
     assert probe.ok and probe.provider == "llamacpp" and probe.latency_ms > 0
 
 
-def test_service_with_the_real_model_truncates_and_caches(model_path: Path) -> None:
+def test_service_with_the_real_model_truncates_and_caches(
+    model_path: Path, llama_models: LlamaModels
+) -> None:
     # A 512-token context keeps the test quick; the same file, loaded once more.
-    small = LlamaCppProvider(model_path, n_ctx=512, n_threads=1)
+    small = LlamaCppProvider(model_path, models=llama_models, n_ctx=512, n_threads=1)
     policies = PolicyBook(
         [{"use_cases": {"summarize": {"max_tokens": 8, "cache_ttl_s": 60, "timeout_s": 120}}}]
     )

@@ -14,7 +14,7 @@ from companion.llm.embeddings.onnx import OnnxEmbedder
 from companion.llm.embeddings.sbert import SentenceTransformerEmbedder
 from companion.llm.locate import resolve_model_path
 from companion.llm.providers.base import ModelRequestsBlocked
-from companion.llm.providers.llamacpp import LlamaCppProvider
+from companion.llm.providers.llamacpp import LlamaCppProvider, LlamaModels
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_the_shipped_nlu_is_refused_before_any_training() -> None:
 def test_llama_cpp_is_refused_even_with_the_model_on_disk() -> None:
     assert resolve_model_path(None).is_file()
     with pytest.raises(ModelRequestsBlocked, match="llama.cpp"):
-        LlamaCppProvider(resolve_model_path(None), n_threads=1)
+        LlamaCppProvider(resolve_model_path(None), models=LlamaModels(), n_threads=1)
 
 
 def test_the_torch_embedder_is_refused_when_its_libraries_are_there(

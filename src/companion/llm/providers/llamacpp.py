@@ -1,4 +1,5 @@
-"""In-process GGUF models through ``llama-cpp-python``: loaded once per path, one call at a time."""
+"""In-process GGUF models through ``llama-cpp-python``: loaded once per path and container
+(``LlamaModels``), one call at a time."""
 
 from __future__ import annotations
 
@@ -51,56 +52,72 @@ class LoadedModel:
     path: Path
 
 
-_LOADED: dict[tuple[str, int, int | None], LoadedModel] = {}
-_LOADING = threading.Lock()
+class LlamaModels:
+    """The GGUF models loaded in this process, one per file and context settings.
+
+    The composition root (``bootstrap.Container``) owns one and hands it to the llama
+    providers it builds, so providers of one container share a load; ``clear`` (on the
+    container's ``dispose``) lets every model go.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, int, int | None], LoadedModel] = {}
+        self._loading = threading.Lock()
+
+    def load(self, path: Path, *, n_ctx: int, n_threads: int | None) -> LoadedModel:
+        """The model at ``path``, loaded on first use and shared by every provider after."""
+        key = (str(Path(path).resolve()), n_ctx, n_threads)
+        with self._loading:
+            loaded = self._loaded.get(key)
+            if loaded is not None:
+                return loaded
+            loaded = load_model(Path(path), n_ctx=n_ctx, n_threads=n_threads)
+            self._loaded[key] = loaded
+            return loaded
+
+    def unload(self, loaded: LoadedModel) -> None:
+        """Drop ``loaded`` from the cache (a reload makes a new one)."""
+        with self._loading:
+            for key, value in list(self._loaded.items()):
+                if value is loaded:
+                    del self._loaded[key]
+
+    def paths(self) -> list[Path]:
+        """The model files loaded now."""
+        with self._loading:
+            return [m.path for m in self._loaded.values()]
+
+    def clear(self) -> None:
+        """Let go of every model: its memory is freed once no provider holds it."""
+        with self._loading:
+            self._loaded.clear()
 
 
 def load_model(path: Path, *, n_ctx: int, n_threads: int | None) -> LoadedModel:
-    """The model at ``path``, loaded on first use and shared by every provider after."""
-    key = (str(Path(path).resolve()), n_ctx, n_threads)
-    with _LOADING:
-        loaded = _LOADED.get(key)
-        if loaded is not None:
-            return loaded
-        if not Path(path).is_file():
-            raise ModelFileMissing(
-                f"The model file {path} does not exist; fix {MODEL_PATH_SETTING}",
-                details={"setting": MODEL_PATH_SETTING, "path": str(path)},
-            )
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:  # the optional `llm` extra is missing
-            raise ModelFileMissing(
-                "llama-cpp-python is not installed; install the `llm` extra "
-                f"(pip install 'companion[llm]') and {INSTALL_HINT}",
-                details={"setting": MODEL_PATH_SETTING, "path": str(path)},
-            ) from exc
-        started = time.perf_counter()
-        try:
-            llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
-        except ValueError as exc:  # llama.cpp refuses a file that is not a usable GGUF
-            raise ModelFileMissing(
-                f"The model file {path} could not be loaded ({exc}); fix {MODEL_PATH_SETTING}",
-                details={"setting": MODEL_PATH_SETTING, "path": str(path)},
-            ) from exc
-        log.info("llm.model_loaded", extra={"path": str(path), "ms": elapsed_ms(started)})
-        loaded = LoadedModel(llama=llama, lock=threading.Lock(), path=Path(path))
-        _LOADED[key] = loaded
-        return loaded
-
-
-def unload_model(loaded: LoadedModel) -> None:
-    """Drop ``loaded`` from the shared cache (a reload makes a new one)."""
-    with _LOADING:
-        for key, value in list(_LOADED.items()):
-            if value is loaded:
-                del _LOADED[key]
-
-
-def loaded_models() -> list[Path]:
-    """The model files loaded in this process now."""
-    with _LOADING:
-        return [m.path for m in _LOADED.values()]
+    """Load the GGUF file at ``path`` (every call loads; ``LlamaModels`` shares the loads)."""
+    if not path.is_file():
+        raise ModelFileMissing(
+            f"The model file {path} does not exist; fix {MODEL_PATH_SETTING}",
+            details={"setting": MODEL_PATH_SETTING, "path": str(path)},
+        )
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:  # the optional `llm` extra is missing
+        raise ModelFileMissing(
+            "llama-cpp-python is not installed; install the `llm` extra "
+            f"(pip install 'companion[llm]') and {INSTALL_HINT}",
+            details={"setting": MODEL_PATH_SETTING, "path": str(path)},
+        ) from exc
+    started = time.perf_counter()
+    try:
+        llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+    except ValueError as exc:  # llama.cpp refuses a file that is not a usable GGUF
+        raise ModelFileMissing(
+            f"The model file {path} could not be loaded ({exc}); fix {MODEL_PATH_SETTING}",
+            details={"setting": MODEL_PATH_SETTING, "path": str(path)},
+        ) from exc
+    log.info("llm.model_loaded", extra={"path": str(path), "ms": elapsed_ms(started)})
+    return LoadedModel(llama=llama, lock=threading.Lock(), path=path)
 
 
 def grammar_schema(schema: Any) -> Any:
@@ -126,7 +143,8 @@ def _grammar(schema_json: str) -> LlamaGrammar:
 
 
 class LlamaCppProvider(LLMProvider):
-    """A GGUF file run in this process, its chat template taken from the file."""
+    """A GGUF file run in this process, its chat template taken from the file; the model
+    comes from (and is shared through) ``models``, the container's cache."""
 
     kind = "llamacpp"
 
@@ -134,14 +152,16 @@ class LlamaCppProvider(LLMProvider):
         self,
         model_path: Path,
         *,
+        models: LlamaModels,
         n_ctx: int = 2048,
         n_threads: int | None = None,
         name: str = "llamacpp",
     ) -> None:
         self.kind = name
+        self._models = models
         self._n_ctx = n_ctx
         self._n_threads = n_threads
-        self._loaded = load_model(model_path, n_ctx=n_ctx, n_threads=n_threads)
+        self._loaded = models.load(model_path, n_ctx=n_ctx, n_threads=n_threads)
         self._llama = self._loaded.llama
         self._model_name = Path(model_path).stem
         self._formatter: Jinja2ChatFormatter | None = None
@@ -157,7 +177,11 @@ class LlamaCppProvider(LLMProvider):
     def with_model(self, model: str) -> LlamaCppProvider:
         """Another GGUF file (a policy's ``model`` is a path here), same context settings."""
         return LlamaCppProvider(
-            Path(model), n_ctx=self._n_ctx, n_threads=self._n_threads, name=self.kind
+            Path(model),
+            models=self._models,
+            n_ctx=self._n_ctx,
+            n_threads=self._n_threads,
+            name=self.kind,
         )
 
     @property
@@ -166,9 +190,9 @@ class LlamaCppProvider(LLMProvider):
         return self._loaded.lock.locked()
 
     def close(self) -> None:
-        """Forget the model in this process's cache: its memory is freed once nothing holds
+        """Forget the model in the container's cache: its memory is freed once nothing holds
         it (this provider included), and the next provider for the file loads it again."""
-        unload_model(self._loaded)
+        self._models.unload(self._loaded)
 
     @contextlib.contextmanager
     def _hold(self, timeout: float | None) -> Iterator[None]:

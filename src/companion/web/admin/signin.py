@@ -106,7 +106,9 @@ def login(
     address = request.client.host if request.client else None
     limiter.check_login(username, address)
     try:
-        user = auth_service.authenticate(session, username.strip(), password)
+        user = auth_service.authenticate(
+            session, container.password_hasher, username.strip(), password
+        )
     except NotAuthenticated as exc:
         limiter.login_failed(username, address)
         return _login_page(

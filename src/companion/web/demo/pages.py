@@ -149,7 +149,7 @@ def login(
 ) -> Response:
     """Exchange the password for the API's bearer token, kept in an HttpOnly cookie."""
     try:
-        user = auth_service.authenticate(session, username, password)
+        user = auth_service.authenticate(session, container.password_hasher, username, password)
     except NotAuthenticated:
         return _render(
             "login.html", 401, users=USERS, password=PASSWORD, error="Wrong username or password."
