@@ -13,6 +13,7 @@ from companion.assistant.schemas import ChatRequest, ChatResponse
 from companion.auth.service import context_for_user
 from companion.cli.common import cli_errors, container, out
 from companion.cli.main import app
+from companion.jobs.imports import chat as chat_imports
 from companion.kit import migrate
 from companion.kit.db import session_scope
 
@@ -32,6 +33,7 @@ def ask(
         c = container()
         try:
             migrate.ensure_current(c.engine)
+            chat_imports.install(c)  # "status of import 12", "commit import 12"
             with session_scope(c.session_factory) as session:
                 ctx = context_for_user(session, user, company)
                 request = ChatRequest(message=message, conversation_id=conversation)

@@ -53,8 +53,13 @@ class StalledImports:
                 f"{what[0].upper()}{what[1:]} was validated {hours} hours ago "
                 f"({row.valid_rows} rows) and is neither committed nor discarded."
             )
-            # No suggested action: committing an import is not an assistant action yet.
             severity = "info"
+            # One click opens the confirmation of the chat's commit_import action.
+            action = {
+                "action": "commit_import",
+                "label": f"Commit import {row.id}",
+                "params": {"import_id": row.id},
+            }
         else:
             minutes = int(age.total_seconds() // 60)
             title = f"Import {row.id} has been {row.status} for {minutes} minutes"
@@ -64,6 +69,7 @@ class StalledImports:
                 "import and upload the file again."
             )
             severity = "warning"
+            action = None
         return Finding(
             type=STALLED_IMPORT,
             severity=severity,
@@ -75,6 +81,7 @@ class StalledImports:
             on_date=row.updated_at.date(),
             record_ref=f"import {row.id}",
             assignee_id=row.user_id,
+            suggested_action=action,
             details={
                 "import_id": row.id,
                 "kind": row.kind,

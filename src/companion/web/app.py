@@ -14,6 +14,7 @@ from companion import __version__
 from companion.auth.endpoints import router as auth_router
 from companion.bootstrap import Container, bootstrap
 from companion.config import get_settings
+from companion.jobs.imports import chat as chat_imports
 from companion.jobs.imports.endpoints import body_limits as import_body_limits
 from companion.jobs.knowledge import BackgroundUploads
 from companion.kit import migrate
@@ -88,6 +89,8 @@ def create_app(container: Container | None = None, *, warm: bool = False) -> Fas
     app.state.warmup = Warmup(default_steps(container)) if warm else None
     # Knowledge names the port for large uploads; jobs (a higher layer) provides it.
     app.state.large_uploads = BackgroundUploads(container)
+    # The assistant names the port for data imports in chat; jobs provides it the same way.
+    chat_imports.install(container)
     install_error_handlers(app)
     # Added last = outermost: the request id exists before the body limit answers, and the
     # body the nesting check reads whole is already within the limit.

@@ -87,7 +87,12 @@ def test_stalled_and_stuck_imports_alert_once_each_and_clear_when_they_move(
     reminder = found[f"stalled_import:{waiting.id}:validated"]
     assert reminder.permission == "sales.write"  # who may import customers
     assert "validated 30 hours ago" in reminder.message and reminder.severity == "info"
-    assert reminder.suggested_action is None  # committing is not a chat action yet
+    # One click opens the chat action's confirmation (commit_import), nothing more.
+    assert reminder.suggested_action == {
+        "action": "commit_import",
+        "label": f"Commit import {waiting.id}",
+        "params": {"import_id": waiting.id},
+    }
     jam = found[f"stalled_import:{stuck.id}:validating"]
     assert jam.permission == "finance.post" and jam.severity == "warning"
     assert "validating for 120 minutes" in jam.message

@@ -41,10 +41,12 @@ DATA_QUERIES = frozenset(
 )
 ACTIONS = frozenset(
     "approve_purchase_order reject_purchase_order create_sales_order create_customer "
-    "post_ar_invoice record_payment create_purchase_order adjust_inventory void_document".split()
+    "post_ar_invoice record_payment create_purchase_order adjust_inventory void_document "
+    "commit_import".split()
 )
 DIALOGUE = frozenset(
-    "confirm cancel greet goodbye help explain_policy remember briefing out_of_scope".split()
+    "confirm cancel greet goodbye help explain_policy remember briefing import_status "
+    "out_of_scope".split()
 )
 _NO_ENTITIES = frozenset(
     {"confirm", "cancel", "greet", "goodbye", "help", "briefing", OUT_OF_SCOPE}

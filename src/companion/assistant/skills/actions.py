@@ -39,6 +39,7 @@ ACTION_INTENTS = (
     "create_purchase_order",
     "adjust_inventory",
     "void_document",
+    "commit_import",
 )
 CONFIDENT = 0.6
 # How a new request for each action is offered back when the reading is unsure; each label,
@@ -53,6 +54,7 @@ ACTION_LABELS = {
     "create_purchase_order": "Create a purchase order",
     "adjust_inventory": "Adjust stock",
     "void_document": "Void a document",
+    "commit_import": "Commit a data import",
 }
 # A bare refusal ("no", "cancel it", "stop") cancels; "no, the other warehouse" corrects.
 _BARE_CANCEL = re.compile(

@@ -92,5 +92,5 @@ def test_prompt_injection_is_plain_text(fake_nlu: NLU) -> None:
 
 
 def test_intent_groups_cover_the_contract() -> None:
-    assert len(DATA_QUERIES) == 19 and len(ACTIONS) == 9 and len(DIALOGUE) == 9
+    assert len(DATA_QUERIES) == 19 and len(ACTIONS) == 10 and len(DIALOGUE) == 10
     assert not DATA_QUERIES & ACTIONS and not ACTIONS & DIALOGUE
