@@ -89,3 +89,40 @@ def test_questions_naming_no_customer_keep_working(chat_client, login) -> None:
         assert body["skill"] == "data_query", (message, body["message"])
         assert body["data"]["rows"] or body["data"]["totals"], message
         assert "customer" not in body["entities"], message
+
+
+def test_a_warehouse_the_company_lacks_is_said_and_its_warehouses_offered(
+    chat_client, login
+) -> None:
+    """ "The Chittagong warehouse" (acme's is the Chattogram Port Depot): never the stock of all
+    three warehouses as if the name had not been said; the pick then answers for that one."""
+    headers = {**login("ceo"), "X-Company": "acme"}
+    body = ask(chat_client, headers, "stock value in the Chittagong warehouse")
+    assert body["skill"] == "clarify", body["message"]
+    assert body["data"] is None
+    assert body["message"].startswith("I don't know a warehouse called \u201cChittagong\u201d")
+    assert body["choices"][0] == "Chattogram Port Depot"
+    assert len(body["choices"]) == 3  # the demo's acme has three warehouses
+    picked = chat_client.post(
+        "/api/v1/ai/chat",
+        json={"message": body["choices"][0], "conversation_id": body["conversation_id"]},
+        headers=headers,
+    ).json()
+    assert picked["intent"] == "inventory_valuation"
+    assert picked["entities"]["warehouse"]["name"] == "Chattogram Port Depot"
+    assert "Chattogram Port Depot" in picked["message"]
+
+
+def test_a_bound_on_days_narrows_the_list_or_is_said_not_to(chat_client, login) -> None:
+    headers = login("finance")
+    every = ask(chat_client, headers, "which invoices are overdue?")
+    older = ask(chat_client, headers, "which invoices are overdue by more than 60 days?")
+    assert older["intent"] == "overdue_invoices"
+    assert "overdue by more than 60 days" in older["message"]
+    days = every["data"]["columns"].index("days_overdue")
+    assert older["data"]["rows"] == [r for r in every["data"]["rows"] if r[days] > 60]
+    assert 0 < len(older["data"]["rows"]) < len(every["data"]["rows"])
+    stock = ask(chat_client, headers, "stock levels older than 90 days")
+    assert stock["intent"] == "stock_levels"
+    assert stock["message"].startswith("I can't narrow the stock levels by how long")
+    assert stock["data"]["not_applied"] == [{"entity": "age", "text": "older than 90 days"}]
