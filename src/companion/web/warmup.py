@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from companion.bootstrap import Container
+from companion.knowledge.index import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,20 @@ def default_steps(container: Container) -> list[Step]:
         ("nlu", container.assistant),  # the shipped NLU and the assistant around it
         # One embedding: the ONNX session's first run allocates its buffers.
         ("embedder", lambda: container.memory_embedder().embed(["warm up"])),
-        ("index", container.retriever),  # opened, or rebuilt from the chunk table
+        ("index", lambda: _open_index(container)),  # opened, or rebuilt from the chunk table
     ]
+
+
+def _open_index(container: Container) -> None:
+    """Open the knowledge index; one that cannot be reached (Qdrant down) is not fatal.
+
+    The server is ready without it: knowledge questions say the knowledge base is not
+    available, and the index is opened on the first question after it is back.
+    """
+    try:
+        container.retriever()
+    except IndexUnavailable as exc:
+        log.warning("warmup: knowledge index unavailable, serving without it: %s", exc.message)
 
 
 class Warmup:

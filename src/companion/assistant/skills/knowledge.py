@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from companion.assistant.grounding import (
@@ -17,8 +18,11 @@ from companion.assistant.skills.base import Answer, Turn, register
 from companion.assistant.skills.data_query import denied_answer, generation_usage
 from companion.errors import PermissionDenied
 from companion.knowledge.answers import KnowledgeAnswer, extractive_answer, terms
+from companion.knowledge.index import IndexUnavailable
 from companion.knowledge.retrieval import RetrievalResult
 from companion.llm.service import LLMService
+
+log = logging.getLogger(__name__)
 
 NAME = "knowledge"
 UNAVAILABLE = "The knowledge base is not available right now; please try again later."
@@ -31,9 +35,15 @@ def retrieve(turn: Turn) -> RetrievalResult | None:
     if turn.retriever is None:
         return None
     report(turn.progress, "retrieving")
-    return turn.retriever().retrieve(
-        turn.text, company_id=turn.ctx.company_id, roles=turn.ctx.roles
-    )
+    try:
+        return turn.retriever().retrieve(
+            turn.text, company_id=turn.ctx.company_id, roles=turn.ctx.roles
+        )
+    except IndexUnavailable as exc:
+        # The index is a derived, possibly remote store (Qdrant): without it a knowledge
+        # question is told so, and every other question is answered as usual.
+        log.warning("knowledge index unavailable: %s", exc.message)
+        return None
 
 
 def answer_over(turn: Turn, result: RetrievalResult) -> KnowledgeAnswer:

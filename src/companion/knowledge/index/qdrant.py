@@ -12,14 +12,16 @@ which speaks the same API as a server.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException
 
 from companion.errors import InvalidState
 from companion.knowledge.index.base import (
@@ -38,6 +40,39 @@ from companion.knowledge.sparse import document_weights, query_weights, tokenize
 
 DENSE = "dense"
 SPARSE = "bm25"
+
+
+class _Reachable:
+    """The client, with a server that cannot be reached raised as ``IndexUnavailable``.
+
+    qdrant-client wraps a refused connection or a timeout (5 s by default) in
+    ``ResponseHandlingException``; callers (the chat's knowledge skill, the warm-up) know
+    ``IndexUnavailable`` and carry on without the index.
+    """
+
+    def __init__(self, client: QdrantClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+        return _guarded(attr)
+
+
+def _guarded(call: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(call)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except ResponseHandlingException as exc:
+            raise IndexUnavailable(
+                f"the Qdrant server cannot be reached: {exc}", details={"reason": str(exc)[:200]}
+            ) from exc
+
+    return guarded
+
+
 PUBLIC = "*"  # the access-role value of a chunk open to every role
 GLOBAL_COMPANY = 0  # company ids start at 1; 0 marks the global corpus
 # Payload key of a chunk's sentence vectors (the abstention evidence); searches leave it out.
@@ -77,7 +112,8 @@ class QdrantIndex:
     def __init__(
         self, client: QdrantClient, collection: str, *, dim: int, vectors_by: str | None = None
     ) -> None:
-        self.client = client
+        # Typed as the client: every call it makes goes through the same methods.
+        self.client: QdrantClient = _Reachable(client)  # type: ignore[assignment]
         self.collection = collection
         self.dim = dim
         # How the vectors are made (embedder, windows, sentence vectors), recorded in each
