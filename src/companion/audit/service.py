@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from companion.audit.models import AuditEntry, AuditHead
@@ -25,23 +26,33 @@ from companion.tenancy.context import RequestContext
 GENESIS = "0" * 64
 
 
+# An entry's columns its hash covers, and their names in the hashed payload.
+_HASHED = {
+    "chain": "chain",
+    "seq": "seq",
+    "company_id": "company_id",
+    "actor_user_id": "actor_user_id",
+    "actor": "actor",
+    "action": "action",
+    "entity_type": "entity_type",
+    "entity_id": "entity_id",
+    "old_values": "old",
+    "new_values": "new",
+    "via_ai": "via_ai",
+    "conversation_message_id": "message",
+    "created_at": "at",
+    "prev_hash": "prev",
+}
+
+
 def _digest(entry: AuditEntry) -> str:
-    payload = {
-        "chain": entry.chain,
-        "seq": entry.seq,
-        "company_id": entry.company_id,
-        "actor_user_id": entry.actor_user_id,
-        "actor": entry.actor,
-        "action": entry.action,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "old": entry.old_values,
-        "new": entry.new_values,
-        "via_ai": entry.via_ai,
-        "message": entry.conversation_message_id,
-        "at": entry.created_at.astimezone(dt.UTC).isoformat(),
-        "prev": entry.prev_hash,
-    }
+    return _digest_values({column: getattr(entry, column) for column in _HASHED})
+
+
+def _digest_values(values: Mapping[str, Any]) -> str:
+    """The hash of an entry given as its column values."""
+    payload = {name: values[column] for column, name in _HASHED.items()}
+    payload["at"] = values["created_at"].astimezone(dt.UTC).isoformat()
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -92,6 +103,55 @@ def record(
     head.seq, head.hash = entry.seq, entry.hash
     session.flush()
     return entry
+
+
+def record_many(
+    session: Session,
+    ctx: RequestContext,
+    action: str,
+    entity_type: str,
+    changes: Sequence[tuple[int | str, dict[str, Any] | None, dict[str, Any] | None]],
+) -> int:
+    """Append one entry per ``(entity_id, old, new)``, in order: the same chain and hashes as
+    that many ``record`` calls, with the chain's head locked and written once (bulk imports).
+    """
+    if not changes:
+        return 0
+    chain = f"company:{ctx.company_id}"
+    head = session.execute(
+        select(AuditHead).where(AuditHead.chain == chain).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(chain=chain, seq=0, hash=GENESIS)
+        session.add(head)
+    seq, prev, now = head.seq, head.hash, utcnow()
+    link = ctx.extra.get("conversation_message_id")
+    rows: list[dict[str, Any]] = []
+    for entity_id, old, new in changes:
+        seq += 1
+        row: dict[str, Any] = {
+            "chain": chain,
+            "seq": seq,
+            "company_id": ctx.company_id,
+            "actor_user_id": ctx.user_id,
+            "actor": ctx.username or "system",
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "old_values": jsonable(old) if old is not None else None,
+            "new_values": jsonable(new) if new is not None else None,
+            "via_ai": bool(ctx.via_ai),
+            "conversation_message_id": link,
+            "created_at": now,
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = _digest_values(row)
+        rows.append(row)
+    # One multi-row INSERT (no ORM objects to track): the entries are written, not read back.
+    session.execute(insert(AuditEntry), rows)
+    head.seq, head.hash = seq, prev
+    session.flush()
+    return len(rows)
 
 
 @dataclass

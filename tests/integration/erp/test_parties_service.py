@@ -5,12 +5,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from companion.audit.models import AuditEntry
+from companion.audit.service import verify
 from companion.erp.parties import repository as repo
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.parties.schemas import CustomerIn, CustomerUpdate, SupplierIn, SupplierUpdate
 from companion.erp.parties.service import (
     create_customer,
+    create_customers,
     create_supplier,
+    create_suppliers,
     update_customer,
     update_supplier,
 )
@@ -204,3 +207,48 @@ def test_listing_searches_filters_pages_and_stays_in_the_company(
     rows, total = repo.list_parties(session, acme, Customer, limit=2, offset=2)
     assert total == 5 and [r.name for r in rows] == ["Beta Hardware", "Delta Foods"]
     assert repo.list_parties(session, acme, Supplier) == ([], 0)
+
+
+def test_many_customers_at_once_get_codes_past_manual_ones_and_one_audit_entry_each(
+    session: Session, acme: RequestContext, globex: RequestContext
+) -> None:
+    create_customer(session, acme, CustomerIn(name="Manual", code="cust-0002"))
+    ids = create_customers(
+        session,
+        acme,
+        [CustomerIn(name="A"), CustomerIn(name="B", code="B-1"), CustomerIn(name="C")],
+    )
+    made = [repo.get_customer(session, acme, i) for i in ids]
+    assert [(c.code, c.name, c.is_active, c.credit_limit) for c in made] == [
+        ("CUST-0001", "A", True, D("0.00")),
+        ("B-1", "B", True, D("0.00")),
+        ("CUST-0003", "C", True, D("0.00")),
+    ]
+    # The next single customer continues the same sequence.
+    assert create_customer(session, acme, CustomerIn(name="D")).code == "CUST-0004"
+    [supplier_id] = create_suppliers(session, globex, [SupplierIn(name="A")])
+    assert repo.get_supplier(session, globex, supplier_id).code == "SUPP-0001"
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "customer.create").order_by(AuditEntry.id)
+    ).all()
+    assert [e.entity_id for e in entries][1:4] == [str(c.id) for c in made]
+    assert entries[2].new_values is not None and entries[2].new_values["code"] == "B-1"
+    assert verify(session).ok  # the bulk append keeps the hash chain intact
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([CustomerIn(name="Old Co")], "named 'Old Co' already exists"),
+        ([CustomerIn(name="New", code="OLD-1")], "with code OLD-1 already exists"),
+        ([CustomerIn(name="X"), CustomerIn(name="X")], "have the name X"),
+    ],
+)
+def test_many_customers_refuse_duplicates_and_write_nothing(
+    session: Session, acme: RequestContext, rows: list[CustomerIn], message: str
+) -> None:
+    create_customer(session, acme, CustomerIn(name="Old Co", code="OLD-1"))
+    with pytest.raises(Conflict) as err:
+        create_customers(session, acme, [CustomerIn(name="Fine"), *rows])
+    assert message in err.value.message
+    assert session.scalars(select(Customer.name).where(Customer.name == "Fine")).all() == []

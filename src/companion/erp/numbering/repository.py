@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from companion.erp.numbering.models import DocumentSequence
 
 
-def bump(session: Session, company_id: int, prefix: str, year: int) -> int | None:
-    """Add one to the company's sequence and return it; None if the row does not exist yet.
+def bump(session: Session, company_id: int, prefix: str, year: int, by: int = 1) -> int | None:
+    """Add ``by`` to the company's sequence and return it; None if the row does not exist yet.
 
     The UPDATE takes the row lock, which holds until the caller's transaction ends, so two
     transactions never get the same number.
@@ -21,7 +21,7 @@ def bump(session: Session, company_id: int, prefix: str, year: int) -> int | Non
             DocumentSequence.prefix == prefix,
             DocumentSequence.year == year,
         )
-        .values(last_number=DocumentSequence.last_number + 1)
+        .values(last_number=DocumentSequence.last_number + by)
         .returning(DocumentSequence.last_number)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()

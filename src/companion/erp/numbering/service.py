@@ -38,9 +38,17 @@ def next_code(session: Session, company_id: int, prefix: str) -> str:
     return f"{prefix}-{_bump(session, company_id, prefix, _NO_YEAR):04d}"
 
 
-def _bump(session: Session, company_id: int, prefix: str, year: int) -> int:
+def next_codes(session: Session, company_id: int, prefix: str, count: int) -> list[str]:
+    """The next ``count`` master-data codes at once (one sequence update: bulk imports)."""
+    if count <= 0:
+        return []
+    last = _bump(session, company_id, prefix, _NO_YEAR, by=count)
+    return [f"{prefix}-{n:04d}" for n in range(last - count + 1, last + 1)]
+
+
+def _bump(session: Session, company_id: int, prefix: str, year: int, by: int = 1) -> int:
     for _ in range(2):
-        bumped = repo.bump(session, company_id, prefix, year)
+        bumped = repo.bump(session, company_id, prefix, year, by)
         if bumped is not None:
             return bumped
         try:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,6 +66,48 @@ def find_clash(
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
     return session.execute(stmt.order_by(model.id).limit(1)).scalar_one_or_none()
+
+
+def clashes(
+    session: Session,
+    ctx: RequestContext,
+    model: type[P],
+    codes: Collection[str],
+    names: Collection[str],
+) -> list[tuple[str, str]]:
+    """The company's parties (code, name) having one of ``codes`` or one of ``names``."""
+    matches: list[ColumnElement[bool]] = []
+    if codes:
+        matches.append(model.code.in_(list(codes)))
+    if names:
+        matches.append(model.name.in_(list(names)))
+    if not matches:
+        return []
+    stmt = scoped(select(model.code, model.name), model, ctx).where(or_(*matches))
+    return [(str(code), str(name)) for code, name in session.execute(stmt.order_by(model.id))]
+
+
+def codes_taken(
+    session: Session, ctx: RequestContext, model: type[P], codes: Collection[str]
+) -> set[str]:
+    """Which of ``codes`` the company's parties already use."""
+    if not codes:
+        return set()
+    stmt = scoped(select(model.code), model, ctx).where(model.code.in_(list(codes)))
+    return {str(code) for code in session.scalars(stmt)}
+
+
+def insert_many(session: Session, model: type[P], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` (column values) in one statement; their ids, in order. A code taken
+    meanwhile by another transaction is a Conflict."""
+    if not rows:
+        return []
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    try:
+        with session.begin_nested():
+            return [int(i) for i in session.scalars(stmt, list(rows))]
+    except IntegrityError as exc:
+        raise Conflict(f"A {_LABEL[model].lower()} code is already in use") from exc
 
 
 def code_taken(session: Session, ctx: RequestContext, model: type[P], code: str) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from companion.audit import service as audit
-from companion.erp.numbering.service import next_code
+from companion.erp.numbering.service import next_code, next_codes
 from companion.erp.parties import repository as repo
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.parties.schemas import CustomerIn, CustomerUpdate, SupplierIn, SupplierUpdate
@@ -37,6 +38,16 @@ def create_customer(session: Session, ctx: RequestContext, data: CustomerIn) -> 
     return customer
 
 
+def create_customers(
+    session: Session, ctx: RequestContext, rows: Sequence[CustomerIn]
+) -> list[int]:
+    """Add many customers at once (bulk imports): ``create_customer``'s rules and audit, with
+    one duplicate query, one code allocation, one insert and one audit append for the lot;
+    their ids, in order."""
+    ctx.require("sales.write")
+    return _create_many(session, ctx, Customer, rows, "CUST", _CUSTOMER_FIELDS)
+
+
 def update_customer(
     session: Session, ctx: RequestContext, customer_id: int, data: CustomerUpdate
 ) -> Customer:
@@ -53,6 +64,14 @@ def create_supplier(session: Session, ctx: RequestContext, data: SupplierIn) -> 
     supplier = Supplier(company_id=ctx.company_id, **data.model_dump(exclude={"code"}))
     _create(session, ctx, supplier, data.code, "SUPP", _SUPPLIER_FIELDS)
     return supplier
+
+
+def create_suppliers(
+    session: Session, ctx: RequestContext, rows: Sequence[SupplierIn]
+) -> list[int]:
+    """Add many suppliers at once (bulk imports), as ``create_customers`` does customers."""
+    ctx.require("procurement.write")
+    return _create_many(session, ctx, Supplier, rows, "SUPP", _SUPPLIER_FIELDS)
 
 
 def update_supplier(
@@ -85,6 +104,70 @@ def _create(
         party.id,
         new=_snapshot(party, fields),
     )
+
+
+def _create_many(
+    session: Session,
+    ctx: RequestContext,
+    model: type[repo.P],
+    rows: Sequence[CustomerIn] | Sequence[SupplierIn],
+    code_prefix: str,
+    fields: tuple[str, ...],
+) -> list[int]:
+    if not rows:
+        return []
+    label = model.__name__.lower()
+    given = [r.code for r in rows if r.code]
+    names = [r.name for r in rows]
+    for field_name, values in (("code", given), ("name", names)):
+        seen: set[str] = set()
+        for value in values:
+            if value in seen:
+                raise Conflict(
+                    f"Two new {label}s have the {field_name} {value}",
+                    details={"field": field_name},
+                )
+            seen.add(value)
+    clash = repo.clashes(session, ctx, model, given, names)
+    if clash:
+        taken, name = clash[0]
+        if taken in set(given):
+            raise Conflict(f"A {label} with code {taken} already exists", details={"field": "code"})
+        raise Conflict(
+            f"A {label} named '{name}' already exists ({taken})", details={"field": "name"}
+        )
+    free = iter(_free_codes(session, ctx, model, code_prefix, len(rows) - len(given), given))
+    records = [
+        {**r.model_dump(), "company_id": ctx.company_id, "code": r.code or next(free)} for r in rows
+    ]
+    ids = repo.insert_many(session, model, records)
+    audit.record_many(
+        session,
+        ctx,
+        f"{label}.create",
+        label,
+        [(i, None, {f: v[f] for f in fields}) for i, v in zip(ids, records, strict=True)],
+    )
+    return ids
+
+
+def _free_codes(
+    session: Session,
+    ctx: RequestContext,
+    model: type[repo.P],
+    prefix: str,
+    count: int,
+    reserved: Collection[str],
+) -> list[str]:
+    """``count`` codes from the sequence that no party uses (skipping manually entered ones)."""
+    free: list[str] = []
+    for _ in range(_MAX_CODE_ATTEMPTS):
+        if len(free) == count:
+            return free
+        candidates = next_codes(session, ctx.company_id, prefix, count - len(free))
+        taken = repo.codes_taken(session, ctx, model, candidates) | set(reserved)
+        free += [c for c in candidates if c not in taken]
+    raise Conflict(f"Could not find free {prefix} codes; give the codes explicitly")
 
 
 def _update(session: Session, ctx: RequestContext, party: repo.P, changes: dict[str, Any]) -> None:

@@ -43,6 +43,8 @@ class ImportKind:
     model: type[Customer] | type[Supplier] | type[Item] | None
     # Writes one row (master data), or ``post`` writes the whole file at once.
     create: Callable[[Session, RequestContext, Any], object] | None = None
+    # Writes many rows at once (one insert and one audit append per batch), where it can.
+    create_many: Callable[[Session, RequestContext, Sequence[Any]], object] | None = None
     # Codes the rows refer to (account code -> id), read before the rows are checked.
     references: Callable[[Session, RequestContext], References] | None = None
     # The kind's own rules: per valid row (against the references), then over the file.
@@ -67,6 +69,7 @@ KINDS: dict[str, ImportKind] = {
             ("code", "name"),
             Customer,
             parties.create_customer,
+            create_many=parties.create_customers,
         ),
         ImportKind(
             "suppliers",
@@ -76,6 +79,7 @@ KINDS: dict[str, ImportKind] = {
             ("code", "name"),
             Supplier,
             parties.create_supplier,
+            create_many=parties.create_suppliers,
         ),
         ImportKind(
             "items",

@@ -11,7 +11,7 @@ transaction: all rows or none. Every status change is an event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -311,6 +311,8 @@ def commit_job(data_dir: Path, run: JobRun) -> dict[str, Any]:
                 session, ctx, result.valid, references, import_id=row.id, filename=row.filename
             )
             session.flush()
+        elif kind.create_many is not None:
+            _create_batches(session, ctx, kind.create_many, result.valid, _progress(session, run))
         elif kind.create is not None:
             _create_rows(session, ctx, kind.create, result.valid, _progress(session, run))
     except CompanionError as exc:
@@ -339,6 +341,29 @@ def _create_rows(
         if done % STEP == 0 or done == total:
             session.flush()
             report(done, total, f"Wrote {done} of {total} rows")
+
+
+def _create_batches(
+    session: Session,
+    ctx: RequestContext,
+    create_many: Callable[[Session, RequestContext, Sequence[Any]], object],
+    rows: list[tuple[int, BaseModel]],
+    report: Callable[[int, int, str], None],
+) -> None:
+    """Write ``STEP`` rows at a time (one insert, one audit append each), still all in the
+    job's one transaction: a refused batch fails the whole import."""
+    total = len(rows)
+    for start in range(0, total, STEP):
+        batch = rows[start : start + STEP]
+        try:
+            create_many(session, ctx, [model for _, model in batch])
+        except CompanionError as exc:
+            first, last = batch[0][0], batch[-1][0]
+            raise ImportUnreadable(
+                f"Lines {first}-{last}: {exc.message}", details={"line": first}
+            ) from exc
+        done = start + len(batch)
+        report(done, total, f"Wrote {done} of {total} rows")
 
 
 def _progress(session: Session, run: JobRun) -> Callable[[int, int, str], None]:
