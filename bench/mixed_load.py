@@ -1,0 +1,534 @@
+"""A mixed chat workload over HTTP against a real ``companion serve`` (issue 18 part 3).
+
+    .venv/bin/python bench/mixed_load.py --backend postgresql --workers 2 --clients 8 --duration 60
+    .venv/bin/python bench/mixed_load.py --backend sqlite --rate 20 --duration 60
+    .venv/bin/python bench/mixed_load.py --database-url URL ...   # an existing demo, kept as is
+
+Builds the full demo (``--months``/``--scale``) in a database of its own under ``--workdir``
+(SQLite) or as ``bench_mixed_<pid>`` on the local PostgreSQL (copied from ``--pg-template``
+when given; dropped at the end), starts ``companion serve --workers N`` on a free loopback
+port and sends a fixed cycle of requests (``CYCLE``): data questions as ``finance``,
+follow-ups in the same conversation ("and last month?"), a knowledge question, a stock
+adjustment proposed and then confirmed with "yes" as ``storekeeper``, an SSE stream read to
+its ``final`` event, and ``/healthz`` as the baseline.
+
+``--clients N`` is a closed loop (N threads, each sends its next request when the last is
+answered); ``--rate R`` an open loop (R requests a second on a fixed schedule, each timed from
+when it was due, so a slow server shows as latency rather than as fewer requests). An error
+is any non-2xx answer, a transport error, or a body that is not what the kind expects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from common import DEMO_TODAY, p  # noqa: E402
+from http_load import free_port  # noqa: E402
+
+from companion.auth.passwords import PasswordHasher  # noqa: E402
+from companion.demo.service import build_demo  # noqa: E402
+from companion.kit import migrate  # noqa: E402
+from companion.kit.db import make_engine, session_scope  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+CHAT = "/api/v1/ai/chat"
+STREAM = "/api/v1/ai/chat/stream"
+# One pass of the mix: 10 requests. A follow-up continues a conversation a data question
+# opened; a confirm answers "yes" to a proposal made before it (either, when nothing waits,
+# is sent as the opening request instead and counted as that kind).
+CYCLE = [
+    "healthz",
+    "data",
+    "followup",
+    "data",
+    "knowledge",
+    "stream",
+    "propose",
+    "data",
+    "confirm",
+    "followup",
+]
+DATA_QUESTIONS = [
+    ("sales this month", "and last month?"),
+    ("what's our cash balance?", "and at the end of last month?"),
+    ("top 5 customers this year", "and last year?"),
+    ("show me the receivables aging", "only the overdue ones"),
+    ("profit and loss for last quarter", "and the quarter before?"),
+    ("stock levels in all warehouses", "and in Sylhet Depot?"),
+    ("which invoices are overdue?", "and the ones due this month?"),
+    ("cash flow this month", "and last month?"),
+]
+KNOWLEDGE = [
+    "what is the travel policy?",
+    "what is the hotel limit per night in Dhaka?",
+    "how many days of annual leave do we get?",
+]
+# A confirm with no proposal waiting proposes instead; a proposal with MAX_WAITING waiting
+# confirms instead; one older than PROPOSAL_FRESH_S is not confirmed (it may expire first).
+MAX_WAITING = 4
+PROPOSAL_FRESH_S = 240
+ADJUSTMENT = "add 1 Ceiling Fan 56in to Sylhet Depot, found in count"
+
+
+@dataclass
+class Outcome:
+    kind: str
+    ms: float
+    error: str | None = None
+
+
+@dataclass
+class Recorder:
+    """Latencies and errors per kind (thread-safe)."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.outcomes.append(outcome)
+
+    def since(self, start: int) -> list[Outcome]:
+        with self.lock:
+            return self.outcomes[start:]
+
+    def summary(self, elapsed_s: float) -> dict[str, dict[str, float]]:
+        """Per kind and ``all``: count, errors, p50/p95/max ms, req/s."""
+        with self.lock:
+            outcomes = list(self.outcomes)
+        kinds = sorted({o.kind for o in outcomes})
+        rows: dict[str, dict[str, float]] = {}
+        for kind in [*kinds, "all"]:
+            mine = [o for o in outcomes if kind in ("all", o.kind)]
+            if not mine:
+                continue
+            ms = [o.ms for o in mine]
+            rows[kind] = {
+                "count": len(mine),
+                "errors": sum(1 for o in mine if o.error),
+                "p50": p(ms, 50),
+                "p95": p(ms, 95),
+                "max": max(ms),
+                "rps": len(mine) / elapsed_s,
+            }
+        return rows
+
+    def error_samples(self, n: int = 5) -> list[str]:
+        with self.lock:
+            return [f"{o.kind}: {o.error}" for o in self.outcomes if o.error][:n]
+
+
+def format_summary(rows: dict[str, dict[str, float]]) -> str:
+    lines = [
+        f"{'kind':<10} {'count':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8}"
+        f" {'max ms':>8} {'req/s':>7}"
+    ]
+    for kind, r in rows.items():
+        lines.append(
+            f"{kind:<10} {r['count']:>6.0f} {r['errors']:>6.0f} {r['p50']:>8.1f} {r['p95']:>8.1f}"
+            f" {r['max']:>8.1f} {r['rps']:>7.1f}"
+        )
+    return "\n".join(lines)
+
+
+class Mix:
+    """The requests of the mix, their expected answers, and the conversations they continue."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.finance = login(base, "finance")
+        self.storekeeper = login(base, "storekeeper")
+        self.followups: queue.Queue[tuple[str, str]] = queue.Queue()
+        # Proposals waiting for their "yes" (conversation id, when made); newest first.
+        self.proposals: list[tuple[str, float]] = []
+        self.turn = 0
+        self.lock = threading.Lock()
+
+    def next_index(self) -> int:
+        with self.lock:
+            self.turn += 1
+            return self.turn
+
+    def send(self, client: httpx.Client, kind: str) -> Outcome:
+        """Send one request of ``kind``; the outcome is timed and checked."""
+        n = self.next_index()
+        started = time.perf_counter()
+        try:
+            done_kind, error = self._send(client, kind, n)
+        except httpx.HTTPError as exc:
+            done_kind, error = kind, f"{type(exc).__name__}: {exc}"
+        return Outcome(done_kind, (time.perf_counter() - started) * 1000, error)
+
+    def _send(self, client: httpx.Client, kind: str, n: int) -> tuple[str, str | None]:
+        if kind == "healthz":
+            r = client.get(f"{self.base}/healthz")
+            return kind, None if r.status_code == 200 else f"{r.status_code} {r.text[:200]}"
+        if kind == "followup":
+            try:
+                conv, message = self.followups.get_nowait()
+            except queue.Empty:
+                kind = "data"
+            else:
+                body = self._chat(client, self.finance, message, conv)
+                return kind, body if isinstance(body, str) else _expect_data(body)
+        if kind == "data":
+            question, followup = DATA_QUESTIONS[n % len(DATA_QUESTIONS)]
+            body = self._chat(client, self.finance, question)
+            if isinstance(body, str):
+                return kind, body
+            error = _expect_data(body)
+            if error is None:
+                self.followups.put((body["conversation_id"], followup))
+            return kind, error
+        if kind == "knowledge":
+            body = self._chat(client, self.finance, KNOWLEDGE[n % len(KNOWLEDGE)])
+            if isinstance(body, str):
+                return kind, body
+            return kind, None if body.get("sources") else f"no sources: {_brief(body)}"
+        if kind == "propose" and self._waiting() >= MAX_WAITING:
+            kind = "confirm"
+        if kind == "confirm":
+            waiting = self._newest_proposal()
+            if waiting is None:
+                kind = "propose"
+            else:
+                body = self._chat(client, self.storekeeper, "yes", waiting)
+                if isinstance(body, str):
+                    return kind, body
+                ok = body.get("skill") == "action" and not body.get("pending_confirmation")
+                return kind, None if ok else f"not done: {_brief(body)}"
+        if kind == "propose":
+            body = self._chat(client, self.storekeeper, ADJUSTMENT)
+            if isinstance(body, str):
+                return kind, body
+            if not body.get("pending_confirmation"):
+                return kind, f"nothing proposed: {_brief(body)}"
+            with self.lock:
+                self.proposals.append((body["conversation_id"], time.monotonic()))
+            return kind, None
+        if kind == "stream":
+            question = DATA_QUESTIONS[n % len(DATA_QUESTIONS)][0]
+            return kind, self._stream(client, question)
+        raise ValueError(kind)
+
+    def _waiting(self) -> int:
+        with self.lock:
+            return len(self.proposals)
+
+    def _newest_proposal(self) -> str | None:
+        """The newest proposal still well inside its 5-minute expiry (older ones dropped)."""
+        with self.lock:
+            fresh = time.monotonic() - PROPOSAL_FRESH_S
+            self.proposals = [(c, t) for c, t in self.proposals if t > fresh]
+            return self.proposals.pop()[0] if self.proposals else None
+
+    def _chat(
+        self, client: httpx.Client, headers: dict[str, str], message: str, conv: str | None = None
+    ) -> dict[str, Any] | str:
+        """The chat answer, or what was wrong with it."""
+        payload: dict[str, Any] = {"message": message}
+        if conv:
+            payload["conversation_id"] = conv
+        r = client.post(f"{self.base}{CHAT}", json=payload, headers=headers)
+        if not 200 <= r.status_code < 300:
+            return f"{r.status_code} {r.text[:200]}"
+        body: dict[str, Any] = r.json()
+        missing = {"conversation_id", "message", "intent", "skill"} - set(body)
+        return f"missing {sorted(missing)}" if missing else body
+
+    def _stream(self, client: httpx.Client, question: str) -> str | None:
+        """Read the SSE answer to its ``final`` event; None when it came and holds an answer."""
+        with client.stream(
+            "POST", f"{self.base}{STREAM}", json={"message": question}, headers=self.finance
+        ) as r:
+            if r.status_code != 200:
+                r.read()
+                return f"{r.status_code} {r.text[:200]}"
+            event, final = "message", None
+            for line in r.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("final", "error"):
+                    if event == "error":
+                        return f"error event: {line[:200]}"
+                    final = json.loads(line.split(":", 1)[1])
+        if final is None:
+            return "no final event"
+        return _expect_data(final)
+
+
+def _brief(body: dict[str, Any]) -> str:
+    return (
+        f"intent={body.get('intent')} skill={body.get('skill')} {str(body.get('message'))[:120]!r}"
+    )
+
+
+def _expect_data(body: dict[str, Any]) -> str | None:
+    if body.get("skill") in ("data_query", "analytics") and body.get("data"):
+        return None
+    return f"not a data answer: {_brief(body)}"
+
+
+def login(base: str, username: str) -> dict[str, str]:
+    r = httpx.post(
+        f"{base}/api/v1/auth/login", json={"username": username, "password": "demo"}, timeout=120
+    )
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def closed_loop(mix: Mix, recorder: Recorder, clients: int, duration_s: float) -> float:
+    """``clients`` threads each send the mix's next request when the last is answered."""
+    cycle = iter_cycle()
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration_s
+
+    def client_loop() -> None:
+        with httpx.Client(timeout=60) as client:
+            while time.monotonic() < deadline:
+                with lock:
+                    kind = next(cycle)
+                recorder.add(mix.send(client, kind))
+
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
+def open_loop(
+    mix: Mix,
+    recorder: Recorder,
+    rate: float,
+    duration_s: float,
+    *,
+    max_in_flight: int = 64,
+    stop: threading.Event | None = None,
+) -> float:
+    """``rate`` requests a second on a fixed schedule, each timed from when it was due."""
+    cycle = iter_cycle()
+    local = threading.local()
+
+    clients: list[httpx.Client] = []
+
+    def run(kind: str, due: float) -> None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(timeout=60)
+            clients.append(client)
+        outcome = mix.send(client, kind)
+        # Timed from when it was due: waiting for a free thread is the server's lateness too.
+        outcome.ms = (time.perf_counter() - due) * 1000
+        recorder.add(outcome)
+
+    started = time.perf_counter()
+    total = int(rate * duration_s)
+    with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
+        for i in range(total):
+            due = started + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            if stop is not None and stop.is_set():
+                break
+            pool.submit(run, next(cycle), due)
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        client.close()
+    return elapsed
+
+
+def iter_cycle() -> Iterator[str]:
+    while True:
+        yield from CYCLE
+
+
+@contextmanager
+def demo_database(
+    backend: str,
+    workdir: Path,
+    *,
+    url: str | None = None,
+    template: str | None = None,
+    months: int = 13,
+    scale: float = 1.0,
+) -> Iterator[str]:
+    """A demo database of this run's own (dropped at the end on PostgreSQL), or ``url``."""
+    if url:
+        yield url
+        return
+    if backend == "sqlite":
+        path = workdir / f"mixed-{os.getpid()}.db"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        _build(url, months, scale)
+        yield url
+        return
+    name = f"bench_mixed_{os.getpid()}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    clause = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        if not template:
+            _build(url, months, scale)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _build(url: str, months: int, scale: float) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    started = time.perf_counter()
+    with session_scope(sessionmaker(bind=engine)) as session:
+        build_demo(session, PasswordHasher(), today=DEMO_TODAY, months=months, scale=scale)
+    print(f"built the demo in {time.perf_counter() - started:.1f} s", flush=True)
+    engine.dispose()
+
+
+@contextmanager
+def serve(
+    url: str, workdir: Path, *, workers: int = 1, ready_timeout_s: float = 900, **extra_env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``companion serve`` on a free port over ``url``; its base URL and process."""
+    port = free_port()
+    data_dir = workdir / "data"  # the trained NLU is kept here between runs
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "COMPANION_DATABASE_URL": url,
+        "COMPANION_DATA_DIR": str(data_dir),
+        "COMPANION_DEMO_MODE": "true",
+        "COMPANION_TODAY": DEMO_TODAY.isoformat(),
+        "COMPANION_LOG_LEVEL": "WARNING",
+        # Three users send every request: the per-user limits would answer most 429.
+        "COMPANION_RATE_LIMITS__ENABLED": "false",
+        **extra_env,
+    }
+    companion = os.path.join(os.path.dirname(sys.executable), "companion")
+    command = [companion, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    log_path = workdir / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_timeout_s
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited:\n{log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"the server was not ready in time:\n{log_path.read_text()[-4000:]}"
+                )
+            time.sleep(0.5)
+        yield base, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def warm_up(mix: Mix, rounds: int = 1) -> None:
+    """One pass of the mix, unrecorded: first turns load what later ones reuse."""
+    with httpx.Client(timeout=600) as client:
+        for _ in range(rounds):
+            for kind in CYCLE:
+                mix.send(client, kind)
+
+
+def run_load(
+    mix: Mix, *, clients: int | None, rate: float | None, duration_s: float, recorder: Recorder
+) -> float:
+    if rate:
+        return open_loop(mix, recorder, rate, duration_s)
+    return closed_loop(mix, recorder, clients or 8, duration_s)
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--database-url", help="an existing demo database (kept)")
+    parser.add_argument("--pg-template", help="copy this PostgreSQL database instead of building")
+    parser.add_argument("--months", type=int, default=13)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, default=1, help="companion serve --workers")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/helperF"))
+
+
+def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_server_arguments(parser)
+    drive = parser.add_mutually_exclusive_group()
+    drive.add_argument("--clients", type=int, help="closed loop: concurrent clients (default 8)")
+    drive.add_argument("--rate", type=float, help="open loop: requests per second")
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    with (
+        demo_database(
+            args.backend,
+            args.workdir,
+            url=args.database_url,
+            template=args.pg_template,
+            months=args.months,
+            scale=args.scale,
+        ) as url,
+        serve(url, args.workdir, workers=args.workers) as (base, _),
+    ):
+        mix = Mix(base)
+        warm_up(mix)
+        recorder = Recorder()
+        load_before = os.getloadavg()
+        elapsed = run_load(
+            mix, clients=args.clients, rate=args.rate, duration_s=args.duration, recorder=recorder
+        )
+        driver = f"rate={args.rate}/s" if args.rate else f"clients={args.clients or 8}"
+        report(
+            f"{make_url(url).get_backend_name()} workers={args.workers} {driver}"
+            f" duration={elapsed:.0f}s load before {load_before[0]:.1f}"
+            f" after {os.getloadavg()[0]:.1f}"
+        )
+        report(format_summary(recorder.summary(elapsed)))
+        for sample in recorder.error_samples():
+            report(f"  error {sample}")
+
+
+if __name__ == "__main__":
+    main()
