@@ -216,6 +216,11 @@ class OpenAICompatProvider(LLMProvider):
                     headers=self._headers(key),
                     timeout=self._timeout_for(timeout),
                 )
+            except httpx.ConnectTimeout as exc:
+                # A host that leaves a connection unanswered for the whole connect timeout
+                # (down, or a firewall dropping packets) will not answer the next try either:
+                # no retries, so one call waits one connect timeout, not three.
+                raise self._unreachable(exc) from exc
             except httpx.TransportError as exc:
                 error: LLMError = self._unreachable(exc)
             else:
