@@ -16,6 +16,8 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
+from companion.assistant.nlu.entities.ratio_index import RatioIndex, bigrams
+
 KINDS = ("customer", "supplier", "product", "warehouse", "bank_account")
 THRESHOLD = 86.0
 # A shorter name's first word alone ("rahim" for "Rahim Traders") scores this much.
@@ -23,6 +25,9 @@ PARTIAL_SCORE = 90.0
 AMBIGUITY_MARGIN = 4.0
 MAX_WINDOW = 5
 MAX_TOKENS = 80
+# From this many names of a kind, a window is scored only against the names a bigram index
+# lets through (ratio_index.py: the same matches); below it, against every name at once.
+INDEXED_FROM = 1500
 
 _LEGAL = {
     "ltd",
@@ -162,6 +167,26 @@ class _KindIndex:
             for k in range(1, len(words)):
                 self.prefixes.setdefault(" ".join(words[:k]), []).append(i)
         self.max_words = max((len(n.split()) for n in self.names), default=1)
+        self.ratio = RatioIndex(self.names, THRESHOLD) if len(self.names) >= INDEXED_FROM else None
+
+    def fuzzy(self, phrases: Sequence[str]) -> dict[str, list[tuple[int, float]]]:
+        """Per phrase, the names scoring THRESHOLD or more: (index, score), by index."""
+        found: dict[str, list[tuple[int, float]]] = {}
+        if self.ratio is None:
+            scores = cdist(phrases, self.names, scorer=fuzz.ratio, workers=1)
+            for row, col in zip(*(scores >= THRESHOLD).nonzero(), strict=True):
+                found.setdefault(phrases[row], []).append((int(col), float(scores[row, col])))
+            return found
+        for phrase in phrases:
+            cols = self.ratio.candidates(phrase, bigrams(phrase))
+            if not cols:
+                continue
+            # Scored as above (float32 scores), over the candidates only.
+            row = cdist([phrase], [self.names[c] for c in cols], scorer=fuzz.ratio, workers=1)[0]
+            hits = [(c, float(score)) for c, score in zip(cols, row, strict=True)]
+            if kept := [(c, score) for c, score in hits if score >= THRESHOLD]:
+                found[phrase] = kept
+        return found
 
 
 @dataclass(frozen=True)
@@ -187,53 +212,70 @@ def match_master(
     ("Bearing A209" for "Bearing A208"): a different item, never a match.
     """
     tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)][:MAX_TOKENS]
+    windows = _windows(tokens)
     found: list[MasterMatch] = []
     for kind in kinds:
         index = master.index(kind)
         if index.records:
-            found.extend(_match_kind(text, tokens, kind, index, misses))
+            found.extend(_match_kind(text, tokens, windows, kind, index, misses))
     return found
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Tokens ``i`` to ``j`` of the text as a name: normalised, as a code, its numbers."""
+
+    i: int
+    j: int
+    phrase: str
+    code: str
+    digits: list[str]
+
+
+def _windows(tokens: list[tuple[str, int, int]]) -> list[_Window]:
+    """Every run of up to MAX_WINDOW tokens that may be a name, by start then length."""
+    out: list[_Window] = []
+    for i in range(len(tokens)):
+        if tokens[i][0].lower() in _GENERIC:
+            continue  # "customer Rahim" starts at "Rahim"
+        for n in range(1, min(MAX_WINDOW, len(tokens) - i) + 1):
+            phrase = _normalise_name(" ".join(t[0].lower() for t in tokens[i : i + n]))
+            out.append(_Window(i, i + n, phrase, _code(phrase), _DIGITS.findall(phrase)))
+    return out
 
 
 def _match_kind(
     text: str,
     tokens: list[tuple[str, int, int]],
+    windows: list[_Window],
     kind: str,
     index: _KindIndex,
     misses: list[NumberedMiss] | None = None,
 ) -> list[MasterMatch]:
-    windows: list[tuple[int, int, str]] = []
-    for i in range(len(tokens)):
-        for n in range(1, min(MAX_WINDOW, index.max_words + 1) + 1):
-            if i + n > len(tokens):
-                break
-            words = [t[0].lower() for t in tokens[i : i + n]]
-            if all(w in _GENERIC for w in words) or words[0] in _GENERIC:
-                continue
-            windows.append((i, i + n, _normalise_name(" ".join(words))))
+    longest = min(MAX_WINDOW, index.max_words + 1)
+    windows = [w for w in windows if w.j - w.i <= longest]
     if not windows:
         return []
-    scores = cdist([w[2] for w in windows], index.names, scorer=fuzz.ratio, workers=1)
+    fuzzy = index.fuzzy(list(dict.fromkeys(w.phrase for w in windows)))
     hits: list[tuple[float, int, int, list[tuple[int, float]]]] = []
     # Spans naming a model number the company doesn't have: no part of them is a match.
     numbered: dict[tuple[int, int], list[tuple[MasterRecord, float]]] = {}
-    for row, (i, j, phrase) in enumerate(windows):
+    for window in windows:
+        i, j, phrase, digits = window.i, window.j, window.phrase, window.digits
         per_record: dict[int, float] = {}
-        code = index.codes.get(_code(phrase))
+        code = index.codes.get(window.code)
         if code is not None:
             per_record[code] = 100.0
-        digits = _DIGITS.findall(phrase) if any(c.isdigit() for c in phrase) else []
         partial = PARTIAL_SCORE + 2.0 * (j - i - 1)
         shared = phrase in index.prefixes and (j - i > 1 or _may_stand_alone(tokens[i][0]))
-        for col in (scores[row] >= THRESHOLD).nonzero()[0]:
-            score = float(scores[row][col])
+        for col, score in fuzzy.get(phrase, ()):
             # Short words match exactly or not at all ("co" is not "cod").
             if len(phrase) < 4 and score < 100.0:
                 continue
             # Model numbers are not typos: "Bearing A209" is neither A205 nor A208.
             if score < 100.0 and digits and index.digits[col] and digits != index.digits[col]:
                 span = numbered.setdefault((tokens[i][1], tokens[j - 1][2]), [])
-                span.append((index.records[int(col)], score))
+                span.append((index.records[col], score))
                 continue
             if (
                 score == 100.0
@@ -243,7 +285,7 @@ def _match_kind(
                 # "Khulna" is "Khulna Corporation" only without its legal word, and the
                 # first word of "Khulna Emporium" too: a partial name, like theirs.
                 score = min(partial, 99.0)
-            per_record[int(col)] = max(per_record.get(int(col), 0.0), score)
+            per_record[col] = max(per_record.get(col, 0.0), score)
         if shared:
             for col in index.prefixes[phrase]:
                 per_record[col] = max(per_record.get(col, 0.0), min(partial, 99.0))
