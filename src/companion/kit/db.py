@@ -7,6 +7,7 @@ opened a session commits it once (``session_scope``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -27,7 +28,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+)
+from sqlalchemy.sql.elements import TextClause
 
 from companion.kit.money import quantize
 
@@ -182,6 +191,87 @@ def begin_for_writing(session: Session) -> None:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
         session.connection(execution_options={WRITE_INTENT: True})
+
+
+READS_ONLY = "companion_reads_only"  # in Session.info while a phase of the session only reads
+
+_DML = re.compile(r"^\s*(insert|update|delete|replace)\b", re.IGNORECASE)
+
+
+class WriteWhileReading(RuntimeError):
+    """A write inside a phase declared to only read (``begin_reading``): a programming error.
+
+    On SQLite such a write would upgrade a deferred transaction, which fails at once with
+    "database is locked" whenever another writer committed since it began. Whatever writes
+    belongs after ``begin_writing``.
+    """
+
+
+def _splits(session: Session) -> bool:
+    """Whether reading and writing are separate transactions: SQLite on an engine of its own."""
+    bind = session.get_bind()
+    return isinstance(bind, Engine) and bind.dialect.name == "sqlite"
+
+
+def begin_reading(session: Session) -> None:
+    """Start a phase of ``session`` that only reads, until ``begin_writing``.
+
+    On SQLite (a session on an engine, not joined to an outer transaction) what the session
+    did so far is committed (a request's sign-in), and the phase reads in a deferred
+    transaction: in WAL mode it takes no lock, so it never waits for writers nor makes them
+    wait. Elsewhere the transaction carries on (PostgreSQL takes concurrent writers; rows
+    the phase locks stay locked). On every database a write in the phase raises
+    ``WriteWhileReading``, so one cannot hide in a phase that SQLite would not let write.
+    """
+    if _splits(session) and session.in_transaction():
+        session.commit()
+    session.info[READS_ONLY] = True
+
+
+def begin_writing(session: Session) -> bool:
+    """End the phase that only reads and start the session's write transaction.
+
+    True when a new transaction began (SQLite: what was read is expired, to be read again
+    under the write lock, since another writer may have changed it); False when the
+    transaction carries on (PostgreSQL, or a session joined to an outer transaction).
+    """
+    session.info.pop(READS_ONLY, None)
+    if not _splits(session):
+        return False
+    session.commit()  # ends the deferred transaction, which wrote nothing
+    session.expire_all()
+    begin_for_writing(session)
+    return True
+
+
+def is_reading(session: Session) -> bool:
+    """Whether ``session`` is in a phase that only reads (``begin_reading``)."""
+    return bool(session.info.get(READS_ONLY))
+
+
+@event.listens_for(Session, "before_flush")
+def _no_flush_while_reading(session: Session, flush_context: Any, instances: Any) -> None:
+    if not session.info.get(READS_ONLY):
+        return
+    changed = [*session.new, *session.deleted]
+    changed += [o for o in session.dirty if session.is_modified(o)]
+    if changed:
+        names = sorted({type(o).__name__ for o in changed})
+        raise WriteWhileReading(f"a flush of {', '.join(names)} while the session only reads")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_dml_while_reading(state: ORMExecuteState) -> None:
+    if not state.session.info.get(READS_ONLY):
+        return
+    statement = state.statement
+    if (
+        state.is_insert
+        or state.is_update
+        or state.is_delete
+        or (isinstance(statement, TextClause) and _DML.match(statement.text))
+    ):
+        raise WriteWhileReading(f"{str(statement)[:80]!r} while the session only reads")
 
 
 # PostgreSQL's transient contention: deadlock detected, serialization failure, lock not
