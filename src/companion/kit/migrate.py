@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -28,8 +30,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+@cache
 def head_revision() -> str:
-    """The newest revision shipped with this code."""
+    """The newest revision shipped with this code (read once: the migration files that
+    ship with the package do not change while it runs; each app's startup checks it)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
