@@ -10,7 +10,8 @@ when given; dropped at the end), starts ``companion serve --workers N`` on a fre
 port and sends a fixed cycle of requests (``CYCLE``): data questions as ``finance``,
 follow-ups in the same conversation ("and last month?"), a knowledge question, a stock
 adjustment proposed and then confirmed with "yes" as ``storekeeper``, an SSE stream read to
-its ``final`` event, and ``/healthz`` as the baseline.
+its ``final`` event, and ``/healthz`` as the baseline. The server's per-user limits (chat
+turns, proposals a minute) are switched off: two users send everything.
 
 ``--clients N`` is a closed loop (N threads, each sends its next request when the last is
 answered); ``--rate R`` an open loop (R requests a second on a fixed schedule, each timed from
@@ -56,20 +57,10 @@ PG_ADMIN_URL = os.environ.get(
 CHAT = "/api/v1/ai/chat"
 STREAM = "/api/v1/ai/chat/stream"
 # One pass of the mix: 10 requests. A follow-up continues a conversation a data question
-# opened; a confirm answers "yes" to a proposal made before it (either, when nothing waits,
-# is sent as the opening request instead and counted as that kind).
-CYCLE = [
-    "healthz",
-    "data",
-    "followup",
-    "data",
-    "knowledge",
-    "stream",
-    "propose",
-    "data",
-    "confirm",
-    "followup",
-]
+# opened (when none is waiting it is sent as a data question, and counted so); an action is
+# two requests, a proposal and then "yes" to it in the same conversation.
+CYCLE = ["healthz", "data", "followup", "data", "knowledge", "stream", "action", "data", "followup"]
+REQUESTS = {"action": 2}
 DATA_QUESTIONS = [
     ("sales this month", "and last month?"),
     ("what's our cash balance?", "and at the end of last month?"),
@@ -85,10 +76,6 @@ KNOWLEDGE = [
     "what is the hotel limit per night in Dhaka?",
     "how many days of annual leave do we get?",
 ]
-# A confirm with no proposal waiting proposes instead; a proposal with MAX_WAITING waiting
-# confirms instead; one older than PROPOSAL_FRESH_S is not confirmed (it may expire first).
-MAX_WAITING = 4
-PROPOSAL_FRESH_S = 240
 ADJUSTMENT = "add 1 Ceiling Fan 56in to Sylhet Depot, found in count"
 
 
@@ -161,8 +148,6 @@ class Mix:
         self.finance = login(base, "finance")
         self.storekeeper = login(base, "storekeeper")
         self.followups: queue.Queue[tuple[str, str]] = queue.Queue()
-        # Proposals waiting for their "yes" (conversation id, when made); newest first.
-        self.proposals: list[tuple[str, float]] = []
         self.turn = 0
         self.lock = threading.Lock()
 
@@ -171,15 +156,17 @@ class Mix:
             self.turn += 1
             return self.turn
 
-    def send(self, client: httpx.Client, kind: str) -> Outcome:
-        """Send one request of ``kind``; the outcome is timed and checked."""
+    def send(self, client: httpx.Client, kind: str) -> list[Outcome]:
+        """Send the request(s) of ``kind``; each outcome timed and checked."""
+        if kind == "action":
+            return self._action(client)
         n = self.next_index()
         started = time.perf_counter()
         try:
             done_kind, error = self._send(client, kind, n)
         except httpx.HTTPError as exc:
             done_kind, error = kind, f"{type(exc).__name__}: {exc}"
-        return Outcome(done_kind, (time.perf_counter() - started) * 1000, error)
+        return [Outcome(done_kind, (time.perf_counter() - started) * 1000, error)]
 
     def _send(self, client: httpx.Client, kind: str, n: int) -> tuple[str, str | None]:
         if kind == "healthz":
@@ -207,42 +194,36 @@ class Mix:
             if isinstance(body, str):
                 return kind, body
             return kind, None if body.get("sources") else f"no sources: {_brief(body)}"
-        if kind == "propose" and self._waiting() >= MAX_WAITING:
-            kind = "confirm"
-        if kind == "confirm":
-            waiting = self._newest_proposal()
-            if waiting is None:
-                kind = "propose"
-            else:
-                body = self._chat(client, self.storekeeper, "yes", waiting)
-                if isinstance(body, str):
-                    return kind, body
-                ok = body.get("skill") == "action" and not body.get("pending_confirmation")
-                return kind, None if ok else f"not done: {_brief(body)}"
-        if kind == "propose":
-            body = self._chat(client, self.storekeeper, ADJUSTMENT)
-            if isinstance(body, str):
-                return kind, body
-            if not body.get("pending_confirmation"):
-                return kind, f"nothing proposed: {_brief(body)}"
-            with self.lock:
-                self.proposals.append((body["conversation_id"], time.monotonic()))
-            return kind, None
         if kind == "stream":
             question = DATA_QUESTIONS[n % len(DATA_QUESTIONS)][0]
             return kind, self._stream(client, question)
         raise ValueError(kind)
 
-    def _waiting(self) -> int:
-        with self.lock:
-            return len(self.proposals)
-
-    def _newest_proposal(self) -> str | None:
-        """The newest proposal still well inside its 5-minute expiry (older ones dropped)."""
-        with self.lock:
-            fresh = time.monotonic() - PROPOSAL_FRESH_S
-            self.proposals = [(c, t) for c, t in self.proposals if t > fresh]
-            return self.proposals.pop()[0] if self.proposals else None
+    def _action(self, client: httpx.Client) -> list[Outcome]:
+        """A stock adjustment proposed, then confirmed with "yes" in the same conversation."""
+        started = time.perf_counter()
+        try:
+            body = self._chat(client, self.storekeeper, ADJUSTMENT)
+        except httpx.HTTPError as exc:
+            body = f"{type(exc).__name__}: {exc}"
+        proposed = Outcome("propose", (time.perf_counter() - started) * 1000)
+        if isinstance(body, str):
+            proposed.error = body
+        elif not body.get("pending_confirmation"):
+            proposed.error = f"nothing proposed: {_brief(body)}"
+        if proposed.error or isinstance(body, str):
+            return [proposed]
+        started = time.perf_counter()
+        try:
+            answer = self._chat(client, self.storekeeper, "yes", body["conversation_id"])
+        except httpx.HTTPError as exc:
+            answer = f"{type(exc).__name__}: {exc}"
+        confirmed = Outcome("confirm", (time.perf_counter() - started) * 1000)
+        if isinstance(answer, str):
+            confirmed.error = answer
+        elif answer.get("skill") != "action" or answer.get("pending_confirmation"):
+            confirmed.error = f"not done: {_brief(answer)}"
+        return [proposed, confirmed]
 
     def _chat(
         self, client: httpx.Client, headers: dict[str, str], message: str, conv: str | None = None
@@ -310,7 +291,8 @@ def closed_loop(mix: Mix, recorder: Recorder, clients: int, duration_s: float) -
             while time.monotonic() < deadline:
                 with lock:
                     kind = next(cycle)
-                recorder.add(mix.send(client, kind))
+                for outcome in mix.send(client, kind):
+                    recorder.add(outcome)
 
     threads = [threading.Thread(target=client_loop) for _ in range(clients)]
     started = time.perf_counter()
@@ -328,7 +310,6 @@ def open_loop(
     duration_s: float,
     *,
     max_in_flight: int = 64,
-    stop: threading.Event | None = None,
 ) -> float:
     """``rate`` requests a second on a fixed schedule, each timed from when it was due."""
     cycle = iter_cycle()
@@ -341,22 +322,26 @@ def open_loop(
         if client is None:
             client = local.client = httpx.Client(timeout=60)
             clients.append(client)
-        outcome = mix.send(client, kind)
-        # Timed from when it was due: waiting for a free thread is the server's lateness too.
-        outcome.ms = (time.perf_counter() - due) * 1000
-        recorder.add(outcome)
+        # Waiting for a free thread is the server's lateness too: the first request is timed
+        # from when it was due (an action's "yes" follows its answer, timed on its own).
+        late_ms = (time.perf_counter() - due) * 1000
+        for i, outcome in enumerate(mix.send(client, kind)):
+            outcome.ms += late_ms if i == 0 else 0.0
+            recorder.add(outcome)
 
     started = time.perf_counter()
     total = int(rate * duration_s)
+    sent = 0
     with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
-        for i in range(total):
-            due = started + i / rate
+        while sent < total:
+            due = started + sent / rate
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            if stop is not None and stop.is_set():
-                break
-            pool.submit(run, next(cycle), due)
+            kind = next(cycle)
+            pool.submit(run, kind, due)
+            # An action is two requests: it takes two places in the schedule.
+            sent += REQUESTS.get(kind, 1)
     elapsed = time.perf_counter() - started
     for client in clients:
         client.close()
@@ -430,8 +415,10 @@ def serve(
         "COMPANION_DEMO_MODE": "true",
         "COMPANION_TODAY": DEMO_TODAY.isoformat(),
         "COMPANION_LOG_LEVEL": "WARNING",
-        # Three users send every request: the per-user limits would answer most 429.
+        # Two users send every request: the per-user limits (chat turns, and proposals a
+        # minute) would refuse most of them; this measures the server, not the limits.
         "COMPANION_RATE_LIMITS__ENABLED": "false",
+        "COMPANION_ACTIONS__PROPOSALS_PER_MINUTE": "100000",
         **extra_env,
     }
     companion = os.path.join(os.path.dirname(sys.executable), "companion")
@@ -471,7 +458,9 @@ def warm_up(mix: Mix, rounds: int = 1) -> None:
     with httpx.Client(timeout=600) as client:
         for _ in range(rounds):
             for kind in CYCLE:
-                mix.send(client, kind)
+                for outcome in mix.send(client, kind):
+                    if outcome.error:
+                        raise SystemExit(f"warm-up: {outcome.kind}: {outcome.error}")
 
 
 def run_load(
