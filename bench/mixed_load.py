@@ -92,6 +92,8 @@ class Recorder:
 
     outcomes: list[Outcome] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Open loop: requests not sent because ``max_in_flight`` were still unanswered.
+    shed: int = 0
 
     def add(self, outcome: Outcome) -> None:
         with self.lock:
@@ -311,23 +313,31 @@ def open_loop(
     *,
     max_in_flight: int = 64,
 ) -> float:
-    """``rate`` requests a second on a fixed schedule, each timed from when it was due."""
+    """``rate`` requests a second on a fixed schedule, each timed from when it was due.
+
+    A request due while ``max_in_flight`` are unanswered is not sent but counted as shed
+    (``recorder.shed``): a server slower than the rate would otherwise build a queue that
+    outlives the run.
+    """
     cycle = iter_cycle()
     local = threading.local()
-
     clients: list[httpx.Client] = []
+    in_flight = threading.BoundedSemaphore(max_in_flight)
 
     def run(kind: str, due: float) -> None:
-        client = getattr(local, "client", None)
-        if client is None:
-            client = local.client = httpx.Client(timeout=60)
-            clients.append(client)
-        # Waiting for a free thread is the server's lateness too: the first request is timed
-        # from when it was due (an action's "yes" follows its answer, timed on its own).
-        late_ms = (time.perf_counter() - due) * 1000
-        for i, outcome in enumerate(mix.send(client, kind)):
-            outcome.ms += late_ms if i == 0 else 0.0
-            recorder.add(outcome)
+        try:
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = httpx.Client(timeout=60)
+                clients.append(client)
+            # The first request is timed from when it was due (an action's "yes" follows
+            # its answer and is timed on its own).
+            late_ms = (time.perf_counter() - due) * 1000
+            for i, outcome in enumerate(mix.send(client, kind)):
+                outcome.ms += late_ms if i == 0 else 0.0
+                recorder.add(outcome)
+        finally:
+            in_flight.release()
 
     started = time.perf_counter()
     total = int(rate * duration_s)
@@ -339,7 +349,11 @@ def open_loop(
             if delay > 0:
                 time.sleep(delay)
             kind = next(cycle)
-            pool.submit(run, kind, due)
+            if in_flight.acquire(blocking=False):
+                pool.submit(run, kind, due)
+            else:
+                with recorder.lock:
+                    recorder.shed += REQUESTS.get(kind, 1)
             # An action is two requests: it takes two places in the schedule.
             sent += REQUESTS.get(kind, 1)
     elapsed = time.perf_counter() - started
@@ -515,6 +529,10 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
             f" after {os.getloadavg()[0]:.1f}"
         )
         report(format_summary(recorder.summary(elapsed)))
+        if recorder.shed:
+            report(
+                f"shed (not sent: {args.rate}/s was more than the server answered): {recorder.shed}"
+            )
         for sample in recorder.error_samples():
             report(f"  error {sample}")
 

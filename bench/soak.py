@@ -46,7 +46,16 @@ from mixed_load import (  # noqa: E402
 RSS_GROWTH_LIMIT = 0.10
 FD_SLACK = 4
 CONN_SLACK = 2
-COLUMNS = ["t_s", "rss_mb", "processes", "open_files", "pg_connections", "requests", "errors"]
+COLUMNS = [
+    "t_s",
+    "rss_mb",
+    "processes",
+    "open_files",
+    "pg_connections",
+    "requests",
+    "errors",
+    "shed",
+]
 
 
 @dataclass
@@ -58,6 +67,7 @@ class Sample:
     pg_connections: int
     requests: int
     errors: int
+    shed: int
 
     def row(self) -> list[object]:
         return [
@@ -68,6 +78,7 @@ class Sample:
             self.pg_connections,
             self.requests,
             self.errors,
+            self.shed,
         ]
 
 
@@ -75,6 +86,7 @@ class Sample:
 class Verdict:
     errors: int
     requests: int
+    shed: int
     rss_start_mb: float
     rss_end_mb: float
     files_start: int
@@ -89,7 +101,8 @@ class Verdict:
 
     def text(self) -> str:
         return (
-            f"requests {self.requests}, errors {self.errors}; RSS {self.rss_start_mb:.0f} ->"
+            f"requests {self.requests}, errors {self.errors}, shed {self.shed};"
+            f" RSS {self.rss_start_mb:.0f} ->"
             f" {self.rss_end_mb:.0f} MB ({self.rss_growth:+.1%}); open files {self.files_start}"
             f" -> {self.files_end:.0f}; PostgreSQL connections {self.conns_start} ->"
             f" {self.conns_end:.0f}; "
@@ -188,6 +201,7 @@ def soak(
                 connections.count(),
                 len(outcomes),
                 sum(1 for o in outcomes if o.error),
+                recorder.shed,
             )
             samples.append(sample)
             if on_sample is not None:
@@ -214,6 +228,7 @@ def verdict(samples: list[Sample], recorder: Recorder, warmup_s: float) -> Verdi
     v = Verdict(
         errors=sum(1 for o in outcomes if o.error),
         requests=len(outcomes),
+        shed=recorder.shed,
         rss_start_mb=statistics.median(s.rss_mb for s in first),
         rss_end_mb=statistics.median(s.rss_mb for s in last),
         files_start=max(s.open_files for s in first),
@@ -223,6 +238,8 @@ def verdict(samples: list[Sample], recorder: Recorder, warmup_s: float) -> Verdi
     )
     if v.errors:
         v.failures.append(f"{v.errors} errors")
+    if v.shed:
+        v.failures.append(f"{v.shed} requests shed: the server did not keep up with the rate")
     if v.rss_growth >= RSS_GROWTH_LIMIT:
         v.failures.append(f"RSS grew {v.rss_growth:.1%} (limit {RSS_GROWTH_LIMIT:.0%})")
     if v.files_end > v.files_start + FD_SLACK:
@@ -317,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{s.t_s:7.0f} s  RSS {s.rss_mb:7.1f} MB ({s.processes} proc)  files"
                 f" {s.open_files:4d}  pg {s.pg_connections:3d}  requests {s.requests:6d}"
-                f"  errors {s.errors}  load {os.getloadavg()[0]:.1f}",
+                f"  errors {s.errors}  shed {s.shed}  load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
 
