@@ -28,7 +28,9 @@ from finance_factories import make_customer
 from llmserver import free_port
 
 CONNECT_TIMEOUT_S = 5.0  # the provider's default
-MARGIN_S = 3.0  # a loaded test machine
+# A loaded test machine (8.3 s was seen for a first request at load 20); the retried
+# connect timeouts this guards against took 16.5 s.
+MARGIN_S = 7.0
 FAILURES_TO_OPEN = 3  # policies' failure_threshold (llm/policies/default.yml)
 
 
@@ -90,4 +92,4 @@ def test_scores_are_worded_by_the_template_while_the_model_server_is_down(
         assert r.json()["reason"] not in ("generated", "policy_off"), r.json()
     assert max(waits) < CONNECT_TIMEOUT_S + MARGIN_S, waits
     # The breaker is open: no connection is tried (milliseconds, plus the machine's load).
-    assert max(waits[FAILURES_TO_OPEN:]) < MARGIN_S, waits
+    assert max(waits[FAILURES_TO_OPEN:]) < 3.0, waits
