@@ -17,7 +17,9 @@ def get_conversation(
 
     ``for_update`` locks the row until the transaction ends (PostgreSQL; SQLite's write
     transaction already serialises writers), so two turns of one conversation run one after
-    the other: each sees the draft and the proposals the other left.
+    the other: each sees the draft and the proposals the other left. On SQLite turns that
+    only read overlap, and each locks the conversation again to record itself (next seq,
+    state merged onto what is there then); turns that write still run one after the other.
     """
     stmt = scoped(select(Conversation), Conversation, ctx).where(
         Conversation.id == conversation_id, Conversation.user_id == ctx.user_id

@@ -6,6 +6,7 @@ Knows nothing about HTTP: the web router and ``companion ask`` both call ``Assis
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,6 +19,7 @@ from companion.assistant import (
     context_repository,
     documents_or_data,
     followup,
+    phases,
     repository,
 )
 from companion.assistant import context as turn_context
@@ -55,7 +57,7 @@ from companion.config import ActionSettings
 from companion.errors import PayloadTooLarge, ValidationFailed
 from companion.governance.memory import service as memory_policy
 from companion.kit.clock import Clock
-from companion.kit.db import utcnow
+from companion.kit.db import begin_reading, begin_writing, is_reading, utcnow
 from companion.kit.jsonable import jsonable
 from companion.llm.admission import external_providers
 from companion.tenancy.context import RequestContext
@@ -86,6 +88,22 @@ class Understander(Protocol):
     def master(self, session: Session, ctx: RequestContext) -> MasterData:
         """The caller's company's names (customers, products, ...) to resolve entities against."""
         ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reading:
+    """What a turn read before answering: its conversation, its meaning, the skill to answer."""
+
+    conversation: Conversation
+    new: bool  # the conversation starts with this turn (stored when the turn writes)
+    seen: dt.datetime | None  # a continuing conversation's ``updated_at`` when it was read
+    resolved: followup.Resolved
+    skill: Skill
+    claimed: bool
+    how_to: bool
+    remembering: bool
+    turn: Turn
+    reply_id: str  # the answer's message id
 
 
 class Assistant:
@@ -142,9 +160,12 @@ class Assistant:
     ) -> ChatResponse:
         """One turn within the caller's rate limit and budgets, its model use metered.
 
+        The turn reads first and takes the write lock only to record itself (or, for a turn
+        that changes something, from the moment that is known: ``assistant.phases``).
         A company in compliance mode (governance.memory's policy) reaches no provider marked
         external during the turn: its chain skips them.
         """
+        begin_reading(session)
         allowed = memory_policy.policy_of(session, ctx.company_id).allows_external_providers()
         with external_providers(allowed):
             if self._usage is None:
@@ -166,16 +187,91 @@ class Assistant:
         """
         started = time.perf_counter()
         text = self.validated(request.message)
+        read = self._read(session, ctx, request, text, progress)
+        if phases.answers_in_one_transaction(
+            read.skill, claimed=read.claimed, remembering=read.remembering
+        ) and self._begin_writing(session, ctx, read):
+            # Another turn of the conversation was recorded since it was read: read it again.
+            read = self._read(session, ctx, request, text, progress)
+        resolved, skill, turn = read.resolved, read.skill, read.turn
+        answer = None
+        if not read.claimed and not read.how_to and not read.remembering:
+            weighed = self._documents_or_data(turn, skill)
+            if weighed is not None:
+                answer, intent = weighed
+                resolved = dataclasses.replace(resolved, intent=intent)
+        if answer is None and not read.claimed and not read.how_to and self._unsure(resolved):
+            chosen = self._choose_tool(read)
+            if chosen is not None:
+                answer, resolved = chosen
+        if answer is None:
+            answer = skill.handle(turn)
+        report(progress, "recording")
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        context = turn_context.build(
+            session,
+            ctx,
+            text=text,
+            now=self._clock.now(),
+            module=request.context.module,
+            page=request.context.page,
+            embedder=self._memory_embedder,
+        )
+        if is_reading(session):  # answered by reading: now the short write transaction
+            self._begin_writing(session, ctx, read)
+        conversation = read.conversation
+        self._record(session, conversation, text, resolved, answer, latency_ms, read.reply_id)
+        learning_telemetry.record_turn(
+            session,
+            ctx,
+            message_id=read.reply_id,
+            text=text,
+            intent=resolved.intent,
+            confidence=resolved.confidence,
+            skill=answer.skill,
+            latency_ms=latency_ms,
+            fallback=resolved.intent == "out_of_scope"
+            or (answer.extra.get("llm") or {}).get("use_case") == tool_choice.USE_CASE,
+            suggestions=len(answer.choices or []),
+            accepted=resolved.picked == "choice",
+        )
+        return ChatResponse(
+            conversation_id=conversation.id,
+            message_id=read.reply_id,
+            message=answer.text,
+            intent=resolved.intent,
+            confidence=round(resolved.confidence, 4),
+            entities=jsonable(resolved.entities),
+            skill=answer.skill,
+            data=answer.data,
+            sources=[Source.model_validate(s) for s in answer.sources] if answer.sources else None,
+            pending_confirmation=PendingConfirmation(**answer.pending) if answer.pending else None,
+            choices=answer.choices,
+            context=ResponseContext(**context.as_dict()),
+            usage=Usage(latency_ms=latency_ms, llm=answer.extra.get("llm")),
+        )
+
+    def _read(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        request: ChatRequest,
+        text: str,
+        progress: Progress | None,
+    ) -> _Reading:
+        """The conversation, what the message means and which skill answers it (reads only)."""
         if request.conversation_id:
             conversation = repository.get_conversation(
                 session, ctx, request.conversation_id, for_update=True
             )
-        else:
+        else:  # stored when the turn writes (rows an action or a memory writes point at it)
             conversation = Conversation(
-                company_id=ctx.company_id, user_id=ctx.user_id, title=text[:200], state={}
+                id=new_id(),
+                company_id=ctx.company_id,
+                user_id=ctx.user_id,
+                title=text[:200],
+                state={},
             )
-            session.add(conversation)
-            session.flush()
         today = self._clock.today()
         report(progress, "understanding")
         understood = self._nlu.understand(session, ctx, text, today)
@@ -256,59 +352,36 @@ class Assistant:
             adhoc=reading[0] if reading is not None else None,
             memory_embedder=self._memory_embedder,
         )
-        answer = None
-        if not claimed and not how_to and not remembering:
-            weighed = self._documents_or_data(turn, skill)
-            if weighed is not None:
-                answer, intent = weighed
-                resolved = dataclasses.replace(resolved, intent=intent)
-        if answer is None and not claimed and not how_to and self._unsure(resolved):
-            chosen = self._choose_tool(turn)
-            if chosen is not None:
-                answer, resolved = chosen
-        if answer is None:
-            answer = skill.handle(turn)
-        report(progress, "recording")
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        self._record(session, conversation, text, resolved, answer, latency_ms, reply_id)
-        learning_telemetry.record_turn(
-            session,
-            ctx,
-            message_id=reply_id,
-            text=text,
-            intent=resolved.intent,
-            confidence=resolved.confidence,
-            skill=answer.skill,
-            latency_ms=latency_ms,
-            fallback=resolved.intent == "out_of_scope"
-            or (answer.extra.get("llm") or {}).get("use_case") == tool_choice.USE_CASE,
-            suggestions=len(answer.choices or []),
-            accepted=resolved.picked == "choice",
+        return _Reading(
+            conversation=conversation,
+            new=not request.conversation_id,
+            seen=None if not request.conversation_id else conversation.updated_at,
+            resolved=resolved,
+            skill=skill,
+            claimed=claimed,
+            how_to=how_to,
+            remembering=remembering,
+            turn=turn,
+            reply_id=reply_id,
         )
-        context = turn_context.build(
-            session,
-            ctx,
-            text=text,
-            now=self._clock.now(),
-            module=request.context.module,
-            page=request.context.page,
-            embedder=self._memory_embedder,
-        )
-        return ChatResponse(
-            conversation_id=conversation.id,
-            message_id=reply_id,
-            message=answer.text,
-            intent=resolved.intent,
-            confidence=round(resolved.confidence, 4),
-            entities=jsonable(resolved.entities),
-            skill=answer.skill,
-            data=answer.data,
-            sources=[Source.model_validate(s) for s in answer.sources] if answer.sources else None,
-            pending_confirmation=PendingConfirmation(**answer.pending) if answer.pending else None,
-            choices=answer.choices,
-            context=ResponseContext(**context.as_dict()),
-            usage=Usage(latency_ms=latency_ms, llm=answer.extra.get("llm")),
-        )
+
+    def _begin_writing(self, session: Session, ctx: RequestContext, read: _Reading) -> bool:
+        """Start the turn's write transaction; True when the conversation moved on since read.
+
+        A new conversation is stored here, before anything that points at it. A continuing
+        one is locked again (SQLite: the write transaction is new, and another turn of the
+        same conversation may have been recorded in between; PostgreSQL: still locked).
+        """
+        fresh = begin_writing(session)
+        if read.new:
+            if read.conversation not in session:
+                session.add(read.conversation)
+                session.flush()
+            return False
+        if not fresh:
+            return False
+        current = repository.get_conversation(session, ctx, read.conversation.id, for_update=True)
+        return current.updated_at != read.seen
 
     def _read_adhoc(
         self,
@@ -384,13 +457,16 @@ class Assistant:
             return False
         return resolved.intent == "out_of_scope" or resolved.confidence < self._tool_choice_below
 
-    def _choose_tool(self, turn: Turn) -> tuple[Answer, followup.Resolved] | None:
+    def _choose_tool(self, read: _Reading) -> tuple[Answer, followup.Resolved] | None:
         """The answer of the tool a model picks for an unsure turn, and the reading it implies.
 
         Only tools the caller's roles may use are offered; the chosen one is handled by its
         usual skill, so the same permission checks and confirmation flow apply. Documents
-        come first for out-of-scope messages: a policy question is not a tool call.
+        come first for out-of-scope messages: a policy question is not a tool call. A tool
+        that writes (an action) is handled in the turn's write transaction, begun once the
+        model has chosen it, with the conversation's state as it is then.
         """
+        turn = read.turn
         llm = turn.language_model()
         company = turn.ctx.company_slug
         if llm is None or not llm.enabled(tool_choice.USE_CASE, company):
@@ -409,6 +485,9 @@ class Assistant:
             return None
         master = self._nlu.master(turn.session, turn.ctx)
         entities = tool_choice.entities_from_choice(choice, master)
+        if phases.writes(skill) and is_reading(turn.session):
+            self._begin_writing(turn.session, turn.ctx, read)
+            turn = dataclasses.replace(turn, state=dict(read.conversation.state or {}))
         answer = skill.handle(dataclasses.replace(turn, intent=choice.tool, entities=entities))
         answer.extra["llm"] = {
             "use_case": tool_choice.USE_CASE,

@@ -4,8 +4,10 @@
 governance's budgets and usage records: before each model call it reserves the call's worst
 case on every budget counter (refusing it past a hard cap or the turn's token allowance),
 after it settles the real figures and records the call. Inside a chat turn the calls are
-charged to the caller and written in the turn's own session; outside one (a draft, the
-command center) to the company named in the call, in a session of their own.
+charged to the caller, and written in the turn's own session once it writes; while the turn
+only reads (``kit.db.begin_reading``: a model answering a question) in short transactions
+of their own, kept even if the turn later fails, since the model ran. Outside a turn (a
+draft, the command center) to the company named in the call, in a session of their own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from companion.governance.usage.models import TURN
 from companion.governance.usage.ratelimit import RateLimiter
 from companion.governance.usage.service import CallFigures, Metering, Ticket
 from companion.kit.clock import Clock
+from companion.kit.db import is_reading
 from companion.llm.metering import LLMBudgetExceeded, PlannedCall
 from companion.llm.providers.base import Generation
 from companion.tenancy.context import RequestContext
@@ -43,6 +46,13 @@ class TurnUsage:
     calls: list[tuple[CallFigures, Decimal]] = field(default_factory=list)
     reserved_tokens: int = 0
     refused: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _writer(state: TurnUsage | None) -> Session | None:
+    """The session a call's counters and record go in: the turn's, unless it only reads."""
+    if state is None or is_reading(state.session):
+        return None
+    return state.session
 
 
 _turn: ContextVar[TurnUsage | None] = ContextVar("companion_usage_turn", default=None)
@@ -167,7 +177,7 @@ class UsageMeter:
                 model=call.model,
                 tokens_in=call.tokens_in,
                 max_tokens=call.max_tokens,
-                session=state.session if state is not None else None,
+                session=_writer(state),
             )
         except BudgetExceeded as exc:
             if state is not None:
@@ -214,8 +224,6 @@ class UsageMeter:
             latency_ms=0.0,
             cached=True,
         )
-        self.metering.record(
-            payer, figures, Decimal(0), self.clock.now(), state.session if state else None
-        )
+        self.metering.record(payer, figures, Decimal(0), self.clock.now(), _writer(state))
         if state is not None:
             state.calls.append((figures, Decimal(0)))

@@ -26,7 +26,7 @@ from companion.assistant.schemas import (
 from companion.assistant.service import conversation_detail, conversation_out
 from companion.bootstrap import Container
 from companion.errors import CompanionError, DatabaseBusy
-from companion.kit.db import begin_for_writing, is_lock_timeout
+from companion.kit.db import is_lock_timeout
 from companion.kit.fields import Text
 from companion.llm.admission import acting_for
 from companion.tenancy.context import RequestContext
@@ -44,6 +44,8 @@ def chat(
     body: ChatRequest, session: SessionDep, ctx: ChatUser, container: ContainerDep
 ) -> ChatResponse:
     """Ask a question in plain language; the answer carries its figures and their source."""
+    # The turn commits the sign-in's transaction, reads, then records itself in a short
+    # write transaction that the request commits (``Assistant.turn``).
     with acting_for(ctx.user_id):  # model calls count against the caller's share
         return container.assistant().turn(session, ctx, body)
 
@@ -142,11 +144,14 @@ async def _events(turn: StreamedTurn) -> AsyncIterator[bytes]:
 
 
 def _run_turn(turn: StreamedTurn, progress: Progress, emit: Any) -> None:
-    """One chat turn in its own session, committed once; its outcome goes out as an event."""
+    """One chat turn in its own session; its outcome goes out as an event.
+
+    The turn reads, then records itself in a short write transaction (``Assistant.turn``),
+    committed here.
+    """
     container = turn.container
     try:
         with container.session_factory() as session:
-            begin_for_writing(session)
             try:
                 with acting_for(turn.ctx.user_id):
                     response = container.assistant().turn(session, turn.ctx, turn.body, progress)

@@ -172,6 +172,7 @@ def claims(
 @register(*ACTION_INTENTS)
 class ActionSkill:
     name = "action"
+    writes = True  # proposals, confirmations and cancels: the turn is one write transaction
 
     def handle(self, turn: Turn) -> Answer:
         """Propose, continue, confirm or cancel the conversation's action."""

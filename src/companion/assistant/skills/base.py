@@ -69,6 +69,10 @@ class Answer:
 
 
 class Skill(Protocol):
+    """Answers a turn. A skill whose answers may write says so with ``writes = True``: its
+    turns are answered inside their write transaction (``assistant.phases``); any other
+    skill only reads, and a write from it fails loudly (``kit.db.WriteWhileReading``)."""
+
     name: str
 
     def handle(self, turn: Turn) -> Answer: ...

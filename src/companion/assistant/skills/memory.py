@@ -18,6 +18,7 @@ _LISTED = 10
 @register("remember")
 class MemorySkill:
     name = "memory"
+    writes = True  # memories kept: the turn is one write transaction
 
     def handle(self, turn: Turn) -> Answer:
         request = phrases.parse(turn.text, turn.today)
