@@ -105,6 +105,9 @@ def main() -> None:
         "COMPANION_DEMO_MODE": "true",
         "COMPANION_TODAY": DEMO_TODAY.isoformat(),
         "COMPANION_LOG_LEVEL": "WARNING",
+        # One user asks every question: the per-user chat rate limit (30 a minute) would
+        # answer most of them 429, and this measures the server, not the limit.
+        "COMPANION_RATE_LIMITS__ENABLED": "false",
     }
     companion = os.path.join(os.path.dirname(sys.executable), "companion")
     command = [companion, "serve", "--port", str(port)]
