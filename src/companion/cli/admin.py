@@ -70,6 +70,10 @@ def serve(
         workers=None if reload else workers,
         log_config=None,  # companion.logging configures logging in the app factory
         access_log=False,  # one access line per request comes from the app itself
+        # With --workers, uvicorn's supervisor restarts a worker that does not answer its
+        # health check in time (5 s by default): a worker still loading its models on a busy
+        # machine was killed and restarted for minutes (bench/mixed_load.py at load 15-20).
+        timeout_worker_healthcheck=60,
     )
 
 
