@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, TypeDecorator
+from sqlalchemy import JSON, Column, String, TypeDecorator, select
 from sqlalchemy.orm import Session
 
 from companion.auth import service as auth_service
@@ -20,7 +20,7 @@ from companion.auth.passwords import PasswordHasher
 from companion.config import ActionSettings, AuthSettings, JobSettings, LLMSettings, Settings
 from companion.kit.clock import FixedClock
 from companion.tenancy.context import RequestContext
-from companion.tenancy.models import Company
+from companion.tenancy.models import Company, Membership
 from companion.tenancy.permissions import ROLES, permissions_for
 from factories import CHEAP_HASHING, make_company
 
@@ -282,3 +282,27 @@ def build_sweep_records(session: Session, tenants: Tenants) -> SweepRecords:
             rows[table.name][slug] = values
     session.flush()
     return SweepRecords(rows=rows)
+
+
+def member(session: Session, username: str, slug: str = "acme") -> RequestContext:
+    """A demo user's context in a company (to set data up through the ERP services)."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one()
+    company = session.execute(select(Company).where(Company.slug == slug)).scalar_one()
+    roles = tuple(
+        session.execute(
+            select(Membership.roles).where(
+                Membership.user_id == user.id, Membership.company_id == company.id
+            )
+        ).scalar_one()
+    )
+    return RequestContext(
+        user_id=user.id,
+        username=user.username,
+        company_id=company.id,
+        company_slug=company.slug,
+        currency=company.base_currency,
+        roles=roles,
+        permissions=permissions_for(roles),
+        locale=company.locale,
+        fiscal_year_start_month=company.fiscal_year_start_month,
+    )

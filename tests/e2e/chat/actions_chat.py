@@ -6,19 +6,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from e2e_support import member as member  # re-exported: the chat tests import it from here
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from companion.auth.models import User
 from companion.erp.documents import DocLineIn
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.parties.models import Supplier
 from companion.erp.purchasing.models import PurchaseOrder
 from companion.erp.purchasing.service import create_purchase_order, submit_purchase_order
 from companion.tenancy.context import RequestContext
-from companion.tenancy.models import Company, Membership
-from companion.tenancy.permissions import permissions_for
 
 DEMO_DAY = dt.date(2026, 3, 15)  # the chat fixtures' demo "today" (DEMO_TODAY)
 
@@ -40,30 +38,6 @@ class Talk:
         answer: dict[str, Any] = response.json()
         self.conversation_id = answer["conversation_id"]
         return answer
-
-
-def member(session: Session, username: str, slug: str = "acme") -> RequestContext:
-    """A demo user's context in a company (to set data up through the ERP services)."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one()
-    company = session.execute(select(Company).where(Company.slug == slug)).scalar_one()
-    roles = tuple(
-        session.execute(
-            select(Membership.roles).where(
-                Membership.user_id == user.id, Membership.company_id == company.id
-            )
-        ).scalar_one()
-    )
-    return RequestContext(
-        user_id=user.id,
-        username=user.username,
-        company_id=company.id,
-        company_slug=company.slug,
-        currency=company.base_currency,
-        roles=roles,
-        permissions=permissions_for(roles),
-        locale=company.locale,
-        fiscal_year_start_month=company.fiscal_year_start_month,
-    )
 
 
 def submitted_po(session: Session, ctx: RequestContext, amount: str) -> PurchaseOrder:

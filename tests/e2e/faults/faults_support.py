@@ -22,11 +22,11 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+from e2e_support import member
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from companion.audit.service import verify
-from companion.auth.models import User
 from companion.demo import repository as demo_repo
 from companion.erp.documents import DocLineIn
 from companion.erp.invoicing.models import Invoice, InvoiceKind
@@ -35,9 +35,7 @@ from companion.erp.items.models import Item
 from companion.erp.ledger.models import AccountDay, JournalLine, JournalVoucher
 from companion.erp.numbering.service import current_numbers
 from companion.erp.parties.models import Customer
-from companion.tenancy.context import RequestContext
-from companion.tenancy.models import Company, Membership
-from companion.tenancy.permissions import permissions_for
+from companion.tenancy.models import Company
 from llmserver import free_port
 
 DEMO_PASSWORD = "demo"
@@ -209,28 +207,6 @@ def _numbering_problems(session: Session) -> list[str]:
             if sorted(ns) != list(range(1, last.get(key, 0) + 1)):
                 problems.append(f"company {company_id} {key}: numbers are not 1..{last.get(key)}")
     return problems
-
-
-def member(session: Session, username: str, slug: str = "acme") -> RequestContext:
-    """A demo user's context in a company (to set data up through the ERP services)."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one()
-    company = session.execute(select(Company).where(Company.slug == slug)).scalar_one()
-    roles = tuple(
-        session.execute(
-            select(Membership.roles).where(
-                Membership.user_id == user.id, Membership.company_id == company.id
-            )
-        ).scalar_one()
-    )
-    return RequestContext(
-        user_id=user.id,
-        username=user.username,
-        company_id=company.id,
-        company_slug=company.slug,
-        currency=company.base_currency,
-        roles=roles,
-        permissions=permissions_for(roles),
-    )
 
 
 def draft_invoices(session: Session, count: int, on: dt.date) -> list[str]:
