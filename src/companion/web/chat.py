@@ -31,9 +31,11 @@ from companion.kit.fields import Text
 from companion.llm.admission import acting_for
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, SessionDep, require
+from companion.web.errors import database_unavailable, is_disconnect
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ai", tags=["assistant"])
+STREAM_PATH = "/api/v1/ai/chat/stream"
 ChatUser = Annotated[RequestContext, Depends(require("ai.use"))]
 ConversationId = Annotated[Text, Path(min_length=1, max_length=64)]
 MessageId = Annotated[Text, Path(min_length=1, max_length=64)]
@@ -166,6 +168,10 @@ def _run_turn(turn: StreamedTurn, progress: Progress, emit: Any) -> None:
             log.warning("chat.database_busy")
             busy = DatabaseBusy("The database is busy; try again in a moment")
             emit("error", busy.to_dict())
+            return
+        if is_disconnect(exc):  # the connection was lost under the turn: as /ai/chat says it
+            log.warning("chat.database_unavailable")
+            emit("error", database_unavailable(STREAM_PATH).to_dict())
             return
         log.exception("chat.stream_failed")
         emit(

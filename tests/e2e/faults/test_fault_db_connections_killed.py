@@ -10,9 +10,14 @@ server's pool must recover by itself: requests succeed again within 10 s.
 
 from __future__ import annotations
 
+import json
+import shutil
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -99,5 +104,69 @@ def test_terminated_connections_are_a_fast_503_and_the_pool_recovers(
         with ThreadPoolExecutor(4) as pool:
             statuses = list(pool.map(lambda _: http.get("/me").status_code, range(12)))
         assert statuses == [200] * 12
+    log = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in log, log[-6000:]
+
+
+def sse_events(lines: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:
+    """``(event, data)`` of a text/event-stream body."""
+    events, kind, data = [], "message", ""
+    for line in lines:
+        if not line:
+            if data:
+                events.append((kind, json.loads(data)))
+            kind, data = "message", ""
+        elif line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+    return events
+
+
+@pytest.mark.slow
+def test_a_streamed_turn_whose_connection_is_terminated_ends_with_database_unavailable(
+    postgresql_only: None, demo_engine: Engine, demo_url: str, tmp_path: Path, nlu_cache: Path
+) -> None:
+    """The streamed chat says what /ai/chat says (503 database_unavailable), as its error
+    event: the turn runs in a thread of its own, past the request's error handlers."""
+    # The run's trained NLU: the turn reaches its query at once instead of training one.
+    shutil.copytree(nlu_cache, tmp_path / "data" / "nlu")
+    env = server_env(demo_url, tmp_path / "data", "2026-03-15")
+    with Served(env, tmp_path / "server.log") as server, server.client("finance") as http:
+        assert http.get("/me").status_code == 200
+        got: dict[str, Any] = {}
+        with demo_engine.connect() as holder:
+            holder.begin()
+            # The cash balance's query waits on this lock (sign-in reads neither table).
+            holder.execute(text("LOCK TABLE bank_accounts, account_days IN ACCESS EXCLUSIVE MODE"))
+
+            def stream() -> None:
+                with http.stream(
+                    "POST", "/ai/chat/stream", json={"message": "what's our cash balance?"}
+                ) as response:
+                    got["status"] = response.status_code
+                    got["events"] = sse_events(response.iter_lines())
+
+            reader = threading.Thread(target=stream)
+            reader.start()
+            deadline = time.monotonic() + 60  # the NLU is loaded first
+            while backends_waiting(holder) < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert backends_waiting(holder) == 1
+            assert terminate_the_servers_backends(holder) >= 1
+            reader.join(timeout=FAIL_FAST_S * 2)
+            holder.rollback()
+        assert not reader.is_alive(), "the stream did not end"
+        assert got["status"] == 200
+        kind, data = got["events"][-1]
+        assert kind == "error", got["events"]
+        assert data["error"]["code"] == "database_unavailable"
+        assert data["error"]["details"]["retry_after"] >= 1
+        # And the server recovers on its own (the pool dropped the dead connection).
+        recovered_by = time.monotonic() + RECOVERY_S
+        while (me := http.get("/me")).status_code != 200:
+            assert me.status_code == 503, me.text
+            assert time.monotonic() < recovered_by, "no recovery within 10 s"
+            time.sleep(0.2)
     log = (tmp_path / "server.log").read_text()
     assert "Traceback" not in log, log[-6000:]
