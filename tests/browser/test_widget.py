@@ -211,6 +211,9 @@ def test_the_widget_at_360px_keyboard_focus_trap_and_axe(
     page.keyboard.press("Control+/")
     drawer = page.locator(f"{WIDGET} .drawer")
     expect(drawer).to_be_visible()
+    # Ready: the user's latest conversation (an earlier test's) is shown; asking before that
+    # counted its answers too early and took its first one for this question's.
+    page.locator(f"{WIDGET}[data-state=ready]").wait_for(state="attached")
     box = drawer.bounding_box()
     assert box is not None and box["width"] <= 360 and box["x"] >= 0
     answer = ask(page, "which invoices are overdue?")

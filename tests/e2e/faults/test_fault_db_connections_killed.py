@@ -11,6 +11,7 @@ server's pool must recover by itself: requests succeed again within 10 s.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -55,15 +56,23 @@ def terminate_the_servers_backends(conn: Connection) -> int:
     )
 
 
-@pytest.fixture
-def postgresql_only(backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
+# pg_terminate_backend is PostgreSQL's: this module's tests run on it alone (no SQLite
+# variant to skip; COMPANION_TEST_BACKENDS=sqlite still narrows a local run on purpose).
+@pytest.fixture(
+    scope="module",
+    params=[
+        b
+        for b in ("postgresql",)
+        if b in os.environ.get("COMPANION_TEST_BACKENDS", "sqlite,postgresql")
+    ],
+)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.mark.slow
 def test_terminated_connections_are_a_fast_503_and_the_pool_recovers(
-    postgresql_only: None, demo_engine: Engine, demo_url: str, tmp_path: Path
+    demo_engine: Engine, demo_url: str, tmp_path: Path
 ) -> None:
     env = server_env(demo_url, tmp_path / "data", "2026-03-15")
     with Served(env, tmp_path / "server.log") as server, server.client("finance") as http:
@@ -125,7 +134,7 @@ def sse_events(lines: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.slow
 def test_a_streamed_turn_whose_connection_is_terminated_ends_with_database_unavailable(
-    postgresql_only: None, demo_engine: Engine, demo_url: str, tmp_path: Path, nlu_cache: Path
+    demo_engine: Engine, demo_url: str, tmp_path: Path, nlu_cache: Path
 ) -> None:
     """The streamed chat says what /ai/chat says (503 database_unavailable), as its error
     event: the turn runs in a thread of its own, past the request's error handlers."""
