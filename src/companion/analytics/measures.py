@@ -16,7 +16,7 @@ the same whichever way it is asked:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -99,6 +99,9 @@ class Measure:
     qualifier: str = ""  # "net of tax", said after the figure
     # Why a dimension this measure lacks doesn't apply ("receipts are not recorded per item").
     lacks: Mapping[str, str] = field(default_factory=dict)
+    # A count of distinct members (customers who bought): its total over groups (months,
+    # items) is counted again over the whole period, never the sum of the groups' counts.
+    distinct: bool = False
 
     @property
     def dimensions(self) -> frozenset[str]:
@@ -513,6 +516,58 @@ _measures: list[Measure] = [
         _part("amount"),
         snapshot=True,
         qualifier="at cost",
+    ),
+]
+
+
+def _distinct(name: str, of: str, column: Any, label: str, definition: str) -> Measure:
+    """A count of distinct ``column`` over measure ``of``'s facts: the same rows, counted
+    once per customer, item or supplier (only the sources that carry ``column``'s table)."""
+    base = next(m for m in _measures if m.name == of)
+    table = column.class_
+    sources = tuple(
+        replace(s, parts={"n": _count(column)})
+        for s in base.sources
+        if s.fact is table or any(j is table for j, _ in s.joins)
+    )
+    return Measure(
+        name,
+        label,
+        "count",
+        base.figure,
+        definition,
+        sources,
+        _part("n"),
+        additive=False,
+        lacks=base.lacks,
+        distinct=True,
+    )
+
+
+_measures += [
+    _distinct(
+        "customers_buying",
+        "sales",
+        Invoice.customer_id,
+        "customers who bought",
+        "customers who bought = distinct customers on customer invoices posted, partially "
+        "paid or paid, by issue date (as sales)",
+    ),
+    _distinct(
+        "items_sold",
+        "sales",
+        InvoiceLine.item_id,
+        "items sold",
+        "items sold = distinct items on the lines of customer invoices posted, partially paid "
+        "or paid, by issue date (as sales)",
+    ),
+    _distinct(
+        "suppliers_paid",
+        "supplier_payments",
+        Payment.supplier_id,
+        "suppliers paid",
+        "suppliers paid = distinct suppliers with a posted payment to them, by payment date "
+        "(as supplier payments)",
     ),
 ]
 
