@@ -3,7 +3,8 @@
 "PO-2026-0042 ki approve hoyeche?" (has it been approved?), "supplier der payment koto
 baki?" (how much is still to pay suppliers?) and "did Rahim Traders pay yet?" are about an
 action's subject, and a sentence model hears "approve" or "payment" in them. A message that
-asks (a question mark, a question word: "how much", "which", "koto", "kon", "কত", "কী") and
+asks (a question mark, a question word: "how much", "which", "koto", "kon", "কত", "কী"; or
+"show", "list", "display" first: to be shown something) and
 holds no request to do something (an imperative: "approve PO-…", "kore dao", "করো"; or a
 polite "can you …" with an action verb) is never read as an action. It gets the reading the
 classifier ranks best among the data intents and policy/help, or, for a document number, the
@@ -35,6 +36,8 @@ _EN_QUESTION_START = frozenset(
     "what whats which who whom whose when where why how hw wat wats wht whts whr "
     "is are was were has have had any anything".split()
 )
+# "show me the invoices for X", "list POs over 2 lakh": asking to be shown, never to do.
+_EN_SHOW_START = frozenset("show list display".split())
 _PRONOUNS = frozenset("we i you u they he she it our".split())
 _ASKING_WORDS = frozenset(
     # Banglish: how much/many, what/whether, where, when, why, which, who, or not, how
@@ -177,6 +180,7 @@ def asks(text: str) -> bool:
     return (
         "?" in tokens
         or lead in _EN_QUESTION_START
+        or lead in _EN_SHOW_START
         or lead in ("did", "does")
         or (lead == "do" and _second(words, lead) in _PRONOUNS)  # not "do a stock count"
         or bool(_HOW_MUCH.search(folded))

@@ -7,15 +7,18 @@ such (never silently swapped for them).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from companion.analytics import AnalyticsResult, Unanswerable, run
 from companion.assistant import adhoc, choices
+from companion.assistant import adhoc_shapes as shapes
 from companion.assistant.answers import AnswerFormat, date_text, period_text
 from companion.assistant.progress import report
 from companion.assistant.queries.runner import read_only
+from companion.assistant.skills import analytics_shapes as shape_answers
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.assistant.skills.data_query import denied_answer
 from companion.errors import PermissionDenied
@@ -55,6 +58,8 @@ class AnalyticsSkill:
         reading = turn.adhoc
         if isinstance(reading, adhoc.Refusal):
             return refusal_answer(turn, reading)
+        if isinstance(reading, (shapes.Documents, shapes.Inactive, shapes.Shared)):
+            return self._shape(turn, reading)
         if not isinstance(reading, adhoc.Reading):  # pragma: no cover - routed with a reading
             raise LookupError("the analytics skill needs a reading")
         if reading.ambiguous is not None:
@@ -83,6 +88,15 @@ class AnalyticsSkill:
         try:
             with read_only(turn.session):
                 result = run(turn.session, turn.ctx, reading.query, turn.today)
+                if result.measure.distinct and reading.query.by:
+                    # Customers who bought over the whole period, not the months' sum.
+                    overall = run(
+                        turn.session,
+                        turn.ctx,
+                        reading.query.model_copy(update={"by": (), "top": None}),
+                        turn.today,
+                    )
+                    result = dataclasses.replace(result, total=overall.total)
         except PermissionDenied as exc:
             return denied_answer(exc)
         except Unanswerable as exc:
@@ -99,6 +113,28 @@ class AnalyticsSkill:
                 adhoc.STATE_KEY: adhoc.remembered(reading),
             },
         )
+
+    def _shape(
+        self, turn: Turn, reading: shapes.Documents | shapes.Inactive | shapes.Shared
+    ) -> Answer:
+        """A document list, the members with no activity, or a share of the total."""
+        named = getattr(reading, "named", None)
+        if named is not None:
+            unresolved = shape_answers.names_answer(turn, named, adhoc.INTENT)
+            if unresolved is not None:
+                return unresolved
+        report(turn.progress, "querying")
+        try:
+            with read_only(turn.session):
+                if isinstance(reading, shapes.Documents):
+                    return shape_answers.documents_answer(turn, reading, self.name)
+                if isinstance(reading, shapes.Inactive):
+                    return shape_answers.inactive_answer(turn, reading, self.name)
+                return shape_answers.share_answer(turn, reading, self.name)
+        except PermissionDenied as exc:
+            return denied_answer(exc)
+        except Unanswerable as exc:
+            return refusal_answer(turn, adhoc.Refusal(_sentence(exc.message)))
 
 
 def _sentence(text: str) -> str:
