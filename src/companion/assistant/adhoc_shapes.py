@@ -194,9 +194,9 @@ def _period(
         start = dt.date.fromisoformat(str(period["start"]))
         end = dt.date.fromisoformat(str(period["end"]))
         name = period.get("name")  # "fiscal year 2026–27": said, as the calendar may surprise
-        if name:
-            return start, end, f"{name} so far" if end > today else str(name)
-        return start, end, None
+        label = (f"{name} so far" if end > today else str(name)) if name else None
+        # Nothing after today has happened: the period is cut there, and its dates say so.
+        return start, min(end, today) if start <= today else end, label
     if default == "month":
         return today.replace(day=1), today, "this month so far"
     try:

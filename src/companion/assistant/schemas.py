@@ -46,6 +46,9 @@ class TableData(BaseModel):
     units: dict[str, str] | None = None
     chart: dict[str, str] | None = None
     matched: int | None = None
+    # A list of documents (issue 13): which kind, "invoice", "bill", "purchase_order" or
+    # "sales_order"; its rows are number, party, date, status, amount (and open amount).
+    documents: str | None = None
 
 
 class Source(BaseModel):

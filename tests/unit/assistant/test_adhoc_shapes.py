@@ -202,3 +202,20 @@ def test_show_and_list_are_questions_not_orders(text: str) -> None:
 )
 def test_orders_are_still_orders(text: str) -> None:
     assert guard.requests(text) and not guard.asks(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["invoices above 80,000 in February 2026", "bills from Penang last month"]
+)
+def test_documents_named_first_are_asked_for_not_issued(text: str) -> None:
+    assert guard.asks(text) and not guard.requests(text)
+    assert not guard.is_action_verb(text.split()[0])
+
+
+def test_a_period_running_past_today_is_cut_at_today() -> None:
+    reading = read("show me our 3 largest invoices this month")
+    assert isinstance(reading, shapes.Documents)
+    assert (reading.query.start, reading.query.end) == (dt.date(2026, 11, 1), TODAY)
+    year = read("which customers haven't bought anything this year?")
+    assert isinstance(year, shapes.Inactive) and year.query.end == TODAY
+    assert year.defaulted == "fiscal year 2026–27 so far"

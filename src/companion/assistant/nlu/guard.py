@@ -38,6 +38,9 @@ _EN_QUESTION_START = frozenset(
 )
 # "show me the invoices for X", "list POs over 2 lakh": asking to be shown, never to do.
 _EN_SHOW_START = frozenset("show list display".split())
+# "invoices above 80,000", "bills from Penang": documents named first, a noun phrase that asks
+# for them; the plural is never the verb's imperative ("invoice Rahim for 5 bags").
+_DOCUMENT_PLURALS = frozenset("invoices bills orders pos receipts payments".split())
 _PRONOUNS = frozenset("we i you u they he she it our".split())
 _ASKING_WORDS = frozenset(
     # Banglish: how much/many, what/whether, where, when, why, which, who, or not, how
@@ -181,6 +184,7 @@ def asks(text: str) -> bool:
         "?" in tokens
         or lead in _EN_QUESTION_START
         or lead in _EN_SHOW_START
+        or lead in _DOCUMENT_PLURALS
         or lead in ("did", "does")
         or (lead == "do" and _second(words, lead) in _PRONOUNS)  # not "do a stock count"
         or bool(_HOW_MUCH.search(folded))
@@ -223,6 +227,8 @@ def reading_for_question(
 
 def is_action_verb(word: str) -> bool:
     """An action verb, inflected ("approved") or mistyped by a letter ("aprove", "rejct")."""
+    if word in _DOCUMENT_PLURALS:
+        return False
     if word in ACTION_VERBS:
         return True
     for suffix in ("s", "d", "ed", "ing"):

@@ -209,6 +209,12 @@ def _summary(result: AnalyticsResult, fmt: AnswerFormat, scope: str) -> str:
         return text
     if not result.rows or (value is not None and value == 0 and not query.by):
         return f"There were no {label} {scope}." if verb == "were" else f"{head} {scope} was nil."
+    if not query.by and m.distinct:
+        noun, one, many = _COUNTED.get(m.name, (label, "was counted", "were counted"))
+        n = int(value or 0)
+        if n == 0:
+            return f"No {noun}s {many} {scope}."
+        return f"{fmt.count(n, noun)} {one if n == 1 else many} {scope}."
     if not query.by and m.unit == "count":
         return f"There were {fmt.count(int(value or 0), label.removesuffix('s'))} {scope}."
     if not query.by:
@@ -242,6 +248,14 @@ def _summary(result: AnalyticsResult, fmt: AnswerFormat, scope: str) -> str:
     return text + "."
 
 
+# How a distinct count is said: "5 customers bought something in October 2026".
+_COUNTED = {
+    "customers_buying": ("customer", "bought something", "bought something"),
+    "items_sold": ("different item", "was sold", "were sold"),
+    "suppliers_paid": ("supplier", "was paid", "were paid"),
+}
+
+
 def _singular(dim: str) -> str:
     return {"status": "status"}.get(dim, dim)
 
@@ -266,7 +280,7 @@ def _data(
     if "change_pct" in result.columns:
         units["change_pct"] = "%"
     totals: dict[str, Any] = {}
-    if m.additive and result.total is not None:
+    if (m.additive or m.distinct) and result.total is not None:
         totals[m.name] = float(result.total)
         if result.previous_total is not None:
             totals[f"{m.name}_before"] = float(result.previous_total)
