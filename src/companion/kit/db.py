@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
+import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -153,13 +157,86 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
         )
-        _configure_sqlite(engine, round(busy_timeout_s * 1000))
+        _configure_sqlite(engine, busy_timeout_s)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """Foreign keys on, WAL, and transactions that SQLAlchemy (not pysqlite) controls."""
+class WriterQueue:
+    """A SQLite engine's write lock inside the process, handed over first come, first served.
+
+    SQLite's own busy handler makes a writer waiting for ``BEGIN IMMEDIATE`` sleep in growing
+    steps (up to 100 ms each) and retry, so under a queue of writers the lock sits free while
+    they sleep and the last in line waits longest: a queue becomes a tail. Writers of one
+    process wait here instead and are woken the moment the lock is given back, in the order
+    they came. Other processes on the same file still meet SQLite's busy handler.
+
+    The holder is the DB-API connection whose transaction holds the lock, not a thread: a
+    request's unit of work may begin in one worker thread and commit in another.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._waiting: deque[object] = deque()
+        self._holder: object | None = None
+
+    @property
+    def holder(self) -> object | None:
+        """The connection holding the lock, if any."""
+        return self._holder
+
+    @property
+    def waiting(self) -> int:
+        """How many connections are queued for the lock."""
+        return len(self._waiting)
+
+    def acquire(self, holder: object, timeout_s: float) -> bool:
+        """Take the lock for ``holder`` once those before it are done; False after ``timeout_s``."""
+        with self._changed:
+            if self._holder is None and not self._waiting:
+                self._holder = holder
+                return True
+            self._waiting.append(holder)
+            deadline = time.monotonic() + timeout_s
+            try:
+                while self._holder is not None or self._waiting[0] is not holder:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not self._changed.wait(remaining):
+                        if self._holder is None and self._waiting[0] is holder:
+                            break  # given to us just as the wait ran out
+                        return False
+                self._holder = holder
+                return True
+            finally:
+                self._waiting.remove(holder)
+                self._changed.notify_all()  # the next in line may now be first
+
+    def release(self, holder: object) -> bool:
+        """Give the lock back if ``holder`` holds it (True); anything else is a no-op."""
+        with self._changed:
+            if self._holder is not holder:
+                return False
+            self._holder = None
+            self._changed.notify_all()
+            return True
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The in-process write lock of a SQLite ``engine`` (None for other databases)."""
+    queue: WriterQueue | None = getattr(engine.dialect, _WRITER_QUEUE, None)
+    return queue
+
+
+_WRITER_QUEUE = "companion_writer_queue"
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
+    """Foreign keys on, WAL, transactions that SQLAlchemy (not pysqlite) controls, and
+    write transactions that queue on the engine's ``WriterQueue`` before ``BEGIN IMMEDIATE``."""
+    busy_timeout_ms = round(busy_timeout_s * 1000)
+    queue = WriterQueue()
+    dialect = engine.dialect  # one dialect object per engine: the queue is the engine's
+    setattr(dialect, _WRITER_QUEUE, queue)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -173,8 +250,38 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(WRITE_INTENT)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get(WRITE_INTENT):
+            conn.exec_driver_sql("BEGIN")
+            return
+        holder = conn.connection.dbapi_connection
+        if not queue.acquire(holder, busy_timeout_s):
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                sqlite3.OperationalError("database is locked (queued for the write lock)"),
+            )
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.release(holder)
+            raise
+
+    # The lock is given back once the transaction has ended in the database, not before:
+    # Connection's "commit"/"rollback" events fire before the COMMIT, which would wake the
+    # next writer into SQLite's busy handler. The pool's reset on check-in and a connection
+    # closed (invalidated) come through the same dialect methods.
+    for name in ("do_commit", "do_rollback", "do_close"):
+        setattr(dialect, name, _releasing(getattr(dialect, name), queue))
+
+
+def _releasing(end: Any, queue: WriterQueue) -> Any:
+    def ended(dbapi_connection: Any) -> None:
+        try:
+            end(dbapi_connection)
+        finally:
+            queue.release(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+
+    return ended
 
 
 WRITE_INTENT = "companion_write_intent"
