@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from companion.auth.models import ApiKey, User
@@ -64,6 +66,21 @@ def memberships_by_user(session: Session) -> dict[int, list[tuple[str, list[str]
 def get_api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
     """The API key whose public prefix is ``prefix`` (lookup before authentication)."""
     return session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
+
+
+def stamp_api_key_used(session: Session, key_id: int, now: dt.datetime, since: dt.datetime) -> int:
+    """Set the key's ``last_used_at`` to ``now`` unless it is already later than ``since``.
+
+    One conditional UPDATE (no read first), so two requests stamping at once write once.
+    """
+    stmt = (
+        update(ApiKey)
+        .where(ApiKey.id == key_id)
+        .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= since))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def get_api_key(session: Session, ctx: RequestContext, key_id: int) -> ApiKey | None:

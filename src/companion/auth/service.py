@@ -421,11 +421,28 @@ def _context_from_api_key(
     membership = repo.get_membership(session, user.id, company.id)
     if membership is None:
         raise _refuse("The API key's owner no longer belongs to its company", "owner_not_member")
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
     # A key never grants more than its owner holds today, whatever it was created with.
     roles = [r for r in key.roles if r in membership.roles]
     return _context(user, company, roles, api_key_id=key.id)
+
+
+def api_key_use_due(session: Session, ctx: RequestContext, now: dt.datetime) -> bool:
+    """Whether the caller's API key (if the caller used one) is due a ``last_used_at`` stamp.
+
+    Reads the key the sign-in loaded (no query); the stamp itself is ``stamp_api_key_use``,
+    in a short write transaction of its own, so signing in never makes a request a writer.
+    """
+    if ctx.api_key_id is None:
+        return False
+    key = session.get(ApiKey, ctx.api_key_id)
+    if key is None:
+        return False
+    return key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+
+
+def stamp_api_key_use(session: Session, key_id: int, now: dt.datetime) -> bool:
+    """Record that the key was used at ``now`` (at most once per ``LAST_USED_RESOLUTION``)."""
+    return repo.stamp_api_key_used(session, key_id, now, now - LAST_USED_RESOLUTION) > 0
 
 
 def resolve_context(
@@ -437,7 +454,10 @@ def resolve_context(
     api_key: str | None,
     company_slug: str | None,
 ) -> RequestContext:
-    """The caller's context from a bearer token or an API key and the X-Company header."""
+    """The caller's context from a bearer token or an API key and the X-Company header.
+
+    Reads only: an API key's use is stamped apart (``api_key_use_due``, ``stamp_api_key_use``).
+    """
     slug = company_slug.strip() if company_slug else None
     if authorization and api_key:
         # 401, not 400: the OpenAPI cannot state "one scheme, not both", and two credentials

@@ -30,7 +30,7 @@ from companion.kit.db import is_lock_timeout
 from companion.kit.fields import Text
 from companion.llm.admission import acting_for
 from companion.tenancy.context import RequestContext
-from companion.web.deps import ContainerDep, Page, PageDep, SessionDep, require
+from companion.web.deps import ContainerDep, Page, PageDep, SessionDep, require, writes_later
 from companion.web.errors import database_unavailable, is_disconnect
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,13 @@ MessageId = Annotated[Text, Path(min_length=1, max_length=64)]
 
 
 @router.post("/chat", response_model=ChatResponse, response_model_exclude_none=False)
+@writes_later
 def chat(
     body: ChatRequest, session: SessionDep, ctx: ChatUser, container: ContainerDep
 ) -> ChatResponse:
     """Ask a question in plain language; the answer carries its figures and their source."""
-    # The turn commits the sign-in's transaction, reads, then records itself in a short
-    # write transaction that the request commits (``Assistant.turn``).
+    # The session begins as a reader (``writes_later``): the turn reads, then records itself
+    # in a short write transaction that the request commits (``Assistant.turn``).
     with acting_for(ctx.user_id):  # model calls count against the caller's share
         return container.assistant().turn(session, ctx, body)
 
@@ -115,6 +116,7 @@ _SSE_EVENT = {
         }
     },
 )
+@writes_later
 async def chat_stream(turn: Annotated[StreamedTurn, Depends(checked_turn)]) -> EventSourceResponse:
     """Ask a question and watch the answer being made; the `final` event is authoritative."""
     # Returned, not yielded from here: the request's own session (authentication) is closed

@@ -19,11 +19,11 @@ from fastapi import Depends, Header, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from companion.auth.service import resolve_context
+from companion.auth.service import api_key_use_due, resolve_context, stamp_api_key_use
 from companion.bootstrap import Container
 from companion.errors import ValidationFailed
 from companion.governance.memory.service import policy_of
-from companion.kit.db import begin_for_writing
+from companion.kit.db import begin_for_writing, session_scope
 from companion.kit.fields import DB_INT_MAX, Id
 from companion.llm.admission import external_providers
 from companion.tenancy.context import RequestContext
@@ -117,10 +117,26 @@ def reads_only(endpoint: F) -> F:
     return endpoint
 
 
+def writes_later(endpoint: F) -> F:
+    """Mark a POST that reads first and takes the write lock itself when it has something
+    to record (``kit.db.begin_writing``): a chat turn. Its session begins as a reader.
+
+    On SQLite a session that begins as a writer holds the one write lock from the sign-in on;
+    a turn would queue for the lock twice (sign-in, then recording) instead of once.
+    """
+    setattr(endpoint, _WRITES_LATER, True)
+    return endpoint
+
+
+_WRITES_LATER = "__companion_writes_later__"
+
+
 def _writes(request: Request) -> bool:
+    """Whether the request's session begins as a writer (SQLite: ``BEGIN IMMEDIATE``)."""
     if request.method in _SAFE_METHODS:
         return False
-    return not getattr(request.scope.get("endpoint"), _READS_ONLY, False)
+    endpoint = request.scope.get("endpoint")
+    return not (getattr(endpoint, _READS_ONLY, False) or getattr(endpoint, _WRITES_LATER, False))
 
 
 def get_session(request: Request, container: ContainerDep) -> Iterator[Session]:
@@ -165,8 +181,28 @@ def get_context(
         api_key=x_api_key,
         company_slug=x_company,
     )
+    now = container.clock.now()
+    if ctx.api_key_id is not None and api_key_use_due(session, ctx, now):
+        _stamp_key_use(request, session, container, ctx.api_key_id, now)
     request.state.context = ctx
     return ctx
+
+
+def _stamp_key_use(
+    request: Request, session: Session, container: Container, key_id: int, now: dt.datetime
+) -> None:
+    """An API key's last use, written without making a reading request a writer.
+
+    A request that writes anyway stamps in its own transaction (on SQLite it holds the write
+    lock already, and a second writer in this thread would wait on it); any other stamps in a
+    short write transaction of its own, before the request goes on reading.
+    """
+    if _writes(request):
+        stamp_api_key_use(session, key_id, now)
+        return
+    with session_scope(container.session_factory) as own:
+        begin_for_writing(own)
+        stamp_api_key_use(own, key_id, now)
 
 
 ContextDep = Annotated[RequestContext, Depends(get_context)]

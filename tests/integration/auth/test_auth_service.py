@@ -263,7 +263,17 @@ def test_an_api_key_is_stored_hashed_and_resolves_to_its_company(
     ctx = _resolve(session, clock, api_key=plaintext)
     assert ctx.company_slug == "acme" and ctx.roles == ("sales",)
     assert ctx.api_key_id == key.id and "finance.read" not in ctx.permissions
+    # Signing in only reads; the key's use is stamped apart, once per resolution.
+    assert key.last_used_at is None
+    assert auth.api_key_use_due(session, ctx, NOW)
+    assert auth.stamp_api_key_use(session, key.id, NOW)
+    session.refresh(key)
     assert key.last_used_at == NOW
+    assert not auth.api_key_use_due(session, ctx, NOW + dt.timedelta(minutes=1))
+    assert not auth.stamp_api_key_use(session, key.id, NOW + dt.timedelta(minutes=1))
+    later = NOW + auth.LAST_USED_RESOLUTION
+    assert auth.api_key_use_due(session, ctx, later)
+    assert auth.stamp_api_key_use(session, key.id, later)
     with pytest.raises(PermissionDenied):
         _resolve(session, clock, api_key=plaintext, company_slug="globex")
 
