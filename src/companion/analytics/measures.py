@@ -1,8 +1,9 @@
 """Every business measure, declared once: its fact, its definition and its dimensions.
 
-The definitions are the ERP's and the fixed data queries' (``erp.invoicing.models``'
-open statuses, ``assistant/queries`` sales and profit-and-loss rules), so a figure reads
-the same whichever way it is asked:
+The definitions are imported from the ERP's models modules, where the fixed data queries,
+the repositories behind REST and the alerts take them too (docs/decisions/0002): statuses,
+the open amount, sales, receipts and payments, stock value. So a figure reads the same
+whichever way it is asked:
 
 - sales: subtotal (net of tax, after discounts) of customer invoices posted, partially
   paid or paid, by issue date; per item, the net amount of that item's invoice lines.
@@ -24,6 +25,9 @@ from sqlalchemy import ColumnElement, case, func, type_coerce
 
 from companion.erp.invoicing.models import (
     OPEN_STATUSES,
+    SALES_AMOUNT,
+    SALES_DATE,
+    SALES_LINE_AMOUNT,
     SALES_STATUSES,
     Invoice,
     InvoiceKind,
@@ -32,16 +36,14 @@ from companion.erp.invoicing.models import (
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import Account, AccountDay, AccountRole, AccountType
 from companion.erp.parties.models import Customer, Supplier
-from companion.erp.payments.models import Payment, PaymentKind, PaymentStatus
-from companion.erp.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine
-from companion.erp.sales.models import SalesOrder, SalesOrderStatus
-from companion.erp.stock.models import StockLevel
+from companion.erp.payments.models import Payment, PaymentKind, is_posted
+from companion.erp.purchasing.models import PLACED_STATUSES as PO_STATUSES
+from companion.erp.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from companion.erp.sales.models import PLACED_STATUSES as ORDER_STATUSES
+from companion.erp.sales.models import SalesOrder
+from companion.erp.stock.models import STOCK_VALUE, StockLevel
 from companion.kit.db import Money
 
-# Orders placed or on their way to it: drafts, rejected and cancelled orders buy nothing.
-PO_STATUSES = tuple(
-    s.value for s in POStatus if s not in (POStatus.DRAFT, POStatus.REJECTED, POStatus.CANCELLED)
-)
 Unit = Literal["money", "quantity", "count"]
 
 
@@ -117,12 +119,6 @@ def _ratio(parts: Mapping[str, Decimal]) -> Decimal | None:
     return parts["amount"] / parts["n"] if parts["n"] else None
 
 
-# Orders a customer placed: not drafts, not cancelled.
-ORDER_STATUSES = (
-    SalesOrderStatus.CONFIRMED.value,
-    SalesOrderStatus.DELIVERED.value,
-    SalesOrderStatus.INVOICED.value,
-)
 _AR = (Invoice.kind == InvoiceKind.AR.value,)
 _AP = (Invoice.kind == InvoiceKind.AP.value,)
 _INVOICE_DIMS = {
@@ -140,7 +136,7 @@ def _sales_sources(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> t
         parts,
         _INVOICE_DIMS,
         _AR,
-        date=Invoice.issue_date,
+        date=SALES_DATE,
         status=Invoice.status,
         statuses=SALES_STATUSES,
         tables=("invoices",),
@@ -151,7 +147,7 @@ def _sales_sources(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> t
         {**_INVOICE_DIMS, "item": Dim(InvoiceLine.item_id, Item)},
         _AR,
         joins=((Invoice, Invoice.id == InvoiceLine.invoice_id),),
-        date=Invoice.issue_date,
+        date=SALES_DATE,
         status=Invoice.status,
         statuses=SALES_STATUSES,
         tables=("invoices", "invoice_lines"),
@@ -217,9 +213,7 @@ _measures: list[Measure] = [
         "sales_totals",
         "sales = subtotal (net of tax) of customer invoices posted, partially paid or paid, "
         "by issue date; per item, the invoice lines' net amounts",
-        _sales_like(
-            {"amount": _money(Invoice.subtotal)}, {"amount": _money(InvoiceLine.net_amount)}
-        ),
+        _sales_like({"amount": _money(SALES_AMOUNT)}, {"amount": _money(SALES_LINE_AMOUNT)}),
         _part("amount"),
         qualifier="net of tax",
     ),
@@ -276,8 +270,8 @@ _measures: list[Measure] = [
         "average invoice value = sales (net of tax) / number of customer invoices posted, "
         "partially paid or paid",
         _sales_like(
-            {"amount": _money(Invoice.subtotal), "n": _count(Invoice.id)},
-            {"amount": _money(InvoiceLine.net_amount), "n": _count(Invoice.id)},
+            {"amount": _money(SALES_AMOUNT), "n": _count(Invoice.id)},
+            {"amount": _money(SALES_LINE_AMOUNT), "n": _count(Invoice.id)},
         ),
         _ratio,
         additive=False,
@@ -294,10 +288,7 @@ _measures: list[Measure] = [
                 Payment,
                 {"amount": _money(Payment.amount)},
                 {"customer": Dim(Payment.customer_id, Customer)},
-                (
-                    Payment.kind == PaymentKind.RECEIPT.value,
-                    Payment.status == PaymentStatus.POSTED.value,
-                ),
+                (is_posted(PaymentKind.RECEIPT),),
                 date=Payment.payment_date,
                 tables=("payments",),
             ),
@@ -316,10 +307,7 @@ _measures: list[Measure] = [
                 Payment,
                 {"amount": _money(Payment.amount)},
                 {"supplier": Dim(Payment.supplier_id, Supplier)},
-                (
-                    Payment.kind == PaymentKind.PAYMENT.value,
-                    Payment.status == PaymentStatus.POSTED.value,
-                ),
+                (is_posted(PaymentKind.PAYMENT),),
                 date=Payment.payment_date,
                 tables=("payments",),
             ),
@@ -439,7 +427,7 @@ _measures: list[Measure] = [
         (
             Source(
                 Invoice,
-                {"amount": _money(Invoice.total - Invoice.amount_paid)},
+                {"amount": _money(Invoice.open_amount)},
                 {"customer": Dim(Invoice.customer_id, Customer), "status": Dim(Invoice.status)},
                 _AR,
                 date=Invoice.issue_date,
@@ -462,7 +450,7 @@ _measures: list[Measure] = [
         (
             Source(
                 Invoice,
-                {"amount": _money(Invoice.total - Invoice.amount_paid)},
+                {"amount": _money(Invoice.open_amount)},
                 {"supplier": Dim(Invoice.supplier_id, Supplier), "status": Dim(Invoice.status)},
                 _AP,
                 date=Invoice.issue_date,
@@ -504,7 +492,7 @@ _measures: list[Measure] = [
         (
             Source(
                 StockLevel,
-                {"amount": _money(StockLevel.quantity * Item.unit_cost)},
+                {"amount": _money(STOCK_VALUE)},
                 {
                     "item": Dim(StockLevel.item_id, label=Item.name),
                     "warehouse": Dim(StockLevel.warehouse_id, Warehouse),

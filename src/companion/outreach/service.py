@@ -16,7 +16,8 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from companion.erp.parties import repository as parties
-from companion.erp.purchasing.models import POStatus, PurchaseOrder
+from companion.erp.purchasing.models import OPEN_STATUSES as OPEN_ORDER_STATUSES
+from companion.erp.purchasing.models import PurchaseOrder
 from companion.errors import InvalidState
 from companion.llm.service import LLMService
 from companion.outreach import drafts
@@ -31,9 +32,6 @@ from companion.outreach.schemas import (
 )
 from companion.outreach.scoring import Factor, Score, overdue_items, rank, score_customer
 from companion.tenancy.context import RequestContext
-
-# Orders the supplier has (approved) and has not fully delivered: only these can be late.
-OPEN_ORDER_STATUSES = frozenset({POStatus.APPROVED.value, POStatus.PARTIALLY_RECEIVED.value})
 
 
 class NothingOverdue(InvalidState):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from companion.alerts import repository as repo
 from companion.alerts import service
-from companion.alerts.models import AlertStatus
+from companion.alerts.models import OPEN_STATUSES, AlertStatus
 from companion.alerts.schemas import ActOut, AlertOut, UnreadCount
 from companion.assistant import repository as chat_repo
 from companion.assistant.actions import service as actions
@@ -129,7 +129,7 @@ def act(
     suggestion = alert.suggested_action
     if not suggestion or not isinstance(suggestion.get("action"), str):
         raise Conflict("This alert has no suggested action", details={"alert_id": alert_id})
-    if alert.status not in (AlertStatus.UNREAD, AlertStatus.READ):
+    if alert.status not in OPEN_STATUSES:
         raise Conflict(
             f"This alert is already {alert.status}",
             details={"alert_id": alert_id, "status": alert.status, "token": alert.action_token},

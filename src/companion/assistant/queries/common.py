@@ -13,18 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, type_coerce
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from companion.assistant.answers import AnswerFormat, date_text, period_text
 from companion.assistant.queries.registry import Provenance, QueryParams, QueryResult
-from companion.erp.invoicing.models import InvoiceKind, InvoiceStatus
+from companion.erp.invoicing.models import InvoiceKind
 from companion.kit.db import Money
 from companion.tenancy.context import RequestContext, scoped
 
-# Invoices and bills still owed (the open amount is total - amount_paid).
-OPEN_STATUSES = (InvoiceStatus.POSTED.value, InvoiceStatus.PARTIALLY_PAID.value)
-# Invoices that count as sales: posted, whatever has been paid since.
-SALES_STATUSES = (*OPEN_STATUSES, InvoiceStatus.PAID.value)
+# The business definitions (open, overdue, sales, below reorder, ...) live in the ERP's
+# models modules and are imported from there, never written here (docs/decisions/0002).
 AR = InvoiceKind.AR.value
 AP = InvoiceKind.AP.value
 
@@ -91,12 +89,12 @@ def resolve_period(
     return Window(period.start, period.end, basis=period.basis, name=period.name)
 
 
-def money_sum(expr: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Decimal]:
+def money_sum(expr: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Decimal]:
     """``SUM(expr)`` as exact money on both backends (0.00 when there is nothing to sum)."""
     return type_coerce(func.coalesce(func.sum(expr), 0), Money())
 
 
-def qty_sum(expr: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Decimal]:
+def qty_sum(expr: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Decimal]:
     """``SUM(expr)`` of quantities, three decimals."""
     return type_coerce(func.coalesce(func.sum(expr), 0), Money(18, 3))
 

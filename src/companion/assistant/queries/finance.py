@@ -37,7 +37,14 @@ from companion.assistant.queries.common import (
     resolve_period,
 )
 from companion.assistant.queries.registry import QueryParams, QueryResult, register
-from companion.erp.ledger.models import Account, AccountDay, AccountType, BankAccount
+from companion.erp.ledger.models import (
+    PROFIT_AND_LOSS_TYPES,
+    Account,
+    AccountDay,
+    AccountType,
+    BankAccount,
+    profit_and_loss_amount,
+)
 from companion.kit.money import ZERO
 from companion.tenancy.context import RequestContext, scoped
 
@@ -194,10 +201,7 @@ def profit_and_loss(
         window.end,
     )
     columns = ["code", "account", "type", "amount"]
-    income_sign = case(
-        (Account.account_type == AccountType.INCOME.value, AccountDay.credit - AccountDay.debit),
-        else_=AccountDay.debit - AccountDay.credit,
-    )
+    income_sign = profit_and_loss_amount(AccountDay.debit, AccountDay.credit)
     stmt = (
         scoped(
             _journal(
@@ -212,7 +216,7 @@ def profit_and_loss(
             ctx,
         )
         .where(
-            Account.account_type.in_([AccountType.INCOME.value, AccountType.EXPENSE.value]),
+            Account.account_type.in_(PROFIT_AND_LOSS_TYPES),
             AccountDay.day >= window.start,
             AccountDay.day <= window.end,
         )

@@ -37,6 +37,7 @@ from companion.assistant.queries.common import (
 from companion.assistant.queries.registry import QueryParams, QueryResult, register
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.purchasing.models import (
+    OPEN_STATUSES,
     ApprovalTask,
     POStatus,
     PurchaseOrder,
@@ -51,7 +52,7 @@ _PO_ALIASES: dict[str, tuple[str, ...]] = {
     **{s.value: (s.value,) for s in POStatus},
     "pending": (POStatus.PENDING_APPROVAL.value,),
     "awaiting_approval": (POStatus.PENDING_APPROVAL.value,),
-    "open": (POStatus.APPROVED.value, POStatus.PARTIALLY_RECEIVED.value),
+    "open": OPEN_STATUSES,
     "canceled": (POStatus.CANCELLED.value,),
 }
 

@@ -27,8 +27,6 @@ from companion.assistant.answers import date_text, percent_text
 from companion.assistant.queries.common import (
     AR,
     MAX_ROWS,
-    OPEN_STATUSES,
-    SALES_STATUSES,
     Answer,
     age_words,
     cut,
@@ -43,7 +41,12 @@ from companion.assistant.queries.common import (
 )
 from companion.assistant.queries.openitems import RECEIVABLES, aging, balances
 from companion.assistant.queries.registry import QueryParams, QueryResult, register
-from companion.erp.invoicing.models import Invoice, InvoiceStatus
+from companion.erp.invoicing.models import (
+    OPEN_STATUSES,
+    SALES_STATUSES,
+    Invoice,
+    InvoiceStatus,
+)
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentAllocation
 from companion.kit.money import ZERO, quantize

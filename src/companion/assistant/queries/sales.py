@@ -22,10 +22,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.queries.common import (
-    AP,
-    AR,
-    OPEN_STATUSES,
-    SALES_STATUSES,
     Answer,
     Window,
     given_filters,
@@ -39,7 +35,16 @@ from companion.assistant.queries.common import (
 )
 from companion.assistant.queries.finance import bank_balance_total
 from companion.assistant.queries.registry import QueryParams, QueryResult, register
-from companion.erp.invoicing.models import Invoice, InvoiceLine
+from companion.erp.invoicing.models import (
+    SALES_AMOUNT,
+    SALES_DATE,
+    SALES_LINE_AMOUNT,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    is_open,
+    is_sale,
+)
 from companion.erp.items.models import Item
 from companion.erp.parties.models import Customer
 from companion.erp.purchasing.models import POStatus, PurchaseOrder
@@ -53,25 +58,24 @@ def _sales_by_day(
 ) -> Select[dt.date, int, Decimal]:
     """(issue date, invoices, sales) per day of the window, of the caller's company."""
     if item_id is None:
-        amount = money_sum(Invoice.subtotal)
+        amount = money_sum(SALES_AMOUNT)
         invoices = func.count(Invoice.id)
-        stmt = select(Invoice.issue_date, invoices, amount).select_from(Invoice)
+        stmt = select(SALES_DATE, invoices, amount).select_from(Invoice)
     else:
-        amount = money_sum(InvoiceLine.net_amount)
+        amount = money_sum(SALES_LINE_AMOUNT)
         invoices = func.count(func.distinct(Invoice.id))
         stmt = (
-            select(Invoice.issue_date, invoices, amount)
+            select(SALES_DATE, invoices, amount)
             .select_from(Invoice)
             .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
             .where(in_company(InvoiceLine, ctx), InvoiceLine.item_id == item_id)
         )
     stmt = stmt.where(
         in_company(Invoice, ctx),
-        Invoice.kind == AR,
-        Invoice.status.in_(SALES_STATUSES),
-        Invoice.issue_date >= window.start,
-        Invoice.issue_date <= window.end,
-    ).group_by(Invoice.issue_date)
+        is_sale(),
+        SALES_DATE >= window.start,
+        SALES_DATE <= window.end,
+    ).group_by(SALES_DATE)
     if customer_id is not None:
         stmt = stmt.where(Invoice.customer_id == customer_id)
     return stmt
@@ -150,19 +154,15 @@ def _part_months(start: dt.date, end: dt.date) -> str:
 
 
 def _open_sum(
-    session: Session, ctx: RequestContext, kind: str, due_before: dt.date
+    session: Session, ctx: RequestContext, kind: InvoiceKind, due_before: dt.date
 ) -> tuple[Decimal, int]:
     """Open amount and count of invoices or bills due before ``due_before``."""
     amount, n = session.execute(
         scoped(
-            select(money_sum(Invoice.total - Invoice.amount_paid), func.count(Invoice.id)),
+            select(money_sum(Invoice.open_amount), func.count(Invoice.id)),
             Invoice,
             ctx,
-        ).where(
-            Invoice.kind == kind,
-            Invoice.status.in_(OPEN_STATUSES),
-            Invoice.due_date < due_before,
-        )
+        ).where(is_open(kind), Invoice.due_date < due_before)
     ).one()
     return Decimal(amount), int(n)
 
@@ -197,8 +197,9 @@ def dashboard_summary(
     )
     fmt = answer.fmt
     cash = bank_balance_total(session, ctx, today)
-    ar_overdue, n_overdue = _open_sum(session, ctx, AR, today)
-    ap_due, n_due = _open_sum(session, ctx, AP, today + dt.timedelta(days=8))
+    # overdue: open and due before today (``is_overdue``); bills due up to today + 7 days
+    ar_overdue, n_overdue = _open_sum(session, ctx, InvoiceKind.AR, today)
+    ap_due, n_due = _open_sum(session, ctx, InvoiceKind.AP, today + dt.timedelta(days=8))
     figures: dict[str, Decimal] = {
         "cash": cash,
         "ar_overdue": ar_overdue,

@@ -1,7 +1,7 @@
 """What is owed and when: open invoices and bills grouped by party and by due date.
 
-Open means posted or partially paid (``OPEN_STATUSES``); the open amount is total less
-amount paid, as everywhere else.
+Open, overdue and the open amount are ``erp.invoicing.models``' (``is_open``, ``is_overdue``,
+``Invoice.open_amount``), as everywhere else.
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ from decimal import Decimal
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, InvoiceKind
+from companion.erp.invoicing.models import (
+    ISSUED_STATUSES,
+    Invoice,
+    InvoiceKind,
+    is_open,
+    is_overdue,
+)
 from companion.erp.parties.models import Customer
 from companion.kit.db import Money
 from companion.tenancy.context import RequestContext, scoped
-
-_OPEN = Invoice.total - Invoice.amount_paid
 
 
 @dataclass(frozen=True)
@@ -38,16 +42,12 @@ def overdue_by_customer(session: Session, ctx: RequestContext, today: dt.date) -
         select(
             Invoice.customer_id,
             Customer.name,
-            type_coerce(func.sum(_OPEN), Money()),
+            type_coerce(func.sum(Invoice.open_amount), Money()),
             func.count(Invoice.id),
             func.min(Invoice.due_date),
         )
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(
-            Invoice.kind == InvoiceKind.AR.value,
-            Invoice.status.in_(OPEN_STATUSES),
-            Invoice.due_date < today,
-        )
+        .where(is_overdue(today, InvoiceKind.AR))
         .group_by(Invoice.customer_id, Customer.name)
     )
     stmt = scoped(scoped(stmt, Invoice, ctx), Customer, ctx)
@@ -58,13 +58,23 @@ def overdue_by_customer(session: Session, ctx: RequestContext, today: dt.date) -
     return sorted(rows, key=lambda r: (-r.amount, r.party_id))
 
 
+def open_total(session: Session, ctx: RequestContext, kind: InvoiceKind) -> tuple[Decimal, int]:
+    """What the company's open invoices (AR) or bills (AP) still owe, and how many there are."""
+    stmt = select(
+        type_coerce(func.coalesce(func.sum(Invoice.open_amount), 0), Money()),
+        func.count(Invoice.id),
+    ).where(is_open(kind))
+    amount, count = session.execute(scoped(stmt, Invoice, ctx)).one()
+    return Decimal(amount), int(count)
+
+
 def open_by_due_date(
     session: Session, ctx: RequestContext, kind: InvoiceKind
 ) -> list[tuple[dt.date, Decimal]]:
     """Open amounts of the company's invoices (AR) or bills (AP) per due date, oldest first."""
     stmt = (
-        select(Invoice.due_date, type_coerce(func.sum(_OPEN), Money()))
-        .where(Invoice.kind == kind.value, Invoice.status.in_(OPEN_STATUSES))
+        select(Invoice.due_date, type_coerce(func.sum(Invoice.open_amount), Money()))
+        .where(is_open(kind))
         .group_by(Invoice.due_date)
         .order_by(Invoice.due_date)
     )
@@ -79,7 +89,7 @@ def issued_total(
     """The total (with tax) of invoices or bills issued between the dates, void excluded."""
     stmt = select(type_coerce(func.sum(Invoice.total), Money())).where(
         Invoice.kind == kind.value,
-        Invoice.status.in_((*OPEN_STATUSES, "paid")),
+        Invoice.status.in_(ISSUED_STATUSES),
         Invoice.issue_date >= first,
         Invoice.issue_date <= last,
     )

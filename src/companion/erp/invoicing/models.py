@@ -1,4 +1,9 @@
-"""AR invoices (to customers) and AP bills (from suppliers), in one table by ``kind``."""
+"""AR invoices (to customers) and AP bills (from suppliers), in one table by ``kind``.
+
+The one home of what invoices mean (docs/decisions/0002): the open, issued and sales
+statuses, the open amount, overdue and sales, as SQL expressions every reader imports (the
+data queries, the semantic layer, the repositories behind REST, the alert detectors).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,17 @@ from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    and_,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
@@ -34,9 +42,14 @@ class InvoiceStatus(StrEnum):
     VOID = "void"
 
 
+# Still owed: posted or partially paid (the open amount is total - amount_paid).
 OPEN_STATUSES = (InvoiceStatus.POSTED.value, InvoiceStatus.PARTIALLY_PAID.value)
-# What counts as sold: customer invoices posted, partially paid or paid (never draft or void).
-SALES_STATUSES = (*OPEN_STATUSES, InvoiceStatus.PAID.value)
+# Issued and standing: posted, partially paid or paid (never draft or void).
+ISSUED_STATUSES = (*OPEN_STATUSES, InvoiceStatus.PAID.value)
+# What counts as sold: customer invoices issued, whatever has been paid since.
+SALES_STATUSES = ISSUED_STATUSES
+# What may still be voided: a draft, or an open document nothing has been paid on.
+VOIDABLE_STATUSES = (InvoiceStatus.DRAFT.value, *OPEN_STATUSES)
 
 
 class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):
@@ -92,9 +105,9 @@ class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.line_no"
     )
 
-    @property
+    @hybrid_property
     def open_amount(self) -> Decimal:
-        """What is still to be paid."""
+        """What is still to be paid (``Invoice.open_amount`` is the same in SQL)."""
         return self.total - self.amount_paid
 
 
@@ -114,3 +127,25 @@ class InvoiceLine(IdMixin, TenantMixin, Base):
     tax_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+def is_open(kind: InvoiceKind | None = None) -> ColumnElement[bool]:
+    """Invoices (or bills) still owed: posted or partially paid, of ``kind`` when given."""
+    status = Invoice.status.in_(OPEN_STATUSES)
+    return status if kind is None else and_(Invoice.kind == kind.value, status)
+
+
+def is_overdue(today: dt.date, kind: InvoiceKind | None = None) -> ColumnElement[bool]:
+    """Open and due before ``today`` (days overdue = today - due date)."""
+    return and_(is_open(kind), Invoice.due_date < today)
+
+
+def is_sale() -> ColumnElement[bool]:
+    """Customer invoices that count as sales (``SALES_STATUSES``), dated by ``SALES_DATE``."""
+    return and_(Invoice.kind == InvoiceKind.AR.value, Invoice.status.in_(SALES_STATUSES))
+
+
+# Sales are net of tax, after discounts: an invoice's subtotal, or an item's line net amounts.
+SALES_AMOUNT = Invoice.subtotal
+SALES_LINE_AMOUNT = InvoiceLine.net_amount
+SALES_DATE = Invoice.issue_date

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, InvoiceKind
+from companion.erp.invoicing.models import Invoice, InvoiceKind, is_open, is_overdue
 from companion.erp.invoicing.schemas import InvoiceFilters
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.purchasing.models import PurchaseOrder
@@ -105,8 +105,7 @@ def open_invoices(
     party_col = Invoice.customer_id if kind == InvoiceKind.AR else Invoice.supplier_id
     stmt = (
         _invoices(ctx, for_update=for_update)
-        .where(Invoice.kind == kind.value, party_col == party_id)
-        .where(Invoice.status.in_(OPEN_STATUSES))
+        .where(is_open(kind), party_col == party_id)
         .order_by(Invoice.due_date, Invoice.number, Invoice.id)
     )
     return list(session.execute(stmt).scalars())
@@ -136,7 +135,7 @@ def list_invoices(
     if filters.to_date is not None:
         stmt = stmt.where(Invoice.issue_date <= filters.to_date)
     if filters.overdue:
-        stmt = stmt.where(Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < today)
+        stmt = stmt.where(is_overdue(today))
     if filters.q and filters.q.strip():
         stmt = stmt.where(Invoice.number.icontains(filters.q.strip(), autoescape=True))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()

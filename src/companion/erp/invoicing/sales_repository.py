@@ -1,8 +1,9 @@
 """Daily sales series: the one definition of sales, per day, for detectors to read.
 
 Sales are the subtotal (net of tax, after discounts) of customer invoices posted, partially
-paid or paid, by issue date (``SALES_STATUSES``, as the semantic layer's ``sales`` measure);
-per item, the net amount of that item's invoice lines. Days without sales are absent.
+paid or paid, by issue date (``is_sale``, ``SALES_AMOUNT``, ``SALES_LINE_AMOUNT`` of
+``erp.invoicing.models``, as the semantic layer and the sales query read them); per item,
+the net amount of that item's invoice lines. Days without sales are absent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any, Literal
 from sqlalchemy import distinct, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from companion.erp.invoicing.models import SALES_STATUSES, Invoice, InvoiceKind, InvoiceLine
+from companion.erp.invoicing.models import (
+    SALES_AMOUNT,
+    SALES_DATE,
+    SALES_LINE_AMOUNT,
+    Invoice,
+    InvoiceLine,
+    is_sale,
+)
 from companion.kit.db import Money
 from companion.tenancy.context import RequestContext, scoped
 
@@ -36,26 +44,25 @@ def daily_sales(
     session: Session, ctx: RequestContext, first: dt.date, last: dt.date, *, by: By = "company"
 ) -> list[DaySales]:
     """Net sales and the number of invoices per day from ``first`` to ``last`` (inclusive)."""
-    sales = (Invoice.kind == InvoiceKind.AR.value, Invoice.status.in_(SALES_STATUSES))
-    within = (Invoice.issue_date >= first, Invoice.issue_date <= last)
+    within = (SALES_DATE >= first, SALES_DATE <= last)
     net: Any
     if by == "item":
         key: Any = InvoiceLine.item_id
-        net = func.sum(InvoiceLine.net_amount)
+        net = func.sum(SALES_LINE_AMOUNT)
         stmt: Any = (
             select(
                 Invoice.issue_date, key, type_coerce(net, Money()), func.count(distinct(Invoice.id))
             )
             .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-            .where(*sales, *within, key.is_not(None))
+            .where(is_sale(), *within, key.is_not(None))
         )
         stmt = scoped(scoped(stmt, Invoice, ctx), InvoiceLine, ctx)
     else:
         key = Invoice.customer_id if by == "customer" else literal(0)
-        net = func.sum(Invoice.subtotal)
+        net = func.sum(SALES_AMOUNT)
         stmt = select(
             Invoice.issue_date, key, type_coerce(net, Money()), func.count(Invoice.id)
-        ).where(*sales, *within)
+        ).where(is_sale(), *within)
         stmt = scoped(stmt, Invoice, ctx)
     grouped = (
         stmt.group_by(Invoice.issue_date, key)

@@ -16,7 +16,8 @@ from companion.audit import service as audit
 from companion.erp.documents import DocLineIn, resolve_lines
 from companion.erp.invoicing import repository as repo
 from companion.erp.invoicing.models import (
-    OPEN_STATUSES,
+    ISSUED_STATUSES,
+    VOIDABLE_STATUSES,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -214,7 +215,7 @@ def void_invoice(
         ctx.require("finance.post")
     if invoice.status == InvoiceStatus.VOID:
         raise InvalidState(f"{invoice.number} is already void", details={"number": invoice.number})
-    if invoice.amount_paid > 0 or invoice.status not in (InvoiceStatus.DRAFT, *OPEN_STATUSES):
+    if invoice.amount_paid > 0 or invoice.status not in VOIDABLE_STATUSES:
         raise InvalidState(
             f"{invoice.number} has payments allocated to it; void those payments first",
             details={
@@ -244,7 +245,7 @@ def void_invoice(
 
 def refresh_payment_status(invoice: Invoice) -> None:
     """Set a posted document's status from its ``amount_paid`` (payments call this)."""
-    if invoice.status not in (*OPEN_STATUSES, InvoiceStatus.PAID):
+    if invoice.status not in ISSUED_STATUSES:
         raise InvalidState(
             f"{invoice.number} is {invoice.status}; payments apply only to posted documents",
             details={"number": invoice.number, "status": invoice.status},

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.parties.repository import like_pattern
-from companion.erp.stock.models import StockLevel
+from companion.erp.stock.models import StockLevel, is_below_reorder
 from companion.errors import Conflict, NotFound
 from companion.tenancy.context import RequestContext, scoped
 
@@ -96,9 +96,9 @@ def list_items(
         stmt = stmt.where(Item.is_active.is_(active))
     if below_reorder:
         short = scoped(select(StockLevel.item_id), StockLevel, ctx).where(
-            StockLevel.item_id == Item.id, StockLevel.quantity < Item.reorder_level
+            StockLevel.item_id == Item.id, is_below_reorder()
         )
-        stmt = stmt.where(Item.is_tracked.is_(True), Item.reorder_level > 0, short.exists())
+        stmt = stmt.where(short.exists())
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(Item.sku).limit(limit).offset(offset)).scalars()
     return list(rows), int(total)

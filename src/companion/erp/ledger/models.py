@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Integer,
     String,
     UniqueConstraint,
+    case,
     event,
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
@@ -132,6 +134,19 @@ class AccountDay(IdMixin, TenantMixin, Base):
     debit: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     credit: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     lines: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# Profit and loss reads income and expense accounts (docs/decisions/0002).
+PROFIT_AND_LOSS_TYPES = (AccountType.INCOME.value, AccountType.EXPENSE.value)
+
+
+def profit_and_loss_amount(debit: Any, credit: Any) -> ColumnElement[Decimal]:
+    """An account's amount in profit and loss (joined to ``Account``): income accounts
+    credit - debit, expense accounts debit - credit; net profit = income - expenses."""
+    return case(
+        (Account.account_type == AccountType.INCOME.value, credit - debit),
+        else_=debit - credit,
+    )
 
 
 class PostedVoucherImmutable(InvalidState):

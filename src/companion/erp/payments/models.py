@@ -6,7 +6,15 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from companion.erp.invoicing.models import Invoice
@@ -63,3 +71,9 @@ class PaymentAllocation(IdMixin, TenantMixin, Base):
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
     invoice: Mapped[Invoice] = relationship(viewonly=True)
+
+
+def is_posted(kind: PaymentKind) -> ColumnElement[bool]:
+    """Posted receipts (money in from customers) or payments (money out to suppliers), by
+    payment date: the one definition of receipts and of supplier payments."""
+    return and_(Payment.kind == kind.value, Payment.status == PaymentStatus.POSTED.value)

@@ -6,7 +6,12 @@ from sqlalchemy.orm import Session
 
 from companion.audit import service as audit
 from companion.erp.purchasing import repository as repo
-from companion.erp.purchasing.models import ApprovalTask, PurchaseOrder, TaskStatus
+from companion.erp.purchasing.models import (
+    OPEN_TASK_STATUSES,
+    ApprovalTask,
+    PurchaseOrder,
+    TaskStatus,
+)
 from companion.erp.purchasing.models import POStatus as S
 from companion.erp.purchasing.rules import check_transition, may_act
 from companion.errors import InvalidState, PermissionDenied
@@ -14,7 +19,6 @@ from companion.kit.db import utcnow
 from companion.tenancy.context import RequestContext
 
 _APPROVE = "procurement.approve"
-_OPEN = (TaskStatus.PENDING.value, TaskStatus.WAITING.value)
 
 
 def approve_purchase_order(
@@ -111,7 +115,7 @@ def pending_approvals_for(session: Session, ctx: RequestContext) -> list[Approva
 def skip_open_tasks(order: PurchaseOrder) -> None:
     """Mark every undecided task of the order as never reached."""
     for task in order.tasks:
-        if task.status in _OPEN:
+        if task.status in OPEN_TASK_STATUSES:
             task.status = TaskStatus.SKIPPED.value
 
 

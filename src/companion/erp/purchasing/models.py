@@ -1,4 +1,8 @@
-"""Purchase orders, their lines, approval levels and approval tasks."""
+"""Purchase orders, their lines, approval levels and approval tasks.
+
+The one home of the purchase-order status groups (docs/decisions/0002): placed, open and on
+order, read by the data queries, the semantic layer, the repositories and the alerts.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,28 @@ class POStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Orders really placed: drafts, rejected and cancelled orders buy nothing.
+PLACED_STATUSES = tuple(
+    s.value for s in POStatus if s not in (POStatus.DRAFT, POStatus.REJECTED, POStatus.CANCELLED)
+)
+# Open orders: approved and not yet received in full (goods may arrive against them).
+OPEN_STATUSES = (POStatus.APPROVED.value, POStatus.PARTIALLY_RECEIVED.value)
+# On order: open, or still waiting for approval (what is not yet received may still come).
+ON_ORDER_STATUSES = (POStatus.PENDING_APPROVAL.value, *OPEN_STATUSES)
+# Billable: some goods have arrived.
+BILLABLE_STATUSES = (POStatus.PARTIALLY_RECEIVED.value, POStatus.RECEIVED.value)
+
+
 class TaskStatus(StrEnum):
     WAITING = "waiting"  # a lower level has not decided yet
     PENDING = "pending"  # the current level: its assignee may decide
     APPROVED = "approved"
     REJECTED = "rejected"
     SKIPPED = "skipped"  # never reached because an earlier level rejected
+
+
+# Approval tasks not yet decided: the current level's, and the levels after it.
+OPEN_TASK_STATUSES = (TaskStatus.PENDING.value, TaskStatus.WAITING.value)
 
 
 class PurchaseOrder(IdMixin, TenantMixin, TimestampMixin, Base):

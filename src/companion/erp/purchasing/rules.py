@@ -7,6 +7,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
+from companion.erp.purchasing.models import BILLABLE_STATUSES, OPEN_STATUSES
 from companion.erp.purchasing.models import POStatus as S
 from companion.errors import InvalidState
 
@@ -23,9 +24,9 @@ TRANSITIONS: Mapping[S, frozenset[S]] = MappingProxyType(
     }
 )
 
-# Statuses in which goods may arrive and be billed.
-RECEIVABLE = frozenset({S.APPROVED, S.PARTIALLY_RECEIVED})
-BILLABLE = frozenset({S.PARTIALLY_RECEIVED, S.RECEIVED})
+# Goods may arrive against an open order, and be billed once some have arrived.
+RECEIVABLE = frozenset(S(status) for status in OPEN_STATUSES)
+BILLABLE = frozenset(S(status) for status in BILLABLE_STATUSES)
 
 
 def can_transition(current: str, target: S) -> bool:

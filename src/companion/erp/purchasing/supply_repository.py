@@ -9,13 +9,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from companion.erp.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine
-from companion.tenancy.context import RequestContext, scoped
-
-# Orders that were really placed: drafts, rejected and cancelled orders say nothing.
-_PLACED = tuple(
-    s.value for s in POStatus if s not in (POStatus.DRAFT, POStatus.REJECTED, POStatus.CANCELLED)
+from companion.erp.purchasing.models import (
+    ON_ORDER_STATUSES,
+    PLACED_STATUSES,
+    PurchaseOrder,
+    PurchaseOrderLine,
 )
+from companion.tenancy.context import RequestContext, scoped
 
 
 def usual_suppliers(
@@ -33,7 +33,7 @@ def usual_suppliers(
             func.max(PurchaseOrder.order_date),
         )
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
-        .where(PurchaseOrderLine.item_id.in_(wanted), PurchaseOrder.status.in_(_PLACED))
+        .where(PurchaseOrderLine.item_id.in_(wanted), PurchaseOrder.status.in_(PLACED_STATUSES))
         .group_by(PurchaseOrderLine.item_id, PurchaseOrder.supplier_id)
     )
     stmt = scoped(scoped(stmt, PurchaseOrder, ctx), PurchaseOrderLine, ctx)
@@ -43,14 +43,6 @@ def usual_suppliers(
         if item_id not in best or rank > best[item_id]:
             best[item_id] = rank
     return {item_id: -rank[2] for item_id, rank in best.items()}
-
-
-# Orders still to be received: placed, not yet (fully) received, not cancelled.
-_OPEN = (
-    POStatus.PENDING_APPROVAL.value,
-    POStatus.APPROVED.value,
-    POStatus.PARTIALLY_RECEIVED.value,
-)
 
 
 def on_order(
@@ -67,7 +59,7 @@ def on_order(
             func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received_quantity),
         )
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
-        .where(PurchaseOrderLine.item_id.in_(wanted), PurchaseOrder.status.in_(_OPEN))
+        .where(PurchaseOrderLine.item_id.in_(wanted), PurchaseOrder.status.in_(ON_ORDER_STATUSES))
         .group_by(PurchaseOrderLine.item_id, PurchaseOrder.warehouse_id)
     )
     stmt = scoped(scoped(stmt, PurchaseOrder, ctx), PurchaseOrderLine, ctx)

@@ -20,6 +20,14 @@ class SalesOrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Orders a customer placed: confirmed, delivered or invoiced (not drafts, not cancelled).
+PLACED_STATUSES = (
+    SalesOrderStatus.CONFIRMED.value,
+    SalesOrderStatus.DELIVERED.value,
+    SalesOrderStatus.INVOICED.value,
+)
+
+
 class SalesOrder(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "sales_orders"
     __table_args__ = (UniqueConstraint("company_id", "number"),)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, InvoiceKind
+from companion.erp.invoicing.models import Invoice, InvoiceKind, is_open
 from companion.erp.sales.models import SalesOrder, SalesOrderLine, SalesOrderStatus
 from companion.errors import NotFound
 from companion.kit.money import ZERO
@@ -78,12 +78,8 @@ def list_orders(
 
 def open_receivables(session: Session, ctx: RequestContext, customer_id: int) -> Decimal:
     """What the customer still owes on posted AR invoices."""
-    stmt = scoped(
-        select(func.coalesce(func.sum(Invoice.total - Invoice.amount_paid), 0)), Invoice, ctx
-    ).where(
-        Invoice.kind == InvoiceKind.AR.value,
-        Invoice.customer_id == customer_id,
-        Invoice.status.in_(OPEN_STATUSES),
+    stmt = scoped(select(func.coalesce(func.sum(Invoice.open_amount), 0)), Invoice, ctx).where(
+        is_open(InvoiceKind.AR), Invoice.customer_id == customer_id
     )
     value = session.execute(stmt).scalar_one()
     return ZERO + Decimal(str(value))

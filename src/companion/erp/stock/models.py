@@ -1,4 +1,7 @@
-"""Stock on hand per item and warehouse, and the moves that change it."""
+"""Stock on hand per item and warehouse, and the moves that change it.
+
+The one home of "below reorder" and of stock value at cost (docs/decisions/0002).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,18 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from companion.erp.items.models import Item
 from companion.kit.db import Base, IdMixin, Money, TenantMixin, TimestampMixin
 
 
@@ -30,6 +42,21 @@ class StockLevel(IdMixin, TenantMixin, TimestampMixin, Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True, nullable=False)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Money(18, 3), default=Decimal("0"), nullable=False)
+
+
+def is_below_reorder() -> ColumnElement[bool]:
+    """A level (joined to its ``Item``) strictly below the item's reorder level: active,
+    tracked items only, and a reorder level of 0 never is. Shortfall = level - quantity."""
+    return and_(
+        Item.is_active.is_(True),
+        Item.is_tracked.is_(True),
+        Item.reorder_level > 0,
+        StockLevel.quantity < Item.reorder_level,
+    )
+
+
+# Stock value at cost: quantity on hand x the item's unit cost (a level joined to its item).
+STOCK_VALUE = StockLevel.quantity * Item.unit_cost
 
 
 class StockMove(IdMixin, TenantMixin, TimestampMixin, Base):

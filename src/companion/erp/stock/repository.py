@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from companion.erp.items.models import Item, Warehouse
-from companion.erp.stock.models import StockLevel, StockMove
+from companion.erp.stock.models import StockLevel, StockMove, is_below_reorder
 from companion.erp.stock.schemas import ReorderRow, StockLevelOut, ValuationRow
 from companion.kit.money import ZERO, money
 from companion.tenancy.context import RequestContext, scoped
@@ -114,12 +114,7 @@ def below_reorder(
 
     A warehouse that never held the item does not count: not every item is kept everywhere.
     """
-    stmt = _levels_query(ctx, None, warehouse_id).where(
-        Item.is_tracked.is_(True),
-        Item.is_active.is_(True),
-        Item.reorder_level > 0,
-        StockLevel.quantity < Item.reorder_level,
-    )
+    stmt = _levels_query(ctx, None, warehouse_id).where(is_below_reorder())
     rows = session.execute(stmt.order_by(Item.sku, Warehouse.code))
     return [
         ReorderRow(
