@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from companion.erp.invoicing import dues_repository as dues
 from companion.erp.invoicing import repository as repo
 from companion.erp.invoicing.models import InvoiceKind, InvoiceStatus
-from companion.erp.invoicing.schemas import InvoiceFilters, InvoiceOut
+from companion.erp.invoicing.schemas import InvoiceFilters, InvoiceOut, OpenAmountOut
 from companion.kit.fields import Text
 from companion.tenancy.context import RequestContext
 from companion.web.deps import ContainerDep, Page, PageDep, QueryId, RecordId, SessionDep
@@ -62,6 +63,17 @@ def list_invoices(
         limit=page.limit,
         offset=page.offset,
     )
+
+
+@router.get("/invoices/open-amount", response_model=OpenAmountOut)
+def open_amount(
+    session: SessionDep,
+    ctx: FinanceReader,
+    kind: Annotated[InvoiceKind, Query(description="ar: owed by customers; ap: to suppliers")],
+) -> OpenAmountOut:
+    """The open amount of all posted or partially paid invoices (AR) or bills (AP)."""
+    amount, documents = dues.open_total(session, ctx, kind)
+    return OpenAmountOut(kind=kind, open_amount=amount, documents=documents, currency=ctx.currency)
 
 
 @router.get("/invoices/by-number/{number}", response_model=InvoiceOut)

@@ -51,6 +51,15 @@ class InvoiceOut(BaseModel):
     lines: list[InvoiceLineOut]
 
 
+class OpenAmountOut(BaseModel):
+    """What open invoices (AR) or bills (AP) still owe: posted or partially paid."""
+
+    kind: InvoiceKind
+    open_amount: Decimal
+    documents: int
+    currency: str
+
+
 class InvoiceFilters(BaseModel):
     """What the invoice list can be narrowed by; every field is optional."""
 

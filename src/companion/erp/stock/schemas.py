@@ -46,6 +46,14 @@ class ValuationRow(BaseModel):
     value: Decimal
 
 
+class ValuationOut(BaseModel):
+    """Stock on hand at cost, per item and warehouse, and the total value."""
+
+    rows: list[ValuationRow]
+    total: Decimal
+    currency: str
+
+
 class StockMoveOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
