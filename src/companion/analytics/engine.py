@@ -2,10 +2,13 @@
 
 Every table a statement reads is restricted to the caller's company by construction:
 ``scoped()`` for the fact and its inner joins, ``in_company()`` in the ON clause of a left
-join. Time buckets are made in Python from per-day groups, so day/week/month/quarter/year
-(quarter and year on the company's fiscal calendar) read the same on SQLite and PostgreSQL;
-on PostgreSQL the groups are per week or per month instead (``date_trunc``), whose sums the
-same Python buckets add up to the same figures with far fewer rows at scale.
+join. Time buckets are grouped in SQL on both databases: a day is the date, a week its
+Monday, a month, a fiscal quarter or a fiscal year a whole number counting them (months
+since year 0, shifted by the fiscal year's first month), which ``time_bucket`` labels in
+Python from the bucket's first day. A breakdown by a record (customer, item, ...) of a
+measure that is one sum is ranked, sorted and cut in the database, its total and its count
+of groups from the same statement (window aggregates), so Python reads only the rows shown
+(18,000 customers or 39,000 customer-months at a million invoices).
 The caller runs ``run`` inside a read-only scope (``assistant.queries.runner.read_only``).
 """
 
@@ -18,7 +21,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Select, and_, cast, func, select
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from companion.analytics.measures import MEASURES, Measure, Source
@@ -126,6 +142,8 @@ def run(
     measure, source = validate(query, today)
     ctx.require(figure_permission(measure.figure))
     start, end = (None, None) if measure.snapshot else (query.start, min(query.end, today))  # type: ignore[type-var]
+    if query.dimension is not None and not query.compare and _one_sum(measure):
+        return _ranked(session, ctx, query, measure, source, start, end)
     current = _buckets(session, ctx, query, measure, source, start, end)
     if query.grain and query.dimension is None and not query.top:
         _fill(current, query.grain, start, end, ctx.fiscal_year_start_month)
@@ -174,22 +192,26 @@ def _statement(
     source: Source,
     start: dt.date | None,
     end: dt.date | None,
-    truncate: bool = False,
+    dialect: str,
+    fy_start: int,
+    names: bool = True,
 ) -> Select[Any]:
-    """The grouped, company-scoped SELECT of the measure's parts."""
+    """The grouped, company-scoped SELECT of the measure's parts (``names``: the record's
+    name joined here; without, the caller joins it to the groups)."""
     columns: list[Any] = []
     label_model = None
     dim = query.dimension
     if dim is not None:
         d = source.dims[dim]
-        columns.append(d.key)
+        columns.append(d.key.label("k"))
         if d.names is not None:
-            label_model = d.names
-            columns.append(d.names.name)
+            if names:
+                label_model = d.names
+                columns.append(d.names.name.label("name"))
         else:
-            columns.append(d.label if d.label is not None else d.key)
+            columns.append((d.label if d.label is not None else d.key).label("name"))
     if query.grain is not None:
-        columns.append(_grain_column(source.date, query.grain) if truncate else source.date)
+        columns.append(_grain_key(source.date, query.grain, dialect, fy_start).label("period"))
     parts = [expr.label(name) for name, expr in source.parts.items()]
     stmt = select(*columns, *parts).select_from(source.fact)
     for model, on in source.joins:
@@ -221,11 +243,11 @@ def _buckets(
     start: dt.date | None,
     end: dt.date | None,
 ) -> dict[tuple[Any, ...], Bucket]:
-    truncate = session.get_bind().dialect.name == "postgresql"
-    stmt = _statement(ctx, query, measure, source, start, end, truncate)
+    fy = ctx.fiscal_year_start_month
+    dialect = session.get_bind().dialect.name
+    stmt = _statement(ctx, query, measure, source, start, end, dialect, fy)
     names = list(source.parts)
     out: dict[tuple[Any, ...], Bucket] = {}
-    fy = ctx.fiscal_year_start_month
     for row in session.execute(stmt):
         values = list(row)
         labels: list[Any] = []
@@ -237,7 +259,9 @@ def _buckets(
             key.append(record_id)
             labels.append(_NONE_LABEL if label is None else str(label))
         if query.grain is not None:
-            bucket_sort, bucket_label = time_bucket(values[0], query.grain, fy)
+            bucket_sort, bucket_label = time_bucket(
+                first_day(values[0], query.grain, fy), query.grain, fy
+            )
             values = values[1:]
             key.append(bucket_sort)
             sort.append(bucket_sort)
@@ -250,13 +274,112 @@ def _buckets(
     return out
 
 
-def _grain_column(date: Any, grain: str) -> Any:
-    """The first day of the week or month holding ``date`` (PostgreSQL): every grain but a
-    day is a union of whole weeks (week) or whole months (month, fiscal quarter and year)."""
+def _one_sum(measure: Measure) -> bool:
+    """Whether the measure's value is its one part (a sum or count), so SQL can rank it."""
+    names = _part_names(measure)
+    one = {n: Decimal(1) for n in names}
+    return measure.additive and len(names) == 1 and measure.value(one) == 1
+
+
+def _ranked(
+    session: Session,
+    ctx: RequestContext,
+    query: AnalyticsQuery,
+    measure: Measure,
+    source: Source,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> AnalyticsResult:
+    """A breakdown by a record, ranked (or ordered by period and name), cut and totalled by
+    the database: one statement returns the rows shown, the total and the count of groups."""
+    fy = ctx.fiscal_year_start_month
+    dialect = session.get_bind().dialect.name
+    dim = source.dims[query.dimension]  # type: ignore[index]
+    # Named records are grouped by id alone and their names joined to the groups.
+    grouped = _statement(
+        ctx, query, measure, source, start, end, dialect, fy, names=False
+    ).subquery()
+    (part_name,) = source.parts
+    part = grouped.c[part_name]
+    source_rows: Any = grouped
+    if dim.names is not None:
+        name_col: Any = dim.names.name
+        source_rows = grouped.outerjoin(
+            dim.names, and_(dim.names.id == grouped.c.k, in_company(dim.names, ctx))
+        )
+    else:
+        name_col = grouped.c.name
+    label = func.coalesce(cast(name_col, String()), _NONE_LABEL)
+    # Labels tie-break in code-point order, as Python's sort did.
+    ordered_label = label.collate("C") if dialect == "postgresql" else label
+    scale = getattr(part.type, "scale", None)
+    value = func.round(part, scale) if scale is not None else part
+    period = grouped.c.period if query.grain is not None else None
+    if query.top:
+        by_value = value.desc() if query.order == "desc" else value.asc()
+        order = [by_value, ordered_label, *([period] if period is not None else [])]
+    else:
+        order = [*([period] if period is not None else []), ordered_label]
+    stmt = (
+        select(
+            label.label("label"),
+            *([period] if period is not None else []),
+            part,
+            type_coerce(func.sum(part).over(), part.type).label("total"),
+            func.count().over().label("groups"),
+        )
+        .select_from(source_rows)
+        .order_by(*order, grouped.c.k)
+        .limit(query.top or MAX_ROWS)
+    )
+    rows: list[list[Any]] = []
+    total = _value(measure, {})
+    matched = 0
+    for row in session.execute(stmt):
+        labels: list[Any] = [row.label]
+        if query.grain is not None:
+            day = first_day(row.period, query.grain, fy)
+            labels.append(time_bucket(day, query.grain, fy)[1])
+        rows.append([*labels, _value(measure, {part_name: Decimal(row._mapping[part_name] or 0)})])
+        total = _value(measure, {part_name: Decimal(row.total or 0)})
+        matched = int(row.groups)
+    return AnalyticsResult(
+        query=query,
+        measure=measure,
+        columns=[*[c for c in (query.dimension, query.grain) if c], measure.name],
+        rows=rows,
+        total=total,
+        start=start,
+        end=end,
+        matched=matched,
+        tables=source.tables,
+    )
+
+
+def _grain_key(date: Any, grain: str, dialect: str, fy_start: int) -> Any:
+    """The SQL key of the bucket holding ``date``: the date (day), its week's Monday, or the
+    number of months, fiscal quarters or fiscal years since year 0 (``first_day`` reads it)."""
     if grain == "day":
         return date
-    unit = "week" if grain == "week" else "month"
-    return cast(func.date_trunc(unit, cast(date, DateTime())), Date())
+    if grain == "week":
+        if dialect == "postgresql":
+            return cast(func.date_trunc("week", cast(date, DateTime())), Date())
+        return func.date(date, "-6 days", "weekday 1")  # SQLite: back to Monday
+    month = cast(extract("year", date), Integer) * 12 + cast(extract("month", date), Integer) - 1
+    if grain == "month":
+        return month
+    shifted = month - literal(fy_start - 1, Integer)
+    return shifted // 3 if grain == "quarter" else shifted // 12
+
+
+def first_day(key: Any, grain: str, fy_start: int = 1) -> dt.date:
+    """The first day of the bucket ``_grain_key`` names by ``key``."""
+    if grain in ("day", "week"):
+        return key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key)[:10])
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    index = int(key) * months + (0 if grain == "month" else fy_start - 1)
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, 1)
 
 
 def time_bucket(day: dt.date, grain: str, fy_start: int = 1) -> tuple[Any, str]:

@@ -17,11 +17,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.answers import join_words
 from companion.assistant.queries.common import (
+    MAX_ROWS,
     Answer,
     cut,
     given_filters,
@@ -32,7 +33,7 @@ from companion.assistant.queries.common import (
 )
 from companion.assistant.queries.registry import QueryParams, QueryResult, register
 from companion.erp.items.models import Item, Warehouse
-from companion.erp.stock.models import StockLevel, is_below_reorder
+from companion.erp.stock.models import StockLevel
 from companion.kit.money import ZERO, quantize
 from companion.tenancy.context import RequestContext, in_company
 
@@ -102,6 +103,8 @@ def stock_levels(
         Item.uom,
         Item.reorder_level,
     ).order_by(Item.name, Item.sku, Warehouse.name)
+    if item is None:
+        return _all_levels(session, ctx, params, answer, columns, stmt, warehouse)
     rows: list[list[Any]] = [list(r) for r in session.execute(stmt)]
     fmt = answer.fmt
     totals: dict[str, Decimal] = {}
@@ -121,24 +124,45 @@ def stock_levels(
                 f"{fmt.count(len(rows), 'warehouse')}: {parts}."
             )
         return answer.result(columns, rows, totals, summary, len(rows))
-    if not rows:
+
+
+def _all_levels(
+    session: Session,
+    ctx: RequestContext,
+    params: QueryParams,
+    answer: Answer,
+    columns: list[str],
+    stmt: Select[Any],
+    warehouse: str | None,
+) -> QueryResult:
+    """Every item's levels: counted in the database, only the rows shown read (12,000
+    levels at a million invoices were read and counted in Python for 200 shown)."""
+    matched, items, warehouses, empty = session.execute(
+        _levels(
+            ctx,
+            params,
+            func.count(),
+            func.count(func.distinct(Item.sku)),
+            func.count(func.distinct(Warehouse.name)),
+            func.count(case((StockLevel.quantity == 0, 1))),
+        )
+    ).one()
+    if not matched:
         where = f" in {warehouse}" if warehouse else ""
         return answer.empty(columns, f"No stock is recorded{where}.")
-    items = len({r[0] for r in rows})
-    empty = sum(1 for r in rows if r[3] == 0)
+    fmt = answer.fmt
     zero_note = f"; {fmt.count(empty, 'stock line is', 'stock lines are')} at zero" if empty else ""
     if warehouse:
         summary = f"{warehouse} holds {fmt.count(items, 'item')}{zero_note}."
     else:
-        warehouses = len({r[2] for r in rows})
         summary = (
             f"{fmt.count(items, 'item')} are stocked across "
             f"{fmt.count(warehouses, 'warehouse')}{zero_note}."
         )
-    shown, _ = cut(rows, None)
-    summary += shown_note(len(shown), len(rows), "by item")
+    shown: list[list[Any]] = [list(r) for r in session.execute(stmt.limit(MAX_ROWS))]
+    summary += shown_note(len(shown), matched, "by item")
     return answer.result(
-        columns, shown, totals, summary, len(rows), {"matched": len(rows), "shown": len(shown)}
+        columns, shown, {}, summary, matched, {"matched": matched, "shown": len(shown)}
     )
 
 
@@ -177,7 +201,12 @@ def below_reorder(
         Item.reorder_level,
         Item.reorder_qty,
         Item.uom,
-    ).where(is_below_reorder())
+    ).where(
+        Item.is_active.is_(True),
+        Item.is_tracked.is_(True),
+        Item.reorder_level > 0,
+        StockLevel.quantity < Item.reorder_level,
+    )
     found = sorted(session.execute(stmt).all(), key=lambda r: (r[3] / r[4], r[0], r[2]))
     rows: list[list[Any]] = [
         [sku, name, wh, qty, level, level - qty, reorder_qty]

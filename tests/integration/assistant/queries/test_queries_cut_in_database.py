@@ -1,0 +1,109 @@
+"""Breakdowns with more groups than an answer shows: the database ranks, sorts and cuts
+them, and the answer's total and count of groups still cover every group. The expected
+figures come from hand-written SQL over the raw rows, grouped here in Python."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from query_sql import TODAY, ask, dec, sql
+from query_world import World
+from sqlalchemy.orm import Session
+
+from companion.analytics import engine
+from companion.analytics.query import AnalyticsQuery
+from companion.assistant.queries import openitems
+
+CENT = Decimal("0.01")
+
+
+def _day(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def sales_by_customer_month(session: Session, w: World) -> dict[tuple[str, str], Decimal]:
+    """Sales (subtotal) per customer and month of 2026, from the invoices themselves."""
+    groups: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for name, day, amount in sql(
+        session,
+        """
+        SELECT c.name, i.issue_date, i.subtotal FROM invoices i
+        JOIN customers c ON c.id = i.customer_id
+        WHERE i.company_id = :c AND i.kind = 'ar'
+          AND i.status IN ('posted', 'partially_paid', 'paid')
+        """,
+        c=w.id,
+    ):
+        issued = _day(day)
+        if dt.date(2026, 1, 1) <= issued <= TODAY:
+            groups[(name, f"{issued:%Y-%m}")] += dec(amount)
+    return groups
+
+
+def test_a_customer_by_month_breakdown_cut_by_the_database_keeps_its_total_and_count(
+    qs: Session, a: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = sales_by_customer_month(qs, a)
+    assert len(expected) > 3  # the world has more groups than the cut below shows
+    monkeypatch.setattr(engine, "MAX_ROWS", 3)
+    query = AnalyticsQuery(
+        measure="sales",
+        by=("customer", "month"),
+        start=dt.date(2026, 1, 1),
+        end=dt.date(2026, 12, 31),
+    )
+    result = engine.run(qs, a.ctx["admin"], query, TODAY)
+    assert result.matched == len(expected)
+    assert result.total == sum(expected.values(), Decimal(0)).quantize(CENT)
+    # By month, then customer name; the first three groups of that order.
+    first = sorted(expected, key=lambda k: (k[1], k[0]))[:3]
+    assert [(r[0], r[1]) for r in result.rows] == first
+    assert [r[2] for r in result.rows] == [expected[k].quantize(CENT) for k in first]
+
+
+def test_a_top_n_by_customer_ranks_in_the_database_and_totals_every_customer(
+    qs: Session, a: World
+) -> None:
+    per_customer: dict[str, Decimal] = defaultdict(Decimal)
+    for (name, _), amount in sales_by_customer_month(qs, a).items():
+        per_customer[name] += amount
+    assert len(per_customer) > 2
+    query = AnalyticsQuery(
+        measure="sales",
+        by=("customer",),
+        start=dt.date(2026, 1, 1),
+        end=dt.date(2026, 12, 31),
+        top=2,
+    )
+    result = engine.run(qs, a.ctx["admin"], query, TODAY)
+    ranked = sorted(per_customer.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    assert [(r[0], r[1]) for r in result.rows] == [(n, v.quantize(CENT)) for n, v in ranked]
+    assert result.matched == len(per_customer)
+    assert result.total == sum(per_customer.values(), Decimal(0)).quantize(CENT)
+
+
+def test_the_aging_cut_by_the_database_states_every_party_and_document(
+    qs: Session, a: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = sql(
+        qs,
+        """
+        SELECT c.name, count(*), sum(i.total - i.amount_paid) FROM invoices i
+        JOIN customers c ON c.id = i.customer_id
+        WHERE i.company_id = :c AND i.kind = 'ar' AND i.status IN ('posted', 'partially_paid')
+        GROUP BY c.id, c.name
+        """,
+        c=a.id,
+    )
+    assert len(rows) > 1
+    monkeypatch.setattr(openitems, "MAX_ROWS", 1)
+    result = ask(qs, a.ctx["admin"], "ar_aging")
+    largest = max(rows, key=lambda r: dec(r[2]))
+    assert [r[0] for r in result.rows] == [largest[0]]
+    assert result.rows[0][-1] == dec(largest[2])
+    assert result.totals["total"] == sum((dec(r[2]) for r in rows), Decimal(0))
+    assert result.provenance.record_count == sum(int(r[1]) for r in rows)
+    assert f"Showing 1 of {len(rows)}" in result.summary
