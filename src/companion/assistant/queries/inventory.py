@@ -33,7 +33,7 @@ from companion.assistant.queries.common import (
 )
 from companion.assistant.queries.registry import QueryParams, QueryResult, register
 from companion.erp.items.models import Item, Warehouse
-from companion.erp.stock.models import StockLevel
+from companion.erp.stock.models import StockLevel, is_below_reorder
 from companion.kit.money import ZERO, quantize
 from companion.tenancy.context import RequestContext, in_company
 
@@ -201,12 +201,7 @@ def below_reorder(
         Item.reorder_level,
         Item.reorder_qty,
         Item.uom,
-    ).where(
-        Item.is_active.is_(True),
-        Item.is_tracked.is_(True),
-        Item.reorder_level > 0,
-        StockLevel.quantity < Item.reorder_level,
-    )
+    ).where(is_below_reorder())
     found = sorted(session.execute(stmt).all(), key=lambda r: (r[3] / r[4], r[0], r[2]))
     rows: list[list[Any]] = [
         [sku, name, wh, qty, level, level - qty, reorder_qty]

@@ -24,7 +24,6 @@ from companion.assistant.queries.common import (
     AP,
     AR,
     MAX_ROWS,
-    OPEN_STATUSES,
     Answer,
     cut,
     given_filters,
@@ -35,7 +34,7 @@ from companion.assistant.queries.common import (
     shown_note,
 )
 from companion.assistant.queries.registry import QueryParams, QueryResult
-from companion.erp.invoicing.models import Invoice
+from companion.erp.invoicing.models import OPEN_STATUSES, Invoice
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentAllocation, PaymentKind, PaymentStatus
 from companion.kit.db import Money
