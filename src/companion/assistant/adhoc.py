@@ -20,9 +20,10 @@ from typing import Any
 from companion.analytics import GRAINS, MAX_TOP, MEASURES, AnalyticsQuery
 from companion.analytics.query import Comparison
 from companion.assistant.nlu.entities.periods import extract_dates
+from companion.assistant.state import ANALYTICS, ConversationState
 
 INTENT = "analytics"
-STATE_KEY = "analytics"
+STATE_KEY = ANALYTICS  # where the conversation keeps an answer's query
 DEFAULT_TOP = 5
 
 # (pattern, measure), most specific first: "gross margin" before "sales", "stock value"
@@ -278,21 +279,22 @@ def read(
     text: str,
     intent: str,
     entities: dict[str, Any],
-    state: dict[str, Any] | None,
+    state: ConversationState | None,
     today: dt.date,
     fy_start: int = 1,
 ) -> Reading | Refusal | None:
     """The ad-hoc reading of ``text``, a refusal, or None when a fixed query answers it."""
     said = " ".join(text.split())
     measure = _measure(said)
-    previous = (state or {}).get(STATE_KEY)
-    if measure is None and isinstance(previous, dict) and _refines(said):
+    state = state or ConversationState()
+    previous = state.analytics
+    if measure is None and previous is not None and _refines(said):
         return _follow_up(said, entities, previous, today, fy_start)
-    if measure is None and (state or {}).get("intent") in FIXED_MEASURE and _refines(said):
+    if measure is None and state.intent in FIXED_MEASURE and _refines(said):
         by, _ = _dimensions(said, entities)
-        if by:  # "now by customer" after a fixed sales answer
-            measure = FIXED_MEASURE[str((state or {})["intent"])]
-            entities = {**dict((state or {}).get("entities") or {}), **entities}
+        if by and state.intent is not None:  # "now by customer" after a fixed sales answer
+            measure = FIXED_MEASURE[state.intent]
+            entities = {**state.question, **entities}
     if (
         measure is None
         and intent in FIXED_MEASURE

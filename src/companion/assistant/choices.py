@@ -14,7 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-OFFER = "offer"
+from companion.assistant.state import OFFER, ConversationState, Offer, OfferedChoice
+
+__all__ = ["OFFER", "Pick", "offer", "pick"]
 
 _YES = r"yes|yeah|yep|yup|ok|okay|sure|right|correct|exactly"
 _FILLER = re.compile(rf"^(?:(?:{_YES})(?:\s+|$))*(?:(?:that|it)\s+is(?:\s+|$)|i\s+meant?\s+)?")
@@ -38,24 +40,19 @@ class Pick:
 
 def offer(choices: list[tuple[str, str, dict[str, Any]]], asked: dict[str, Any]) -> dict[str, Any]:
     """The state of an answer offering ``choices`` (label, intent, entities) for ``asked``."""
-    return {
-        "choices": [
-            {"label": label, "intent": intent, "entities": entities}
-            for label, intent, entities in choices
-        ],
-        "asked": {"intent": asked["intent"], "entities": asked["entities"]},
-    }
+    offered = tuple(OfferedChoice(label, intent, entities) for label, intent, entities in choices)
+    return Offer(offered, asked["intent"], asked["entities"]).to_json()
 
 
-def pick(state: dict[str, Any] | None, text: str, intent: str) -> Pick | None:
+def pick(state: ConversationState, text: str, intent: str) -> Pick | None:
     """The offered question this message picks, or None when it picks none."""
-    offered = (state or {}).get(OFFER)
-    if not isinstance(offered, dict) or not offered.get("choices"):
+    offered = state.offer
+    if offered is None:
         return None
-    choices: list[dict[str, Any]] = list(offered["choices"])
+    choices = offered.choices
     said = _plain(text)
     core = _THANKS.sub("", _FILLER.sub("", said)).strip()
-    chosen = next((c for c in choices if _plain(str(c["label"])) in (said, core)), None)
+    chosen = next((c for c in choices if _plain(c.label) in (said, core)), None)
     if chosen is None and core:
         position = _POSITION.match(core)
         if position is not None:
@@ -64,12 +61,11 @@ def pick(state: dict[str, Any] | None, text: str, intent: str) -> Pick | None:
                 chosen = choices[index]
     if chosen is None and (intent == "confirm" or (said and not core)):
         if len(choices) != 1:
-            asked = offered.get("asked") or {}
-            return Pick(str(asked.get("intent")), dict(asked.get("entities") or {}), again=True)
+            return Pick(str(offered.asked_intent), dict(offered.asked_entities), again=True)
         chosen = choices[0]
     if chosen is None:
         return None
-    return Pick(str(chosen["intent"]), dict(chosen.get("entities") or {}))
+    return Pick(chosen.intent, dict(chosen.entities))
 
 
 def _index(word: str) -> int:

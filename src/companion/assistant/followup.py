@@ -13,6 +13,7 @@ from typing import Any
 
 from companion.assistant import choices
 from companion.assistant.nlu.entities.calendar import add_months, month_end
+from companion.assistant.state import ConversationState
 
 _REFINEMENT = re.compile(
     r"^\s*(and\b|but\b|what about|how about|what of|same\b|now\b|only\b|just\b|for\b|in\b|"
@@ -40,7 +41,7 @@ class Resolved:
 
 
 def resolve(
-    state: dict[str, Any] | None,
+    state: ConversationState,
     text: str,
     intent: str,
     confidence: float,
@@ -54,11 +55,11 @@ def resolve(
     if chosen is not None and chosen.intent in data_intents:
         how = "again" if chosen.again else "choice"
         return Resolved(chosen.intent, 1.0, chosen.entities, follow_up=True, picked=how)
-    if not state or state.get("intent") not in data_intents:
+    if state.intent is None or state.intent not in data_intents:
         return fresh
-    prev_intent: str = state["intent"]
-    prev_entities: dict[str, Any] = dict(state.get("entities") or {})
-    awaiting = state.get("awaiting")
+    prev_intent = state.intent
+    prev_entities = state.question
+    awaiting = state.awaiting
     if awaiting and _fills(awaiting, entities):
         return Resolved(prev_intent, confidence, {**prev_entities, **entities}, follow_up=True)
     shift = _SHIFT.search(text)

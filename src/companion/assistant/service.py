@@ -53,6 +53,7 @@ from companion.assistant.skills.knowledge import (
     documents_answer,
     documents_found,
 )
+from companion.assistant.state import AnswerMeta, ConversationState
 from companion.config import ActionSettings
 from companion.errors import PayloadTooLarge, ValidationFailed
 from companion.governance.memory import service as memory_policy
@@ -220,6 +221,7 @@ class Assistant:
         if is_reading(session):  # answered by reading: now the short write transaction
             self._begin_writing(session, ctx, read)
         conversation = read.conversation
+        meta = AnswerMeta.of(answer.extra)
         self._record(session, conversation, text, resolved, answer, latency_ms, read.reply_id)
         learning_telemetry.record_turn(
             session,
@@ -230,8 +232,7 @@ class Assistant:
             confidence=resolved.confidence,
             skill=answer.skill,
             latency_ms=latency_ms,
-            fallback=resolved.intent == "out_of_scope"
-            or (answer.extra.get("llm") or {}).get("use_case") == tool_choice.USE_CASE,
+            fallback=resolved.intent == "out_of_scope" or meta.chose_tool == tool_choice.USE_CASE,
             suggestions=len(answer.choices or []),
             accepted=resolved.picked == "choice",
         )
@@ -248,7 +249,7 @@ class Assistant:
             pending_confirmation=PendingConfirmation(**answer.pending) if answer.pending else None,
             choices=answer.choices,
             context=ResponseContext(**context.as_dict()),
-            usage=Usage(latency_ms=latency_ms, llm=answer.extra.get("llm")),
+            usage=Usage(latency_ms=latency_ms, llm=meta.llm),
         )
 
     def _read(
@@ -272,11 +273,12 @@ class Assistant:
                 title=text[:200],
                 state={},
             )
+        state = ConversationState.from_json(conversation.state)
         today = self._clock.today()
         report(progress, "understanding")
         understood = self._nlu.understand(session, ctx, text, today)
         resolved = followup.resolve(
-            conversation.state,
+            state,
             text,
             understood.intent,
             float(understood.confidence),
@@ -288,9 +290,7 @@ class Assistant:
         if remembering:
             resolved = followup.Resolved("remember", 1.0, dict(understood.entities), False)
         reading = (
-            None
-            if remembering
-            else self._read_adhoc(session, ctx, text, understood, conversation.state, today)
+            None if remembering else self._read_adhoc(session, ctx, text, understood, state, today)
         )
         if reading is not None:  # a breakdown, ranking, comparison the fixed queries don't give
             entities, follow_up = (
@@ -321,7 +321,7 @@ class Assistant:
                 session,
                 ctx,
                 conversation.id if request.conversation_id else None,
-                conversation.state,
+                state,
                 intent=resolved.intent,
                 confidence=resolved.confidence,
                 entities=resolved.entities,
@@ -389,18 +389,18 @@ class Assistant:
         ctx: RequestContext,
         text: str,
         understood: Any,
-        state: dict[str, Any] | None,
+        state: ConversationState,
         today: Any,
     ) -> tuple[adhoc.Reading | adhoc.Refusal, dict[str, Any]] | None:
         """The ad-hoc reading of the message (or of the offered question it picks), if any."""
-        draft = (state or {}).get("action")
+        draft = state.action
         first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
         requested = understood.intent in action_skill.ACTION_INTENTS and (
             is_action_verb(first) or not adhoc.asks_breakdown(text)
         )
         if (
             requested
-            or (isinstance(draft, dict) and draft.get("awaiting"))
+            or (draft is not None and draft.awaiting)
             or understood.entities.get("document_ref")
         ):
             # A request to do something ("record a receipt ...", "X paid us BDT 500") or to
@@ -495,7 +495,7 @@ class Assistant:
             "arguments": jsonable(choice.arguments),
             "nlu_intent": turn.intent,
             "nlu_confidence": round(turn.confidence, 4),
-            "answer": answer.extra.get("llm"),  # what a model did for the answer itself
+            "answer": AnswerMeta.of(answer.extra).llm,  # what a model did for the answer itself
         }
         resolved = followup.Resolved(
             intent=choice.tool, confidence=turn.confidence, entities=entities, follow_up=False
@@ -525,6 +525,7 @@ class Assistant:
         reply_id: str,
     ) -> None:
         seq = repository.next_seq(session, conversation)
+        meta = AnswerMeta.of(answer.extra)
         entities = jsonable(resolved.entities)
         session.add_all(
             [
@@ -552,24 +553,16 @@ class Assistant:
                     data=jsonable(answer.data) if answer.data else None,
                     sources=answer.sources,
                     latency_ms=latency_ms,
-                    action_type=answer.extra.get("action_type"),
-                    action_result=jsonable(answer.extra.get("action_result")),
+                    action_type=meta.action_type,
+                    action_result=jsonable(meta.action_result),
                 ),
             ]
         )
-        if answer.remember is not None:  # small talk in between keeps the last question
-            state = dict(answer.remember)
-            # An action being drafted survives questions in between; its skill clears it.
-            if "action" not in state and (conversation.state or {}).get("action"):
-                state["action"] = (conversation.state or {})["action"]
-            if state.get("action") is None:
-                state.pop("action", None)
-            conversation.state = jsonable(state)
-        elif choices.OFFER in (conversation.state or {}):
-            # An offer answers the very next message only; small talk in between withdraws it.
-            state = dict(conversation.state or {})
-            state.pop(choices.OFFER)
-            conversation.state = state
+        # Small talk in between keeps the last question but withdraws an offer; an action
+        # being drafted survives questions in between (``ConversationState.after``).
+        before = ConversationState.from_json(conversation.state)
+        if answer.remember is not None or before.offer is not None:
+            conversation.state = jsonable(before.after(answer.remember).to_json())
         conversation.updated_at = utcnow()
         session.flush()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, cast
 
 import pytest
@@ -14,6 +15,7 @@ from companion.assistant.skills.actions import (
     asks_how_to,
     claims,
 )
+from companion.assistant.state import ActionDraft, ConversationState
 from companion.tenancy.context import RequestContext
 
 NO_DB = cast(Session, None)  # with no conversation id the routing never reads the database
@@ -26,7 +28,7 @@ def _claims(state: dict[str, Any] | None, intent: str, confidence: float, **kw: 
         NO_DB,
         CTX,
         None,
-        state,
+        ConversationState.from_json(state),  # the state as the conversation stores it
         intent=intent,
         confidence=confidence,
         entities=kw.get("entities", {}),
@@ -65,13 +67,8 @@ def test_refusals_with_more_are_corrections(text: str) -> None:
     assert not _BARE_CANCEL.match(text)
 
 
-ASKING_QUANTITY = {"name": "adjust_inventory", "params": {}, "awaiting": "quantity"}
-ASKING_SIGN = {
-    "name": "adjust_inventory",
-    "params": {},
-    "awaiting": "sign",
-    "choices": ["add 3", "remove 3"],
-}
+ASKING_QUANTITY = ActionDraft("adjust_inventory", {}, awaiting="quantity")
+ASKING_SIGN = ActionDraft("adjust_inventory", {}, awaiting="sign", choices=("add 3", "remove 3"))
 
 
 @pytest.mark.parametrize("text", ["remove 3", "3", "take out three", "no, 3", "make it 4"])
@@ -89,7 +86,7 @@ def test_explicit_cancel_words_cancel_even_with_a_number(text: str) -> None:
 def test_an_offered_choice_answers_and_a_refusal_without_an_answer_cancels() -> None:
     assert not _cancels("remove 3", ASKING_SIGN, None)
     assert _cancels("drop it", ASKING_QUANTITY, None)
-    assert _cancels("drop it", {**ASKING_QUANTITY, "awaiting": None}, None)
+    assert _cancels("drop it", dataclasses.replace(ASKING_QUANTITY, awaiting=None), None)
 
 
 @pytest.mark.parametrize(

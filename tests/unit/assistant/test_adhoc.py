@@ -9,13 +9,15 @@ import pytest
 from companion.analytics.engine import compared_period, time_bucket
 from companion.analytics.query import AnalyticsQuery
 from companion.assistant import adhoc
+from companion.assistant.state import ConversationState
 
 TODAY = dt.date(2026, 3, 15)
 FEB = {"period": {"start": "2026-02-01", "end": "2026-02-28"}}
 
 
 def read(text: str, intent: str = "sales_summary", entities=None, state=None):  # type: ignore[no-untyped-def]
-    return adhoc.read(text, intent, dict(entities or {}), state, TODAY)
+    stored = ConversationState.from_json(state)  # the state as the conversation stores it
+    return adhoc.read(text, intent, dict(entities or {}), stored, TODAY)
 
 
 def test_a_breakdown_is_read_with_its_period() -> None:

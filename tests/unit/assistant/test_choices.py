@@ -6,13 +6,16 @@ import pytest
 
 from companion.assistant.choices import offer, pick
 from companion.assistant.followup import resolve
+from companion.assistant.state import ConversationState
 
 ASKED = {"intent": "sales_summary", "entities": {"customer": {"text": "tangl", "id": None}}}
 RAHMAN = {"customer": {"text": "Rahman Traders", "id": 7, "name": "Rahman Traders"}}
 GLOBE = {"customer": {"text": "Globe Foods", "id": 3, "name": "Globe Foods"}}
-TWO = {"offer": offer([("Rahman Traders", "sales_summary", RAHMAN),
-                       ("Globe Foods", "customer_balance", GLOBE)], ASKED)}  # fmt: skip
-ONE = {"offer": offer([("Rahman Traders", "sales_summary", RAHMAN)], ASKED)}
+TWO = ConversationState.from_json({"offer": offer([("Rahman Traders", "sales_summary", RAHMAN),
+                       ("Globe Foods", "customer_balance", GLOBE)], ASKED)})  # fmt: skip
+ONE = ConversationState.from_json(
+    {"offer": offer([("Rahman Traders", "sales_summary", RAHMAN)], ASKED)}
+)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +59,7 @@ def test_yes_picks_the_only_choice_and_asks_again_among_several(text: str, inten
 )  # fmt: skip
 def test_anything_else_picks_nothing(text: str, intent: str) -> None:
     assert pick(TWO, text, intent) is None
-    assert pick({"intent": "sales_summary", "entities": {}}, "yes", "confirm") is None
+    assert pick(ConversationState(intent="sales_summary", entities={}), "yes", "confirm") is None
 
 
 def test_resolve_turns_a_pick_into_the_offered_question() -> None:

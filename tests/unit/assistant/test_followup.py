@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from companion.assistant.followup import resolve, shift_period
+from companion.assistant.state import ConversationState
 
 DATA = frozenset({"sales_summary", "cash_balance", "overdue_invoices", "customer_balance"})
 LAST_MONTH = {"start": "2026-10-01", "end": "2026-10-31"}
-PREVIOUS = {"intent": "sales_summary", "entities": {"period": LAST_MONTH}}
+PREVIOUS = ConversationState.from_json(
+    {"intent": "sales_summary", "entities": {"period": LAST_MONTH}}
+)
 
 
 def test_the_month_before_shifts_the_previous_period() -> None:
@@ -48,12 +51,21 @@ def test_small_talk_after_a_question_is_not_merged() -> None:
 
 
 def test_no_previous_question_means_no_follow_up() -> None:
-    r = resolve(None, "what about the month before?", "out_of_scope", 0.3, {}, data_intents=DATA)
+    r = resolve(
+        ConversationState(),
+        "what about the month before?",
+        "out_of_scope",
+        0.3,
+        {},
+        data_intents=DATA,
+    )
     assert not r.follow_up and r.intent == "out_of_scope"
 
 
 def test_an_awaited_answer_fills_the_missing_slot() -> None:
-    state = {"intent": "customer_balance", "entities": {}, "awaiting": "customer_id"}
+    state = ConversationState.from_json(
+        {"intent": "customer_balance", "entities": {}, "awaiting": "customer_id"}
+    )
     customer = {"text": "globe", "id": 3, "name": "Globe Foods"}
     r = resolve(
         state, "Globe Foods", "customer_list", 0.5, {"customer": customer}, data_intents=DATA

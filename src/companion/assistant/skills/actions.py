@@ -1,15 +1,17 @@
 """The chat side of actions: gather the parameters over turns, propose, confirm or cancel.
 
 Parameters come only from the user's own turns (text and validated entities), never from
-documents or remembered answers. The conversation remembers a draft under ``state["action"]``
-(``name``, ``params``, ``awaiting``, ``token``); the confirmation itself is in the database
-and is the one source of truth for what became of it: whatever confirmed, cancelled or
-expired the token (the API, another worker, the sweep) ends the draft too, so a "yes" after
-that says what happened and never proposes or executes a copy unasked.
+documents or remembered answers. The conversation remembers a draft as its state's
+``action`` (``assistant.state.ActionDraft``: name, params, awaiting, token); the
+confirmation itself is in the database and is the one source of truth for what became of
+it: whatever confirmed, cancelled or expired the token (the API, another worker, the sweep)
+ends the draft too, so a "yes" after that says what happened and never proposes or executes
+a copy unasked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -23,6 +25,7 @@ from companion.assistant.actions.models import OPEN_STATUSES, ActionStatus, AiAc
 from companion.assistant.nlu.entities.numbers import WORD_NUMBERS
 from companion.assistant.nlu.guard import is_action_verb
 from companion.assistant.skills.base import Answer, Turn, register
+from companion.assistant.state import ActionDraft, AnswerMeta, ConversationState, remember_action
 from companion.config import ActionSettings
 from companion.errors import CompanionError, PermissionDenied, RateLimited
 from companion.kit.db import utcnow
@@ -122,7 +125,7 @@ def _did_you_mean(intent: str) -> Answer:
         "confirmation).",
         skill="clarify",
         choices=[label, "What can you do?"],
-        remember={"action": None},
+        remember=remember_action(None),
     )
 
 
@@ -135,7 +138,7 @@ def claims(
     session: Session,
     ctx: RequestContext,
     conversation_id: str | None,
-    state: dict[str, Any] | None,
+    state: ConversationState,
     *,
     intent: str,
     confidence: float,
@@ -145,26 +148,26 @@ def claims(
     """Whether this turn belongs to the actions skill rather than the intent's own skill."""
     if intent in ACTION_INTENTS:
         return True
-    draft = (state or {}).get("action")
+    draft = state.action
     has_open = bool(conversation_id) and (
         repo.open_in_conversation(session, ctx, str(conversation_id)) is not None
     )
-    if not has_open and not isinstance(draft, dict):
+    if not has_open and draft is None:
         return False
     if intent in ("confirm", "cancel"):
         return True
-    if not has_open and isinstance(draft, dict) and draft.get("token"):
+    if not has_open and draft is not None and draft.token:
         return False  # its proposal was decided elsewhere: only "yes"/"no" still refer to it
     if _CORRECTION.match(text) or _KEEPS_ACTION.search(text):
         return True
-    if isinstance(draft, dict):
-        awaiting = str(draft.get("awaiting") or "")
-        offered = [str(c).lower() for c in draft.get("choices") or []]
+    if draft is not None:
+        awaiting = draft.awaiting or ""
+        offered = [c.lower() for c in draft.choices or ()]
         if awaiting and (awaiting in entities or text.strip().lower() in offered):
             return True
         if confidence < CONFIDENT and (entities or awaiting):
             return True
-        if intent == "out_of_scope" and draft.get("free_text") and not entities.get("document_ref"):
+        if intent == "out_of_scope" and draft.free_text and not entities.get("document_ref"):
             return True  # "entered twice by mistake" to "Why should it be voided?"
     return False
 
@@ -176,7 +179,8 @@ class ActionSkill:
 
     def handle(self, turn: Turn) -> Answer:
         """Propose, continue, confirm or cancel the conversation's action."""
-        draft = turn.state.get("action") if isinstance(turn.state.get("action"), dict) else None
+        state = ConversationState.from_json(turn.state)
+        draft = state.action
         pending = (
             repo.open_in_conversation(turn.session, turn.ctx, turn.conversation_id)
             if turn.conversation_id
@@ -202,19 +206,24 @@ class ActionSkill:
                 return _did_you_mean(turn.intent)
             name = turn.intent
         elif draft is not None:
-            name = str(draft.get("name"))
+            name = draft.name
         elif pending is not None:
             name = pending.action
         else:  # confirm/cancel with nothing open is routed elsewhere; be safe anyway
             return Answer(text="There's nothing waiting for your confirmation.", skill="dialogue")
-        answer = self._propose(turn, name, draft, pending)
+        answer = self._propose(turn, state, name, draft, pending)
         if turn.intent == "confirm" and pending is None and answer.pending is None:
             # "yes" while a question is open (say, after a correction cancelled the proposal).
             answer.text = f"There's nothing to confirm yet. {answer.text}"
         return answer
 
     def _propose(
-        self, turn: Turn, name: str, draft: dict[str, Any] | None, pending: AiAction | None
+        self,
+        turn: Turn,
+        state: ConversationState,
+        name: str,
+        draft: ActionDraft | None,
+        pending: AiAction | None,
     ) -> Answer:
         session, ctx = turn.session, turn.ctx
         if pending is not None and pending.action != name:
@@ -227,19 +236,21 @@ class ActionSkill:
                 text=f"I understood that you want to {what}, but I can't do that from chat "
                 "yet. Please do it in the ERP itself.",
                 skill=self.name,
-                remember={"action": None},
+                remember=remember_action(None),
             )
         try:
             service.check_allowed(session, ctx, handler)
         except service.ActionDisabled as exc:
-            return Answer(text=exc.message, skill=self.name, remember={"action": None})
+            return Answer(text=exc.message, skill=self.name, remember=remember_action(None))
         except PermissionDenied as exc:
-            return Answer(text=_sentence(exc.message), skill="denied", remember={"action": None})
+            return Answer(
+                text=_sentence(exc.message), skill="denied", remember=remember_action(None)
+            )
         base, fresh = self._base_params(name, draft, pending)
-        if fresh and turn.state.get("intent"):
+        if fresh and state.intent:
             # What was asked just before shapes a new action: an order raised after "which
             # items are below reorder level?" takes the reorder quantities.
-            base["previous_intent"] = str(turn.state["intent"])
+            base["previous_intent"] = state.intent
         params = handler.gather(session, ctx, dict(base), turn.entities, turn.text, turn.today)
         if pending is not None and jsonable(params) != jsonable(base):
             # The draft changed: the proposal on screen no longer says what the user wants,
@@ -252,21 +263,19 @@ class ActionSkill:
                 text=ask.question,
                 skill=self.name,
                 choices=ask.choices,
-                remember={
-                    "action": {
-                        "name": name,
-                        "params": jsonable(params),
-                        "awaiting": ask.slot,
-                        "free_text": ask.free_text,
-                        "choices": ask.choices,
-                    }
-                },
-                extra={
-                    "action_type": name,
-                    "action_result": {"status": "asking", "slot": ask.slot},
-                },
+                remember=remember_action(
+                    ActionDraft(
+                        name,
+                        jsonable(params),
+                        awaiting=ask.slot,
+                        free_text=ask.free_text,
+                        choices=tuple(ask.choices) if ask.choices is not None else None,
+                    )
+                ),
+                extra=_outcome(name, {"status": "asking", "slot": ask.slot}),
             )
-        keep = {"action": {"name": name, "params": jsonable(params), "awaiting": None}}
+        drafted = ActionDraft(name, jsonable(params))
+        keep = remember_action(drafted)
         try:
             row = service.propose(
                 session,
@@ -296,12 +305,11 @@ class ActionSkill:
         if pending is not None and pending.token != row.token:
             # One open proposal per conversation, so "yes" is never ambiguous.
             _supersede(turn, pending)
-        keep["action"]["token"] = row.token
         return Answer(
             text=f"{row.summary}. Shall I go ahead? Say “yes” to confirm or “no” to cancel "
             f"(this expires at {row.expires_at:%H:%M} UTC).",
             skill=self.name,
-            remember=keep,
+            remember=remember_action(dataclasses.replace(drafted, token=row.token)),
             pending={
                 "token": row.token,
                 "action": row.action,
@@ -309,18 +317,15 @@ class ActionSkill:
                 "expires_at": row.expires_at,
                 "preview": row.preview,
             },
-            extra={
-                "action_type": name,
-                "action_result": {"status": row.status, "token": row.token},
-            },
+            extra=_outcome(name, {"status": row.status, "token": row.token}),
         )
 
     def _base_params(
-        self, name: str, draft: dict[str, Any] | None, pending: AiAction | None
+        self, name: str, draft: ActionDraft | None, pending: AiAction | None
     ) -> tuple[dict[str, Any], bool]:
         """What earlier turns gave for the same action, and whether this starts a new draft."""
-        if draft is not None and draft.get("name") == name:
-            return dict(draft.get("params") or {}), False
+        if draft is not None and draft.name == name:
+            return dict(draft.params), False
         if pending is not None and pending.action == name:
             return dict(pending.params), False
         return {}, True
@@ -347,7 +352,7 @@ class ActionSkill:
             return Answer(
                 text=f"I couldn't do it: {exc.message.rstrip('.')}. Nothing was changed.",
                 skill=self.name,
-                remember={"action": None},
+                remember=remember_action(None),
                 extra=_failed(pending.action, exc),
             )
         except PermissionDenied as exc:
@@ -360,15 +365,10 @@ class ActionSkill:
         return Answer(
             text=service.describe(confirmed),
             skill=self.name,
-            remember={"action": None},
-            extra={
-                "action_type": row.action,
-                "action_result": {
-                    "status": row.status,
-                    "token": row.token,
-                    **(row.result or {}),
-                },
-            },
+            remember=remember_action(None),
+            extra=_outcome(
+                row.action, {"status": row.status, "token": row.token, **(row.result or {})}
+            ),
         )
 
     def _cancel(self, turn: Turn, pending: AiAction | None) -> Answer:
@@ -376,7 +376,7 @@ class ActionSkill:
             return Answer(
                 text="OK, I've dropped that; nothing was changed.",
                 skill=self.name,
-                remember={"action": None},
+                remember=remember_action(None),
             )
         try:
             row = service.cancel(turn.session, turn.ctx, pending.token, now=_now(turn))
@@ -385,19 +385,18 @@ class ActionSkill:
         except service.AlreadyDecided:
             return _settled_answer(turn, _reread(turn, pending))
         except CompanionError as exc:
-            return Answer(text=exc.message, skill=self.name, remember={"action": None})
+            return Answer(text=exc.message, skill=self.name, remember=remember_action(None))
         return Answer(
             text="Cancelled — nothing was changed.",
             skill=self.name,
-            remember={"action": None},
-            extra={
-                "action_type": row.action,
-                "action_result": {"status": ActionStatus.CANCELLED.value, "token": row.token},
-            },
+            remember=remember_action(None),
+            extra=_outcome(
+                row.action, {"status": ActionStatus.CANCELLED.value, "token": row.token}
+            ),
         )
 
 
-def _cancels(text: str, draft: dict[str, Any] | None, pending: AiAction | None) -> bool:
+def _cancels(text: str, draft: ActionDraft | None, pending: AiAction | None) -> bool:
     """Whether a message the NLU read as "cancel" really drops the action.
 
     "no, the other warehouse" corrects a proposal; while a question is open, a reply that
@@ -406,21 +405,20 @@ def _cancels(text: str, draft: dict[str, Any] | None, pending: AiAction | None) 
     """
     if pending is not None:
         return bool(_BARE_CANCEL.match(text))
-    if draft is None or not draft.get("awaiting"):
+    if draft is None or not draft.awaiting:
         return True
     if _BARE_CANCEL.match(text) or _EXPLICIT_CANCEL.search(text):
         return True
-    offered = {str(c).strip().lower() for c in draft.get("choices") or []}
     answers = (
-        text.strip().lower() in offered
-        or (str(draft["awaiting"]) in _NUMBER_SLOTS and bool(_NUMBER.search(text)))
+        text.strip().lower() in draft.offered()
+        or (draft.awaiting in _NUMBER_SLOTS and bool(_NUMBER.search(text)))
         or bool(_KEEPS_ACTION.search(text))
     )
     return not answers
 
 
 def _answers_free_text(
-    draft: Any, entities: dict[str, Any], text: str, confidence: float = 1.0
+    draft: ActionDraft | None, entities: dict[str, Any], text: str, confidence: float = 1.0
 ) -> bool:
     """Whether the message is the reply to the draft's open free-text question.
 
@@ -428,7 +426,7 @@ def _answers_free_text(
     with confidence: "entered twice by mistake" (a reason to void) reads, weakly, as a stock
     adjustment.
     """
-    if not isinstance(draft, dict) or not draft.get("awaiting") or not draft.get("free_text"):
+    if draft is None or not draft.awaiting or not draft.free_text:
         return False
     if entities.get("document_ref"):
         return False
@@ -437,10 +435,10 @@ def _answers_free_text(
 
 
 def _settled_elsewhere(
-    turn: Turn, draft: dict[str, Any] | None, pending: AiAction | None
+    turn: Turn, draft: ActionDraft | None, pending: AiAction | None
 ) -> AiAction | None:
     """The draft's confirmation if it was decided (confirmed, cancelled, expired) meanwhile."""
-    token = str((draft or {}).get("token") or "")
+    token = draft.token if draft is not None and draft.token else ""
     if not token or (pending is not None and pending.token == token):
         return None
     row = repo.get_action(turn.session, turn.ctx, token)
@@ -458,17 +456,14 @@ def _settled_answer(turn: Turn, row: AiAction) -> Answer:
     what = row.action.replace("_", " ")
     status = service.status_now(row, _now(turn))
     result = row.result or {}
-    extra = {
-        "action_type": row.action,
-        "action_result": {"status": status, "token": row.token, **result},
-    }
+    extra = _outcome(row.action, {"status": status, "token": row.token, **result})
     if status == ActionStatus.EXECUTED:
         done = str(result.get("message") or "").strip()
         ref = result.get("document_ref")
         text = f"That {what} was already confirmed and carried out"
         text += f": {_sentence(done)}" if done else (f" ({ref})." if ref else ".")
         text += " I haven't done it again."
-        return Answer(text=text, skill="action", remember={"action": None}, extra=extra)
+        return Answer(text=text, skill="action", remember=remember_action(None), extra=extra)
     if status == ActionStatus.FAILED:
         error = str((result.get("error") or {}).get("message") or "").strip()
         text = f"That {what} could not be carried out when it was confirmed"
@@ -476,7 +471,7 @@ def _settled_answer(turn: Turn, row: AiAction) -> Answer:
         return Answer(
             text=f"{text}; nothing was changed.",
             skill="action",
-            remember={"action": None},
+            remember=remember_action(None),
             extra=extra,
         )
     if status == ActionStatus.EXPIRED:
@@ -484,12 +479,12 @@ def _settled_answer(turn: Turn, row: AiAction) -> Answer:
     else:
         text = f"That {what} was cancelled, so nothing was done."
     if turn.intent == "cancel":
-        return Answer(text=text, skill="action", remember={"action": None}, extra=extra)
-    again = {"name": row.action, "params": dict(row.params), "awaiting": None, "reoffer": True}
+        return Answer(text=text, skill="action", remember=remember_action(None), extra=extra)
+    again = ActionDraft(row.action, dict(row.params), reoffer=True)
     return Answer(
         text=f"{text} Shall I propose it again?",
         skill="action",
-        remember={"action": again},
+        remember=remember_action(again),
         extra=extra,
     )
 
@@ -515,7 +510,12 @@ def _sentence(text: str) -> str:
 
 
 def _failed(action: str, exc: CompanionError) -> dict[str, Any]:
-    return {"action_type": action, "action_result": {"status": "refused", **exc.to_dict()}}
+    return _outcome(action, {"status": "refused", **exc.to_dict()})
+
+
+def _outcome(action: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The ``extra`` of an answer about ``action``: recorded on the reply message."""
+    return AnswerMeta(action_type=action, action_result=result).to_extra()
 
 
 def _now(turn: Turn) -> dt.datetime:
