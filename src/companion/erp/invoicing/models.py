@@ -113,6 +113,15 @@ class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class InvoiceLine(IdMixin, TenantMixin, Base):
     __tablename__ = "invoice_lines"
+    __table_args__ = (
+        # migration 0014: sales by item read an invoice's lines index-only (PostgreSQL; on
+        # SQLite it would repeat the invoice_id index)
+        Index(
+            "ix_invoice_lines_sold",
+            "invoice_id",
+            postgresql_include=["company_id", "item_id", "net_amount", "quantity"],
+        ).ddl_if(dialect="postgresql"),
+    )
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
