@@ -24,6 +24,7 @@ from typing import Any
 from companion.analytics import MAX_TOP, AnalyticsQuery
 from companion.analytics.documents import DocumentQuery
 from companion.analytics.members import InactiveQuery
+from companion.assistant.nlu import guard
 
 _DOC_WORDS = (
     # (pattern of the document word, kind); "sale" is an invoice, "order" a sales order.
@@ -54,6 +55,7 @@ _OPEN = re.compile(r"\b(?:open|unpaid|outstanding|not\s+(?:yet\s+)?paid)\b", re.
 # Measures, breakdowns and counts are the measure reader's, and so are overdue lists.
 _NOT_A_LIST = re.compile(
     r"\b(?:how\s+many|how\s+much|number\s+of|count|total|sum|average|avg|by|per|overdue"
+    r"|approv\w*|awaiting|pending"
     r"|status\s+of|aging|ageing|percent(?:age)?|share)\b|%",
     re.IGNORECASE,
 )
@@ -93,6 +95,7 @@ _SHARE_MEASURES = (
     (re.compile(r"\b(?:purchase\s+orders?|pos?)\b", re.IGNORECASE), "po_value"),
     (re.compile(r"\bsales|revenue|turnover|sold\b", re.IGNORECASE), "sales"),
 )
+_PO_QUERIES = ("purchase_orders", "pending_approvals")
 _WORD_MEMBER = {
     "customer": "customer",
     "client": "customer",
@@ -156,9 +159,16 @@ class Shared:
 Shape = Documents | Inactive | Counted | Shared
 
 
-def read(text: str, entities: dict[str, Any], today: dt.date) -> Shape | None:
-    """The shape ``text`` asks, or None for the measure reader (or a fixed query)."""
+def read(text: str, entities: dict[str, Any], today: dt.date, intent: str = "") -> Shape | None:
+    """The shape ``text`` asks, or None for the measure reader (or a fixed query).
+
+    ``intent`` is the NLU's reading: a list of purchase orders it read as the fixed
+    purchase-order query is left to that query, which lists them by supplier, status and
+    amount already; a request to do something ("approve all POs under 50k") is no question.
+    """
     said = " ".join(text.split())
+    if guard.requests(said):
+        return None
     named = _names(entities)
     if _SHARE.search(said) and (named.filters or named.unknown or named.ambiguous):
         return _shared(said, entities, today)
@@ -168,7 +178,15 @@ def read(text: str, entities: dict[str, Any], today: dt.date) -> Shape | None:
     member = _MEMBER.search(said)
     if member and _NEGATION.search(said) and _activity_words(said) and not _STILL_OWED.search(said):
         return _inactive(said, member.group("who"), entities, today)
-    return _documents(said, entities, today)
+    documents = _documents(said, entities, today)
+    if (
+        documents is not None
+        and documents.query.kind == "purchase_order"
+        and documents.query.top is None
+        and intent in _PO_QUERIES
+    ):
+        return None
+    return documents
 
 
 def _paid_suppliers(text: str) -> bool:

@@ -219,3 +219,9 @@ def test_a_period_running_past_today_is_cut_at_today() -> None:
     year = read("which customers haven't bought anything this year?")
     assert isinstance(year, shapes.Inactive) and year.query.end == TODAY
     assert year.defaulted == "fiscal year 2026–27 so far"
+
+
+@pytest.mark.parametrize("text", ["ok", "ok so", "please"])
+def test_fillers_alone_are_neither_asked_nor_requested(text: str) -> None:
+    assert not guard.requests(text)
+    assert read(text) is None

@@ -240,6 +240,8 @@ def is_action_verb(word: str) -> bool:
 
 
 def _second(words: list[str], lead: str) -> str:
+    if lead not in words:  # nothing but fillers ("ok so")
+        return ""
     index = words.index(lead)
     return words[index + 1] if index + 1 < len(words) else ""
 

@@ -97,6 +97,8 @@ class AnalyticsSkill:
                         turn.today,
                     )
                     result = dataclasses.replace(result, total=overall.total)
+                if result.measure.distinct and result.total is None:
+                    result = dataclasses.replace(result, total=Decimal(0))  # nobody: a count
         except PermissionDenied as exc:
             return denied_answer(exc)
         except Unanswerable as exc:
@@ -207,14 +209,14 @@ def _summary(result: AnalyticsResult, fmt: AnswerFormat, scope: str) -> str:
             largest = _amount(result, fmt, first[1])
             text += f" By {query.dimension}, the largest is {first[0]} at {largest}."
         return text
-    if not result.rows or (value is not None and value == 0 and not query.by):
-        return f"There were no {label} {scope}." if verb == "were" else f"{head} {scope} was nil."
     if not query.by and m.distinct:
         noun, one, many = _COUNTED.get(m.name, (label, "was counted", "were counted"))
         n = int(value or 0)
         if n == 0:
             return f"No {noun}s {many} {scope}."
         return f"{fmt.count(n, noun)} {one if n == 1 else many} {scope}."
+    if not result.rows or (value is not None and value == 0 and not query.by):
+        return f"There were no {label} {scope}." if verb == "were" else f"{head} {scope} was nil."
     if not query.by and m.unit == "count":
         return f"There were {fmt.count(int(value or 0), label.removesuffix('s'))} {scope}."
     if not query.by:
