@@ -1,9 +1,11 @@
 """Breakdowns with more groups than an answer shows: the database ranks, sorts and cuts
-them, and the answer's total and count of groups still cover every group. The expected
-figures come from hand-written SQL over the raw rows, grouped here in Python."""
+them, and the answer's total and count of groups still cover every group; and time buckets
+grouped in SQL (weeks, months, fiscal quarters and years) equal the days bucketed in Python.
+The expected figures come from hand-written SQL over the raw rows, grouped here in Python."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -107,3 +109,31 @@ def test_the_aging_cut_by_the_database_states_every_party_and_document(
     assert result.totals["total"] == sum((dec(r[2]) for r in rows), Decimal(0))
     assert result.provenance.record_count == sum(int(r[1]) for r in rows)
     assert f"Showing 1 of {len(rows)}" in result.summary
+
+
+@pytest.mark.parametrize("grain", ["week", "month", "quarter", "year"])
+@pytest.mark.parametrize("fy_start", [1, 7])
+def test_time_buckets_grouped_in_sql_equal_the_days_bucketed_in_python(
+    qs: Session, a: World, grain: str, fy_start: int
+) -> None:
+    """Fiscal quarters and years (a July year included) from the SQL keys: the same buckets
+    and sums as every invoice's day put in its bucket by ``time_bucket``."""
+    start, end = dt.date(2025, 1, 1), TODAY
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for day, amount in sql(
+        qs,
+        """
+        SELECT issue_date, subtotal FROM invoices
+        WHERE company_id = :c AND kind = 'ar' AND status IN ('posted', 'partially_paid', 'paid')
+        """,
+        c=a.id,
+    ):
+        issued = _day(day)
+        if start <= issued <= end:
+            expected[engine.time_bucket(issued, grain, fy_start)[1]] += dec(amount)
+    assert len(expected) > 1
+    ctx = dataclasses.replace(a.ctx["admin"], fiscal_year_start_month=fy_start)
+    query = AnalyticsQuery(measure="sales", by=(grain,), start=start, end=end)
+    result = engine.run(qs, ctx, query, TODAY)
+    got = {r[0]: r[1] for r in result.rows if r[1]}
+    assert got == {k: v.quantize(CENT) for k, v in expected.items() if v}
