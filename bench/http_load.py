@@ -116,7 +116,7 @@ def main() -> None:
     server = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(base, 120)
+        wait_until_ready(base, 1200)  # 10 minutes: a warm start on a loaded machine
         headers = bearer(base)
         # Warm-up: the first turn loads the NLU and builds the knowledge index (seconds).
         httpx.post(

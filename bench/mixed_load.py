@@ -3,6 +3,7 @@
     .venv/bin/python bench/mixed_load.py --backend postgresql --workers 2 --clients 8 --duration 60
     .venv/bin/python bench/mixed_load.py --backend sqlite --rate 20 --duration 60
     .venv/bin/python bench/mixed_load.py --database-url URL ...   # an existing demo, kept as is
+    .venv/bin/python bench/mixed_load.py --pg-template DB --waits ...  # what PostgreSQL waits on
 
 Builds the full demo (``--months``/``--scale``) in a database of its own under ``--workdir``
 (SQLite) or as ``bench_mixed_<pid>`` on the local PostgreSQL (copied from ``--pg-template``
@@ -31,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -362,6 +363,64 @@ def open_loop(
     return elapsed
 
 
+class WaitSampler:
+    """What the server's PostgreSQL backends wait on, sampled every ``every_s`` during the load.
+
+    Each sample reads ``pg_stat_activity`` for the run's database (other than this sampler's
+    own backend): per state and wait event (``Lock/transactionid``, ``Client/ClientRead``,
+    none = running), how many backends; for lock waits, the statement that waits and the one
+    that holds it (``pg_blocking_pids``). Counts are backend-samples: 10 samples of 2 waiting
+    backends count 20.
+    """
+
+    QUERY = text(
+        "SELECT a.state, a.wait_event_type, a.wait_event, left(a.query, 90),"
+        " (SELECT left(b.query, 90) FROM pg_stat_activity b"
+        "  WHERE b.pid = (pg_blocking_pids(a.pid))[1])"
+        " FROM pg_stat_activity a"
+        " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
+        " AND a.backend_type = 'client backend'"
+    )
+
+    def __init__(self, url: str, every_s: float = 0.1) -> None:
+        self.engine = create_engine(url, pool_size=1, max_overflow=0)
+        self.every_s = every_s
+        self.samples = 0
+        self.events: dict[str, int] = {}
+        self.locks: dict[tuple[str, str], int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.engine.dispose()
+
+    def _run(self) -> None:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            while not self._stop.wait(self.every_s):
+                self.samples += 1
+                for state, kind, event, query, blocker in conn.execute(self.QUERY):
+                    key = f"{state}:{kind or '-'}/{event or '-'}"
+                    self.events[key] = self.events.get(key, 0) + 1
+                    if kind == "Lock":
+                        pair = (" ".join(query.split()), " ".join((blocker or "?").split()))
+                        self.locks[pair] = self.locks.get(pair, 0) + 1
+
+    def report(self, lines: int = 8) -> str:
+        out = [f"pg_stat_activity: {self.samples} samples, backend-samples by state:wait"]
+        for key, n in sorted(self.events.items(), key=lambda kv: -kv[1])[:lines]:
+            out.append(f"  {n:6d}  {key}")
+        out.append("lock waits (waiting statement <- blocker's last statement):")
+        for (query, blocker), n in sorted(self.locks.items(), key=lambda kv: -kv[1])[:lines]:
+            out.append(f"  {n:6d}  {query}  <-  {blocker}")
+        return "\n".join(out)
+
+
 def iter_cycle() -> Iterator[str]:
     while True:
         yield from CYCLE
@@ -502,6 +561,9 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     drive.add_argument("--clients", type=int, help="closed loop: concurrent clients (default 8)")
     drive.add_argument("--rate", type=float, help="open loop: requests per second")
     parser.add_argument("--duration", type=float, default=60, help="seconds of load")
+    parser.add_argument(
+        "--waits", action="store_true", help="PostgreSQL: sample what the backends wait on"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     with (
@@ -519,9 +581,15 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
         warm_up(mix)
         recorder = Recorder()
         load_before = os.getloadavg()
-        elapsed = run_load(
-            mix, clients=args.clients, rate=args.rate, duration_s=args.duration, recorder=recorder
-        )
+        sampling = args.waits and make_url(url).get_backend_name() == "postgresql"
+        with WaitSampler(url) if sampling else nullcontext() as sampler:
+            elapsed = run_load(
+                mix,
+                clients=args.clients,
+                rate=args.rate,
+                duration_s=args.duration,
+                recorder=recorder,
+            )
         driver = f"rate={args.rate}/s" if args.rate else f"clients={args.clients or 8}"
         report(
             f"{make_url(url).get_backend_name()} workers={args.workers} {driver}"
@@ -535,6 +603,8 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
             )
         for sample in recorder.error_samples():
             report(f"  error {sample}")
+        if sampler is not None:
+            report(sampler.report())
 
 
 if __name__ == "__main__":
