@@ -19,6 +19,7 @@ from typing import Any
 
 from companion.analytics import GRAINS, MAX_TOP, MEASURES, AnalyticsQuery
 from companion.analytics.query import Comparison
+from companion.assistant import adhoc_shapes
 from companion.assistant.nlu.entities.periods import extract_dates
 from companion.assistant.state import ANALYTICS, ConversationState
 
@@ -269,6 +270,12 @@ class Reading:
     ambiguous: tuple[str, tuple[str, ...]] | None = None  # (kind, candidate names)
 
 
+# What ``read`` gives the analytics skill: a measure query, a refusal, or another shape.
+Answerable = (
+    Reading | Refusal | adhoc_shapes.Documents | adhoc_shapes.Inactive | adhoc_shapes.Shared
+)
+
+
 def asks_breakdown(text: str) -> bool:
     """Whether the message has the shape of a breakdown, ranking or comparison."""
     said = " ".join(text.split())
@@ -282,9 +289,23 @@ def read(
     state: ConversationState | None,
     today: dt.date,
     fy_start: int = 1,
-) -> Reading | Refusal | None:
+) -> Answerable | None:
     """The ad-hoc reading of ``text``, a refusal, or None when a fixed query answers it."""
     said = " ".join(text.split())
+    # Documents, members with no activity, counts of parties, shares: none of them a measure's
+    # breakdown or a fixed query's answer, whatever intent the classifier picked.
+    shape = adhoc_shapes.read(said, entities, today, intent)
+    if isinstance(shape, adhoc_shapes.Counted):
+        named = shape.named
+        return Reading(
+            shape.query,
+            shape.names,
+            shape.defaulted,
+            unknown=named.unknown,
+            ambiguous=named.ambiguous,
+        )
+    if shape is not None:
+        return shape
     measure = _measure(said)
     state = state or ConversationState()
     previous = state.analytics

@@ -391,7 +391,7 @@ class Assistant:
         understood: Any,
         state: ConversationState,
         today: Any,
-    ) -> tuple[adhoc.Reading | adhoc.Refusal, dict[str, Any]] | None:
+    ) -> tuple[adhoc.Answerable, dict[str, Any]] | None:
         """The ad-hoc reading of the message (or of the offered question it picks), if any."""
         draft = state.action
         first = text.split(maxsplit=1)[0].lower() if text.strip() else ""

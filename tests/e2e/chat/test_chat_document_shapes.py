@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from e2e_support import member
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -256,3 +258,163 @@ def _ask(client: TestClient, headers: dict[str, str], message: str) -> Any:
     response = client.post("/api/v1/ai/chat", json={"message": message}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+SHAPES = yaml.safe_load((Path(__file__).parent / "analytics_questions.yml").read_text())["shapes"]
+_DOC_SQL = {
+    "invoice": """SELECT i.number, i.subtotal AS amount FROM invoices i
+        LEFT JOIN customers p ON p.id = i.customer_id
+        WHERE i.company_id = :cid AND i.kind = 'ar' AND i.status IN {issued}
+        AND i.issue_date BETWEEN :a AND :b""",
+    "purchase_order": """SELECT po.number, po.total AS amount FROM purchase_orders po
+        JOIN suppliers p ON p.id = po.supplier_id
+        WHERE po.company_id = :cid AND po.status NOT IN ('draft', 'rejected', 'cancelled')
+        AND po.order_date BETWEEN :a AND :b""",
+}
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _expected_documents(session: Session, case: dict[str, Any], a: str, b: str) -> list[Any]:
+    sql = _DOC_SQL[case["kind"]].format(issued=_ISSUED)
+    params: dict[str, Any] = {"cid": _cid(session), "a": a, "b": b}
+    if case.get("party"):
+        sql += " AND p.name = :party"
+        params["party"] = case["party"]
+    rows = [(str(r[0]), _money(r[1])) for r in session.execute(text(sql), params)]
+    low, high = case.get("min"), case.get("max")
+    return [
+        r
+        for r in rows
+        if (low is None or r[1] >= Decimal(str(low)))
+        and (high is None or r[1] <= Decimal(str(high)))
+    ]
+
+
+def _expected_inactive(session: Session, case: dict[str, Any], a: str, b: str) -> int:
+    if case["member"] == "item":
+        sql = f"""SELECT COUNT(*) FROM items m WHERE m.company_id = :cid AND m.is_active = :yes
+            AND NOT EXISTS (SELECT 1 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+              WHERE l.item_id = m.id AND i.kind = 'ar' AND i.status IN {_ISSUED}
+              AND i.issue_date BETWEEN :a AND :b)"""
+    else:
+        sql = f"""SELECT COUNT(*) FROM customers m WHERE m.company_id = :cid AND m.is_active = :yes
+            AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = m.id
+              AND i.kind = 'ar' AND i.status IN {_ISSUED} AND i.issue_date BETWEEN :a AND :b)"""
+    params = {"cid": _cid(session), "a": a, "b": b, "yes": True}
+    return int(session.execute(text(sql), params).scalar_one())
+
+
+def _expected_count(session: Session, case: dict[str, Any], a: str, b: str) -> int:
+    sql = {
+        "customers_buying": f"""SELECT COUNT(DISTINCT customer_id) FROM invoices
+            WHERE company_id = :cid AND kind = 'ar' AND status IN {_ISSUED}
+            AND issue_date BETWEEN :a AND :b""",
+        "items_sold": f"""SELECT COUNT(DISTINCT l.item_id) FROM invoice_lines l
+            JOIN invoices i ON i.id = l.invoice_id WHERE i.company_id = :cid AND i.kind = 'ar'
+            AND i.status IN {_ISSUED} AND i.issue_date BETWEEN :a AND :b""",
+        "suppliers_paid": """SELECT COUNT(DISTINCT supplier_id) FROM payments
+            WHERE company_id = :cid AND kind = 'payment' AND status = 'posted'
+            AND payment_date BETWEEN :a AND :b""",
+    }[case["measure"]]
+    return int(session.execute(text(sql), {"cid": _cid(session), "a": a, "b": b}).scalar_one())
+
+
+def _expected_share(session: Session, case: dict[str, Any], a: str, b: str) -> Decimal:
+    rows = _invoices(session, "AND i.issue_date BETWEEN :a AND :b", a=a, b=b)
+    whole = sum((r["subtotal"] for r in rows), Decimal(0))
+    part = sum((r["subtotal"] for r in rows if r["customer"] == case["party"]), Decimal(0))
+    return (part * 100 / whole).quantize(Decimal("0.1"))
+
+
+def _shape_problem(session: Session, case: dict[str, Any], body: dict[str, Any]) -> str | None:
+    """None when the answer is the shape asked with the SQL's figures, else what differs."""
+    data = body.get("data") or {}
+    cols = data.get("columns") or []
+    if body["skill"] == "data_query" and case["shape"] == "documents" and "number" in cols:
+        # The fixed purchase-order list answers a PO list exactly (supplier, status, amount).
+        want = _expected_documents(session, case, *case["period"])
+        at, amount = cols.index("number"), cols.index("total")
+        got = {(str(r[at]), _money(r[amount])) for r in data["rows"]}
+        return None if got == set(want) else f"fixed list {sorted(got)} != {sorted(want)}"
+    if body["skill"] != "analytics" or body.get("pending_confirmation"):
+        return f"answered by {body['skill']}: {body['message']}"
+    query = data.get("query") or {}
+    a, b = case["period"]
+    if (query.get("start"), query.get("end")) != (a, b):
+        return f"period {query.get('start')}..{query.get('end')} != {a}..{b}"
+    shape = case["shape"]
+    if shape == "documents":
+        if data.get("documents") != case["kind"]:
+            return f"documents {data.get('documents')}: {body['message']}"
+        want = _expected_documents(session, case, a, b)
+        got = [(str(r[0]), _money(r[4])) for r in data["rows"]]
+        if case.get("top"):
+            ranked = sorted(want, key=lambda r: r[1], reverse=case["order"] == "largest")
+            cut = [r[1] for r in ranked[: case["top"]]]
+            if [g[1] for g in got] != cut or not set(got) <= set(want):
+                return f"ranked {got} != {ranked[: case['top']]}"
+        elif set(got) != set(want) or data["matched"] != len(want):
+            return f"listed {sorted(got)} != {sorted(want)}"
+        if not want and "no " not in body["message"].lower():
+            return f"an empty list not said: {body['message']}"
+        return None
+    if shape == "inactive":
+        want_n = _expected_inactive(session, case, a, b)
+        return None if data["matched"] == want_n else f"{data['matched']} inactive != {want_n}"
+    if shape == "count":
+        want_n = _expected_count(session, case, a, b)
+        got_n = data["totals"].get(case["measure"])
+        return None if got_n == want_n else f"count {got_n} != {want_n}: {body['message']}"
+    pct = _expected_share(session, case, a, b)
+    got_pct = data["rows"][0][3]
+    ok = got_pct is not None and Decimal(str(got_pct)) == pct and f"{pct}%" in body["message"]
+    return None if ok else f"share {got_pct} != {pct}: {body['message']}"
+
+
+def test_the_labelled_shape_questions(chat_client, login, demo_session, capsys) -> None:
+    wrong = []
+    for case in SHAPES:
+        body = _ask(chat_client, login(case.get("user", "finance")), case["q"])
+        problem = _shape_problem(demo_session, case, body)
+        if problem is not None:
+            wrong.append(f"{case['q']}: {problem}")
+    with capsys.disabled():
+        print(f"\nshape questions: {len(SHAPES) - len(wrong)}/{len(SHAPES)} exact")
+        for line in wrong:
+            print("  MISS", line)
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "show me the invoices for Gazipur & Sons",
+        "list invoices over 5 lakh",
+        "list the POs over 2 lakh",
+        "what was the largest invoice last month?",
+    ],
+)
+def test_questions_about_documents_never_propose_an_action(chat_client, login, message) -> None:
+    body = _ask(chat_client, login("finance"), message)
+    assert body["skill"] in ("analytics", "denied"), body["message"]
+    assert not body.get("pending_confirmation"), body["message"]
+    assert "did you mean" not in body["message"].lower(), body["message"]
+
+
+def test_an_empty_list_says_no_invoices(chat_client, login) -> None:
+    body = _ask(chat_client, login("finance"), "list invoices over 5 crore")
+    assert body["skill"] == "analytics", body["message"]
+    assert body["message"].startswith("There are no invoices"), body["message"]
+    assert body["data"]["rows"] == [] and body["data"]["matched"] == 0
+
+
+def test_bad_numbers_in_a_document_question_get_words_not_a_500(chat_client, login) -> None:
+    headers = login("finance")
+    top = _ask(chat_client, headers, "show me the 10000 largest invoices last month")
+    assert top["data"] is None and "100" in top["message"], top["message"]
+    unknown = _ask(chat_client, headers, "show me the invoices for Zzyzx Holdings")
+    assert unknown["skill"] in ("clarify", "analytics"), unknown["message"]
+    assert "Zzyzx" in unknown["message"] or unknown["data"]["matched"] == 0, unknown["message"]
