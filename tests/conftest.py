@@ -108,15 +108,34 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
+def engines() -> Iterator[dict[str, Engine]]:
+    """A session's engines by database key (disposed at its end), for ``engine`` fixtures.
+
+    pytest keeps one instance of a parametrized session fixture at a time: under xdist's
+    ``--dist loadfile`` a worker runs a file's SQLite tests, then its PostgreSQL ones, then
+    the next file's SQLite ones, so ``engine`` was torn down and migrated again for every
+    file and backend (4-11 s each at load 18). Kept here, each is made once per worker.
+    """
+    made: dict[str, Engine] = {}
+    yield made
+    for eng in made.values():
+        eng.dispose()
+
+
+@pytest.fixture(scope="session")
 def engine(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, pg_database_factory: list[str]
-) -> Iterator[Engine]:
+    backend: str,
+    engines: dict[str, Engine],
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_database_factory: list[str],
+) -> Engine:
     """A migrated database of each backend, shared by the session's tests."""
-    url = new_database_url(backend, tmp_path_factory.mktemp(backend), pg_database_factory)
-    eng = make_engine(url)
-    migrate.upgrade(eng)
-    yield eng
-    eng.dispose()
+    if backend not in engines:
+        url = new_database_url(backend, tmp_path_factory.mktemp(backend), pg_database_factory)
+        eng = make_engine(url)
+        migrate.upgrade(eng)
+        engines[backend] = eng
+    return engines[backend]
 
 
 @pytest.fixture
