@@ -18,7 +18,9 @@ from companion.auth import service as auth_service
 from companion.auth.models import User
 from companion.auth.passwords import PasswordHasher
 from companion.config import ActionSettings, AuthSettings, JobSettings, LLMSettings, Settings
+from companion.kit import migrate
 from companion.kit.clock import FixedClock
+from companion.kit.db import make_engine, make_session_factory, session_scope
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company, Membership
 from companion.tenancy.permissions import ROLES, permissions_for
@@ -145,6 +147,40 @@ def build_tenants(session: Session, settings: Settings, clock: FixedClock) -> Te
     return Tenants(
         session=session, settings=settings, clock=clock, companies=companies, users=users
     )
+
+
+def load_tenants(session: Session, settings: Settings, clock: FixedClock) -> Tenants | None:
+    """The two companies and their users as ``build_tenants`` committed them, or None.
+
+    The e2e ``engine`` holds them already (``tenants_database``); a database without them
+    (a test that brings its own) gets ``None`` and builds them in its transaction instead.
+    """
+    companies = {
+        c.slug: c
+        for c in session.execute(select(Company).where(Company.slug.in_(COMPANIES))).scalars()
+    }
+    names = [Tenants.username(slug, role) for slug in COMPANIES for role in (*ROLES, "norole")]
+    names += ["ceo", "outsider"]
+    users = {
+        u.username: u
+        for u in session.execute(select(User).where(User.username.in_(names))).scalars()
+    }
+    if len(companies) != len(COMPANIES) or len(users) != len(names):
+        return None
+    return Tenants(
+        session=session, settings=settings, clock=clock, companies=companies, users=users
+    )
+
+
+def tenants_database(url: str) -> None:
+    """Migrate ``url`` and commit the two tenants in it (the e2e template database)."""
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        with session_scope(make_session_factory(engine)) as session:
+            build_tenants(session, make_settings(url), FixedClock(dt.datetime.now(dt.UTC)))
+    finally:
+        engine.dispose()
 
 
 # --- generic records for the sweeps -------------------------------------------------------
