@@ -1,4 +1,4 @@
-"""One chat turn: context -> understand -> follow-up -> skill -> answer -> record.
+"""One chat turn: context -> understand -> route (``assistant.routing``) -> answer -> record.
 
 Knows nothing about HTTP: the web router and ``companion ask`` both call ``Assistant.turn``.
 """
@@ -21,17 +21,16 @@ from companion.assistant import (
     followup,
     phases,
     repository,
+    routing,
 )
 from companion.assistant import context as turn_context
 from companion.assistant import tools as tool_choice
 from companion.assistant.learning import telemetry as learning_telemetry
-from companion.assistant.memory import phrases as memory_phrases
 from companion.assistant.memory import recall
 from companion.assistant.models import Conversation, Message, new_id
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.master import MasterData
 from companion.assistant.nlu.guard import is_action_verb
-from companion.assistant.page import with_page_record
 from companion.assistant.progress import Progress, report
 from companion.assistant.queries import registry as queries
 from companion.assistant.schemas import (
@@ -47,7 +46,6 @@ from companion.assistant.schemas import (
 )
 from companion.assistant.skills import actions as action_skill
 from companion.assistant.skills.base import Answer, Skill, Turn, skill_for
-from companion.assistant.skills.data_query import one_document_intent
 from companion.assistant.skills.knowledge import (
     answer_from_documents,
     documents_answer,
@@ -68,11 +66,6 @@ if TYPE_CHECKING:
     from companion.governance.memory.service import TextEmbedder
     from companion.knowledge.retrieval import Retriever
     from companion.llm.service import LLMService
-
-# Intents a model is never asked to second-guess, however unsure the NLU is.
-_NO_TOOL_CHOICE = frozenset(
-    {"greet", "goodbye", "confirm", "cancel", "help", "remember", "explain_policy"}
-)
 
 
 class Understanding(Protocol):
@@ -98,13 +91,27 @@ class _Reading:
     conversation: Conversation
     new: bool  # the conversation starts with this turn (stored when the turn writes)
     seen: dt.datetime | None  # a continuing conversation's ``updated_at`` when it was read
-    resolved: followup.Resolved
+    route: routing.Route
     skill: Skill
-    claimed: bool
-    how_to: bool
-    remembering: bool
     turn: Turn
     reply_id: str  # the answer's message id
+
+
+@dataclasses.dataclass(frozen=True)
+class _Answering:
+    """The ways one read turn can be answered (``routing.Answerer``)."""
+
+    assistant: Assistant
+    read: _Reading
+
+    def documents_or_data(self) -> tuple[Answer, str] | None:
+        return self.assistant._documents_or_data(self.read.turn, self.read.skill)
+
+    def choose_tool(self) -> tuple[Answer, followup.Resolved] | None:
+        return self.assistant._choose_tool(self.read)
+
+    def handle(self) -> Answer:
+        return self.read.skill.handle(self.read.turn)
 
 
 class Assistant:
@@ -127,7 +134,7 @@ class Assistant:
         self._clock = clock
         self._retriever = retriever
         self._llm = llm
-        self._tool_choice_below = tool_choice_below
+        self._answering = routing.answering(tool_choice_below)
         self._max_chars = max_message_chars
         self._actions = actions or ActionSettings()
         self._data_intents = frozenset(queries.all_queries())
@@ -190,23 +197,11 @@ class Assistant:
         text = self.validated(request.message)
         read = self._read(session, ctx, request, text, progress)
         if phases.answers_in_one_transaction(
-            read.skill, claimed=read.claimed, remembering=read.remembering
+            read.skill, claimed=read.route.claimed, remembering=read.route.remembering
         ) and self._begin_writing(session, ctx, read):
             # Another turn of the conversation was recorded since it was read: read it again.
             read = self._read(session, ctx, request, text, progress)
-        resolved, skill, turn = read.resolved, read.skill, read.turn
-        answer = None
-        if not read.claimed and not read.how_to and not read.remembering:
-            weighed = self._documents_or_data(turn, skill)
-            if weighed is not None:
-                answer, intent = weighed
-                resolved = dataclasses.replace(resolved, intent=intent)
-        if answer is None and not read.claimed and not read.how_to and self._unsure(resolved):
-            chosen = self._choose_tool(read)
-            if chosen is not None:
-                answer, resolved = chosen
-        if answer is None:
-            answer = skill.handle(turn)
+        answer, resolved = routing.answer(self._answering, _Answering(self, read), read.route)
         report(progress, "recording")
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         context = turn_context.build(
@@ -277,60 +272,33 @@ class Assistant:
         today = self._clock.today()
         report(progress, "understanding")
         understood = self._nlu.understand(session, ctx, text, today)
-        resolved = followup.resolve(
-            state,
-            text,
-            understood.intent,
-            float(understood.confidence),
-            dict(understood.entities),
-            data_intents=self._data_intents,
-        )
-        # "remember that ...", "remind me to ... tomorrow": kept, whatever else the words name.
-        remembering = memory_phrases.is_memory_request(text)
-        if remembering:
-            resolved = followup.Resolved("remember", 1.0, dict(understood.entities), False)
-        reading = (
-            None if remembering else self._read_adhoc(session, ctx, text, understood, state, today)
-        )
-        if reading is not None:  # a breakdown, ranking, comparison the fixed queries don't give
-            entities, follow_up = (
-                reading[1],
-                isinstance(reading[0], adhoc.Reading) and reading[0].follow_up,
-            )
-            resolved = followup.Resolved(adhoc.INTENT, 1.0, entities, follow_up=follow_up)
-        page_entities = with_page_record(resolved.entities, text, request.context.record)
-        # "the customer I mentioned", "my usual warehouse": the record a memory names.
-        page_entities = recall.resolve(session, ctx, text, page_entities, self._clock.now())
-        if page_entities is not resolved.entities:
-            resolved = dataclasses.replace(resolved, entities=page_entities)
-        single = one_document_intent(resolved.intent, resolved.entities)
-        if single != resolved.intent:
-            resolved = dataclasses.replace(resolved, intent=single)
-        how_to = action_skill.asks_how_to(text, resolved.intent)
-        if how_to:
-            # "How do I create an invoice?" is answered from the help pages, not done.
-            resolved = dataclasses.replace(resolved, intent="help")
-        skill = skill_for(resolved.intent) or skill_for("out_of_scope")
-        # An action in progress takes its answers, corrections and "yes"/"no", but not a pick
-        # of what the last answer offered: that answers the last question asked.
-        claimed = (
-            not how_to
-            and not remembering
-            and resolved.picked != "choice"
-            and action_skill.claims(
-                session,
-                ctx,
-                conversation.id if request.conversation_id else None,
-                state,
-                intent=resolved.intent,
-                confidence=resolved.confidence,
-                entities=resolved.entities,
+        continuing = conversation.id if request.conversation_id else None
+        route = routing.route(
+            routing.Message(
                 text=text,
+                intent=understood.intent,
+                confidence=float(understood.confidence),
+                entities=dict(understood.entities),
+                state=state,
+                data_intents=self._data_intents,
+                record=request.context.record,
+                read_adhoc=lambda: self._read_adhoc(session, ctx, text, understood, state, today),
+                recall=lambda entities: recall.resolve(
+                    session, ctx, text, entities, self._clock.now()
+                ),
+                claims=lambda resolved: action_skill.claims(
+                    session,
+                    ctx,
+                    continuing,
+                    state,
+                    intent=resolved.intent,
+                    confidence=resolved.confidence,
+                    entities=resolved.entities,
+                    text=text,
+                ),
             )
         )
-        if claimed:
-            skill = skill_for(action_skill.ACTION_INTENTS[0])
-        assert skill is not None
+        resolved = route.resolved
         reply_id = new_id()
         turn = Turn(
             session=session,
@@ -349,18 +317,15 @@ class Assistant:
             retriever=self._retriever,
             llm=self._llm,
             progress=progress,
-            adhoc=reading[0] if reading is not None else None,
+            adhoc=route.adhoc,
             memory_embedder=self._memory_embedder,
         )
         return _Reading(
             conversation=conversation,
             new=not request.conversation_id,
             seen=None if not request.conversation_id else conversation.updated_at,
-            resolved=resolved,
-            skill=skill,
-            claimed=claimed,
-            how_to=how_to,
-            remembering=remembering,
+            route=route,
+            skill=route.skill(),
             turn=turn,
             reply_id=reply_id,
         )
@@ -450,12 +415,6 @@ class Assistant:
         if weighing.verdict == "documents":
             return documents, "explain_policy"
         return documents_or_data.both(skill.handle(turn), documents), turn.intent
-
-    def _unsure(self, resolved: followup.Resolved) -> bool:
-        """Whether the NLU's reading is weak enough for a model to choose the tool instead."""
-        if resolved.follow_up or resolved.intent in _NO_TOOL_CHOICE:
-            return False
-        return resolved.intent == "out_of_scope" or resolved.confidence < self._tool_choice_below
 
     def _choose_tool(self, read: _Reading) -> tuple[Answer, followup.Resolved] | None:
         """The answer of the tool a model picks for an unsure turn, and the reading it implies.

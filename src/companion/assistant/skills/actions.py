@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from companion.assistant.actions import repository as repo
 from companion.assistant.actions import service
-from companion.assistant.actions.base import action_for
+from companion.assistant.actions.base import action_for, all_actions
 from companion.assistant.actions.models import OPEN_STATUSES, ActionStatus, AiAction
 from companion.assistant.nlu.entities.numbers import WORD_NUMBERS
 from companion.assistant.nlu.guard import is_action_verb
@@ -32,18 +32,8 @@ from companion.kit.db import utcnow
 from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
-ACTION_INTENTS = (
-    "approve_purchase_order",
-    "reject_purchase_order",
-    "create_sales_order",
-    "create_customer",
-    "post_ar_invoice",
-    "record_payment",
-    "create_purchase_order",
-    "adjust_inventory",
-    "void_document",
-    "commit_import",
-)
+# Every registered action (``actions.handlers``) is an intent this skill answers.
+ACTION_INTENTS: tuple[str, ...] = tuple(all_actions())
 CONFIDENT = 0.6
 # How a new request for each action is offered back when the reading is unsure; each label,
 # sent as the next message (the widget's choice button), reads as that action.

@@ -1,0 +1,329 @@
+"""The routing of a chat turn as named rules, in order: what the message means, then who answers.
+
+``READING`` turns the NLU's reading into the turn's route: a pick of an offered choice or a
+follow-up to the last question, a memory request, an ad-hoc breakdown, the page's document
+and remembered records, one named document, a how-to question, an action in progress.
+``answering`` then tries, in order, the documents-or-data weighing, a model choosing the tool
+for an unsure reading, and the route's skill. Each rule says when it ``applies`` and what it
+does (``run``); a rule that applies may still leave the route as it is (no ad-hoc reading).
+What a rule needs from the database or a model comes in as a function of the ``Message``
+(``Answerer``), so each rule is unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from companion.assistant import adhoc, followup
+from companion.assistant.memory import phrases as memory_phrases
+from companion.assistant.page import with_page_record
+from companion.assistant.skills import actions as action_skill
+from companion.assistant.skills.base import Answer, Skill, skill_for
+from companion.assistant.skills.data_query import one_document_intent
+from companion.assistant.state import ConversationState
+
+# Intents a model is never asked to second-guess, however unsure the NLU is.
+NO_TOOL_CHOICE = frozenset(
+    {"greet", "goodbye", "confirm", "cancel", "help", "remember", "explain_policy"}
+)
+
+AdhocReading = tuple[adhoc.Answerable, dict[str, Any]]
+
+
+def _no_adhoc() -> AdhocReading | None:
+    return None
+
+
+def _same(entities: dict[str, Any]) -> dict[str, Any]:
+    return entities
+
+
+def _unclaimed(resolved: followup.Resolved) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the reading rules read: the words, the NLU's reading, the conversation's state."""
+
+    text: str
+    intent: str
+    confidence: float
+    entities: dict[str, Any]
+    state: ConversationState
+    data_intents: frozenset[str]
+    record: str | None = None  # the document on the page the user asks from
+    # What the assistant reads for a rule (the database, the NLU's master data):
+    read_adhoc: Callable[[], AdhocReading | None] = _no_adhoc
+    recall: Callable[[dict[str, Any]], dict[str, Any]] = _same
+    claims: Callable[[followup.Resolved], bool] = _unclaimed
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a turn goes: its reading, and what the rules found on the way."""
+
+    resolved: followup.Resolved
+    remembering: bool = False  # "remember that ...", "remind me ..."
+    how_to: bool = False  # "how do I ...?": the help pages, not the action
+    claimed: bool = False  # the actions skill takes the turn
+    adhoc: adhoc.Answerable | None = None
+    taken: tuple[str, ...] = ()  # the rules that changed the route, in order
+
+    def skill(self) -> Skill:
+        """The skill that answers the route (the actions skill when it claims the turn)."""
+        intent = action_skill.ACTION_INTENTS[0] if self.claimed else self.resolved.intent
+        found = skill_for(intent) or skill_for("out_of_scope")
+        assert found is not None  # out_of_scope always has a skill
+        return found
+
+    def by(self, rule: str, **changes: Any) -> Route:
+        return dataclasses.replace(self, taken=(*self.taken, rule), **changes)
+
+
+class ReadingRule(Protocol):
+    name: str
+
+    def applies(self, message: Message, route: Route) -> bool: ...
+
+    def run(self, message: Message, route: Route) -> Route: ...
+
+
+class FollowUp:
+    """A pick of a choice the last answer offered, or a refinement of the last question."""
+
+    name = "follow_up"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        state = message.state
+        return state.offer is not None or state.intent in message.data_intents
+
+    def run(self, message: Message, route: Route) -> Route:
+        resolved = followup.resolve(
+            message.state,
+            message.text,
+            message.intent,
+            message.confidence,
+            route.resolved.entities,
+            data_intents=message.data_intents,
+        )
+        return route.by(self.name, resolved=resolved) if resolved.follow_up else route
+
+
+class MemoryRequest:
+    """ "remember that ...", "remind me to ... tomorrow": kept, whatever else the words name."""
+
+    name = "memory_request"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        return memory_phrases.is_memory_request(message.text)
+
+    def run(self, message: Message, route: Route) -> Route:
+        resolved = followup.Resolved("remember", 1.0, dict(message.entities), False)
+        return route.by(self.name, resolved=resolved, remembering=True)
+
+
+class AdHoc:
+    """A breakdown, ranking or comparison the fixed queries don't give."""
+
+    name = "adhoc"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        return not route.remembering
+
+    def run(self, message: Message, route: Route) -> Route:
+        reading = message.read_adhoc()
+        if reading is None:
+            return route
+        found, entities = reading
+        follow_up = isinstance(found, adhoc.Reading) and found.follow_up
+        resolved = followup.Resolved(adhoc.INTENT, 1.0, entities, follow_up=follow_up)
+        return route.by(self.name, resolved=resolved, adhoc=found)
+
+
+class PageRecord:
+    """ "approve this PO" on a purchase order's page: the page's document."""
+
+    name = "page_record"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        return bool(message.record)
+
+    def run(self, message: Message, route: Route) -> Route:
+        entities = with_page_record(route.resolved.entities, message.text, message.record)
+        return _with_entities(route, self.name, entities)
+
+
+class Recall:
+    """ "the customer I mentioned", "my usual warehouse": the record a memory names."""
+
+    name = "recall"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        return True
+
+    def run(self, message: Message, route: Route) -> Route:
+        return _with_entities(route, self.name, message.recall(route.resolved.entities))
+
+
+class OneDocument:
+    """A list question naming one document asks the single-document query."""
+
+    name = "one_document"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        resolved = route.resolved
+        return one_document_intent(resolved.intent, resolved.entities) != resolved.intent
+
+    def run(self, message: Message, route: Route) -> Route:
+        single = one_document_intent(route.resolved.intent, route.resolved.entities)
+        return route.by(self.name, resolved=dataclasses.replace(route.resolved, intent=single))
+
+
+class HowTo:
+    """ "How do I create an invoice?" is answered from the help pages, not done."""
+
+    name = "how_to"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        return action_skill.asks_how_to(message.text, route.resolved.intent)
+
+    def run(self, message: Message, route: Route) -> Route:
+        resolved = dataclasses.replace(route.resolved, intent="help")
+        return route.by(self.name, resolved=resolved, how_to=True)
+
+
+class ActionInProgress:
+    """An action in progress takes its answers, corrections and "yes"/"no", but not a pick of
+    what the last answer offered: that answers the last question asked."""
+
+    name = "action_in_progress"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        return not route.how_to and not route.remembering and route.resolved.picked != "choice"
+
+    def run(self, message: Message, route: Route) -> Route:
+        return route.by(self.name, claimed=True) if message.claims(route.resolved) else route
+
+
+READING: tuple[ReadingRule, ...] = (
+    FollowUp(),
+    MemoryRequest(),
+    AdHoc(),
+    PageRecord(),
+    Recall(),
+    OneDocument(),
+    HowTo(),
+    ActionInProgress(),
+)
+
+
+def route(message: Message, rules: tuple[ReadingRule, ...] = READING) -> Route:
+    """The route ``rules`` give the message, starting from the NLU's reading."""
+    found = Route(
+        followup.Resolved(message.intent, message.confidence, message.entities, follow_up=False)
+    )
+    for rule in rules:
+        if rule.applies(message, found):
+            found = rule.run(message, found)
+    return found
+
+
+def _with_entities(route: Route, rule: str, entities: dict[str, Any]) -> Route:
+    if entities is route.resolved.entities:
+        return route
+    return route.by(rule, resolved=dataclasses.replace(route.resolved, entities=entities))
+
+
+class Answerer(Protocol):
+    """The ways a turn can be answered, bound to one turn by the assistant."""
+
+    def documents_or_data(self) -> tuple[Answer, str] | None:
+        """The documents' answer (or both) to a ledger-sounding question, and its intent."""
+        ...
+
+    def choose_tool(self) -> tuple[Answer, followup.Resolved] | None:
+        """The answer of the tool a model chooses, and the reading it implies."""
+        ...
+
+    def handle(self) -> Answer:
+        """The route's skill's answer."""
+        ...
+
+
+Answered = tuple[Answer, followup.Resolved]
+
+
+class AnswerRule(Protocol):
+    name: str
+
+    def applies(self, route: Route) -> bool: ...
+
+    def run(self, answerer: Answerer, route: Route) -> Answered | None: ...
+
+
+class DocumentsOrData:
+    """A data question with words of its own may be about the company's documents."""
+
+    name = "documents_or_data"
+
+    def applies(self, route: Route) -> bool:
+        return not route.claimed and not route.how_to and not route.remembering
+
+    def run(self, answerer: Answerer, route: Route) -> Answered | None:
+        weighed = answerer.documents_or_data()
+        if weighed is None:
+            return None
+        answer, intent = weighed
+        return answer, dataclasses.replace(route.resolved, intent=intent)
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """A model chooses the tool when the NLU's reading is weak (below ``below``)."""
+
+    below: float
+    name = "tool_choice"
+
+    def applies(self, route: Route) -> bool:
+        return not route.claimed and not route.how_to and unsure(route.resolved, self.below)
+
+    def run(self, answerer: Answerer, route: Route) -> Answered | None:
+        return answerer.choose_tool()
+
+
+class RouteSkill:
+    """The route's own skill answers: always applies, so a turn is always answered."""
+
+    name = "skill"
+
+    def applies(self, route: Route) -> bool:
+        return True
+
+    def run(self, answerer: Answerer, route: Route) -> Answered | None:
+        return answerer.handle(), route.resolved
+
+
+def answering(tool_choice_below: float) -> tuple[AnswerRule, ...]:
+    """The answering rules in order, with the assistant's tool-choice threshold."""
+    return (DocumentsOrData(), ToolChoice(tool_choice_below), RouteSkill())
+
+
+def answer(rules: tuple[AnswerRule, ...], answerer: Answerer, route: Route) -> Answered:
+    """The first answer a rule that applies gives."""
+    for rule in rules:
+        if rule.applies(route):
+            answered = rule.run(answerer, route)
+            if answered is not None:
+                return answered
+    raise AssertionError("the last answering rule always answers")  # pragma: no cover
+
+
+def unsure(resolved: followup.Resolved, below: float) -> bool:
+    """Whether the NLU's reading is weak enough for a model to choose the tool instead."""
+    if resolved.follow_up or resolved.intent in NO_TOOL_CHOICE:
+        return False
+    return resolved.intent == "out_of_scope" or resolved.confidence < below
