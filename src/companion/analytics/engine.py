@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from companion.analytics.measures import MEASURES, Measure, Source
 from companion.analytics.query import DIMENSIONS, FILTERS, GRAINS, MAX_TOP, AnalyticsQuery
 from companion.analytics.query import Unanswerable as Cant
+from companion.erp.invoicing.models import OPEN_STATUSES
 from companion.kit.money import quantize
 from companion.tenancy.context import RequestContext, in_company, scoped
 from companion.tenancy.figures import figure_permission
@@ -225,7 +226,15 @@ def _statement(
         )
     stmt = scoped(stmt, source.fact, ctx).where(*source.where)
     if source.status is not None:
-        statuses = (query.status,) if query.status else source.statuses
+        statuses = (
+            tuple(s for s in OPEN_STATUSES if s in source.statuses)  # "unpaid": open ones
+            if query.status == "unpaid"
+            else (query.status,)
+            if query.status
+            else source.statuses
+        )
+        if not statuses:
+            raise Cant(f"{measure.label.capitalize()} are not paid or unpaid")
         stmt = stmt.where(source.status.in_(statuses))
     if not measure.snapshot and source.date is not None and start and end:
         stmt = stmt.where(source.date >= start, source.date <= end)

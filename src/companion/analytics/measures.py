@@ -355,6 +355,56 @@ _measures: list[Measure] = [
         _part("amount"),
     ),
     Measure(
+        "purchases",
+        "purchases",
+        "money",
+        "invoices",
+        "purchases = subtotal (net of tax) of supplier bills posted, partially paid or paid, "
+        "by bill date; per item, the bill lines' net amounts",
+        (
+            Source(
+                Invoice,
+                {"amount": _money(Invoice.subtotal)},
+                {"supplier": Dim(Invoice.supplier_id, Supplier), "status": Dim(Invoice.status)},
+                _AP,
+                date=Invoice.issue_date,
+                status=Invoice.status,
+                statuses=SALES_STATUSES,
+                tables=("invoices",),
+            ),
+            Source(
+                InvoiceLine,
+                {"amount": _money(InvoiceLine.net_amount)},
+                {
+                    "supplier": Dim(Invoice.supplier_id, Supplier),
+                    "status": Dim(Invoice.status),
+                    "item": Dim(InvoiceLine.item_id, Item),
+                },
+                _AP,
+                joins=((Invoice, Invoice.id == InvoiceLine.invoice_id),),
+                date=Invoice.issue_date,
+                status=Invoice.status,
+                statuses=SALES_STATUSES,
+                tables=("invoices", "invoice_lines"),
+            ),
+        ),
+        _part("amount"),
+        qualifier="net of tax",
+        lacks={"warehouse": "supplier bills are not recorded per warehouse"},
+    ),
+    Measure(
+        "tax_collected",
+        "tax charged",
+        "money",
+        "invoices",
+        "tax charged on sales = the tax (VAT) on customer invoices posted, partially paid or "
+        "paid, by issue date; per item, the invoice lines' tax amounts",
+        _sales_like(
+            {"amount": _money(Invoice.tax_total)}, {"amount": _money(InvoiceLine.tax_amount)}
+        ),
+        _part("amount"),
+    ),
+    Measure(
         "expenses",
         "expenses",
         "money",

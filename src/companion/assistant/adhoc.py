@@ -12,12 +12,14 @@ other than the customer ranking by sales, an average, a count, a comparison. Que
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from companion.analytics import GRAINS, MAX_TOP, MEASURES, AnalyticsQuery
+from companion.analytics.engine import compared_period
 from companion.analytics.query import Comparison
 from companion.assistant import adhoc_shapes
 from companion.assistant.nlu.entities.periods import extract_dates
@@ -30,7 +32,16 @@ DEFAULT_TOP = 5
 # (pattern, measure), most specific first: "gross margin" before "sales", "stock value"
 # before "stock".
 _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
-    (r"gross\s+(?:margin|profit)s?|margins?", "gross_margin"),
+    # "net (profit) margin" and "profit margin" are the profit and loss's net profit share.
+    (r"gross\s+(?:margin|profit)s?|(?<!net\s)(?<!profit\s)margins?", "gross_margin"),
+    # Tax (VAT) charged on sales: named with what it is on, or asked as an amount.
+    (
+        r"(?:how\s+much|total|amount\s+of)\s+(?:vat|gst|sales\s+tax|output\s+tax|tax(?:es)?)"
+        r"|(?:vat|gst|sales\s+tax|output\s+tax|tax(?:es)?)\s+(?:we\s+)?(?:have\s+)?"
+        r"(?:collected|charged|billed|invoiced|on\s+(?:our\s+)?(?:sales|invoices))"
+        r"|(?:vat|gst|output\s+tax|sales\s+tax)\s+(?=by\b|per\b|for\b|in\b|this\b|last\b)",
+        "tax_collected",
+    ),
     (
         r"(?:average|avg|mean)\s+(?:invoice|sale|order|ticket|bill)s?(?:\s+(?:value|size|amount))?"
         r"|average\s+value\s+of\s+(?:an?\s+)?(?:invoice|sale)s?",
@@ -51,23 +62,43 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
         r"|units\s+of\s+\w+\s+sold",
         "quantity_sold",
     ),
+    # Money still to go out is payables, not payments ("bills we still have to pay").
+    (
+        r"(?:have|need|due)\s+to\s+(?:be\s+)?pa(?:y|id)|(?:still|yet)\s+(?:have\s+)?to\s+pay"
+        r"|to\s+be\s+paid|unpaid\s+(?:supplier\s+|vendor\s+)?(?:bills|supplier\s+invoices)"
+        r"|unpaid\s+(?:supplier|vendor)\s+invoices|bills\s+(?:still\s+)?unpaid",
+        "open_ap",
+    ),
     # Money still to come in is receivables, not receipts ("still to be collected").
-    (r"\bto\s+(?:be\s+)?collect(?:ed)?\b|\buncollected\b", "open_ar"),
+    (
+        r"\bto\s+(?:be\s+)?collect(?:ed)?\b|\buncollected\b"
+        r"|(?:unpaid|unsettled)\s+(?:customer\s+|sales\s+)?invoices|invoices\s+(?:still\s+)?unpaid",
+        "open_ar",
+    ),
     (
         r"receipts?|collect(?:ions?|ed|ing|s)?\b|payments?\s+(?:received|from\s+customers)"
-        r"|customer\s+payments?|cash\s+received",
+        r"|customer\s+payments?|cash\s+received|pa(?:y|id)\s+us\b"
+        r"|(?:customers?|clients?)\s+(?:have\s+|has\s+)?paid",
         "receipts",
     ),
     (
         r"(?:supplier|vendor)\s+payments?|payments?\s+(?:to|made\s+to)\s+(?:suppliers|vendors)"
-        r"|paid\s+to\s+(?:suppliers|vendors)",
+        r"|paid\s+to\s+(?:suppliers|vendors)|(?:did|have|had)\s+we\s+pa(?:y|id)|we\s+paid"
+        r"|pa(?:y|id|ying)\s+(?:to\s+)?(?:our\s+|the\s+|all\s+|each\s+)?(?:suppliers?|vendors?)"
+        r"|paid\s+out",
         "supplier_payments",
     ),
     (r"payments?|paid|payouts?", "supplier_payments"),
     (
         r"(?:purchase\s+order|po)s?\s+value|value\s+of\s+(?:purchase\s+orders|pos)"
-        r"|purchase\s+orders|\bpos\b|purchases|purchasing\s+spend",
+        r"|purchase\s+orders|\bpos\b",
         "po_value",
+    ),
+    # What suppliers billed us: "purchases", "what we bought from", "spend with a supplier".
+    (
+        r"purchases|purchasing\s+spend|(?:buy|bought|purchased?)\s+from|spen[dt]\s+with"
+        r"|(?:supplier|vendor)\s+bills|bills\s+from",
+        "purchases",
     ),
     (r"expenses?|spending|spend|costs?\s+by\s+account", "expenses"),
     (
@@ -80,7 +111,10 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
         r"|\bap\b",
         "open_ap",
     ),
-    (r"(?:stock|inventory)\s+value|value\s+of\s+(?:the\s+)?(?:stock|inventory)", "stock_value"),
+    (
+        r"(?:stock|inventory)\s+(?:value|valuation)|value\s+of\s+(?:the\s+)?(?:stock|inventory)",
+        "stock_value",
+    ),
     (r"stock(?:\s+(?:on\s+hand|quantity|levels?))?|inventory|on\s+hand", "stock_quantity"),
     (r"sales|revenue|turnover|sold|sell(?:s|ing)?|bought|buy(?:s|ing)?", "sales"),
 )
@@ -100,6 +134,9 @@ FIXED_MEASURE = {
 }
 
 # The breakdown a fixed list already gives ("which customers owe us" is the aging by customer).
+# Fixed queries that answer no measure's total: one naming a measure asks for that total.
+_NO_MEASURE = frozenset({"invoice_status", "order_status", "customer_list", "cash_balance"})
+
 _NATURAL = {
     "ar_aging": ("customer",),
     "customer_balance": ("customer",),
@@ -250,6 +287,125 @@ _ENTITY_FILTER = {
 }
 
 
+# "best-selling item", "top-selling products": read as two words.
+_HYPHENATED = re.compile(
+    r"\b(best|top|most|fast(?:est)?|slow(?:est)?|worst|least)-(selling|sold|moving|performing)\b",
+    re.IGNORECASE,
+)
+_PROFIT = re.compile(r"\b(?:profit|loss|losses|p\s*&\s*l|income\s+statement|net)\b", re.I)
+_WHAT_BOUGHT = re.compile(
+    r"\bwhat\s+(?:items?\s+|products?\s+|goods\s+)?(?:did|does|do|has|have)\s+.{1,60}?"
+    r"\b(?:buy|bought|purchase[sd]?|order(?:ed)?|sell|sold)\b",
+    re.IGNORECASE,
+)
+_SPEND = re.compile(r"\bspen(?:d|t|ding)\b", re.IGNORECASE)
+# "our biggest expense", "the top 3 costs": expenses ranked by account.
+_RANKED_EXPENSE = re.compile(
+    r"\b(?:biggest|largest|highest|top|main|major|smallest|lowest)\s+(?:\d+\s+)?"
+    r"(?:expenses?|costs?|spending|spend)\b",
+    re.IGNORECASE,
+)
+# A figure asked about the future ("how much cash will we have at month end?"). Due dates
+# ("what falls due next week") are not forecasts.
+_FORECAST_ASKED = re.compile(
+    r"\b(?:forecast\w*|predict\w*|project(?:ed|ion|ions)|will\s+(?:we|our|the|there|it)"
+    r"\s+(?:have|be|make|earn|end|close|sell|hold|owe)\b|going\s+to\s+(?:have|be|sell|make|earn)"
+    r"|expect(?:ed)?\s+to\s+(?:have|be|sell|make|earn|receive|collect))",
+    re.IGNORECASE,
+)
+# Fixed queries whose figure a forecast question asks about, as answers name it.
+_FORECASTABLE = {
+    "cash_balance": "cash",
+    "cash_flow": "cash flow",
+    "profit_and_loss": "profit",
+    "dashboard_summary": "these figures",
+    "sales_summary": "sales",
+    "top_customers": "sales",
+    "ar_aging": "receivables",
+    "customer_balance": "receivables",
+    "ap_aging": "payables",
+    "supplier_balance": "payables",
+    "inventory_valuation": "stock value",
+    "stock_levels": "stock",
+    "purchase_orders": "purchase orders",
+}
+_CASH_OFFERS = ("cash balance", "receivables ageing", "payables ageing")
+# Figures the ERP's records can't give, asked by their usual names: said plainly, with the
+# nearest figures Companion does have (each an offer the user can pick).
+_UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        r"current\s+ratio|quick\s+ratio|acid[\s-]+test|liquidity\s+ratio|debt[\s-]+to[\s-]+equity"
+        r"|gearing|working\s+capital\s+ratio|solvency",
+        "balance-sheet ratios: Companion doesn't classify the ledger's accounts into current "
+        "assets and liabilities",
+        _CASH_OFFERS,
+    ),
+    (
+        r"\bdso\b|days?\s+sales\s+outstanding|average\s+(?:number\s+of\s+)?days\s+to\s+(?:pay|collect)"
+        r"|how\s+(?:long|many\s+days)\s+(?:do|does|did)\s+(?:our\s+|the\s+|a\s+)?"
+        r"(?:customers?|clients?|buyers?)\s+(?:\w+\s+)?take\s+to\s+pay"
+        r"|(?:days|time)\s+(?:our\s+|the\s+)?(?:customers?|clients?)\s+take\s+to\s+pay"
+        r"|collection\s+period|payment\s+(?:speed|delay)s?",
+        "how long customers take to pay: Companion doesn't measure payment times yet",
+        ("receivables ageing", "overdue invoices"),
+    ),
+    (
+        r"\bdpo\b|days?\s+payables?\s+outstanding|how\s+long\s+(?:do|does|did)\s+we\s+take\s+to"
+        r"\s+pay",
+        "how long we take to pay suppliers: Companion doesn't measure payment times yet",
+        ("payables ageing", "supplier payments by month for the last 3 months"),
+    ),
+    (
+        r"(?:inventory|stock)\s+turn(?:over|s)?|days?\s+(?:of|in)\s+(?:inventory|stock)"
+        r"|sell[\s-]+through(?:\s+rate)?",
+        "stock turnover: Companion doesn't compute it",
+        ("stock value by item", "quantity sold by item last month"),
+    ),
+    (
+        r"\bebitda\b|\bebit\b|operating\s+(?:margin|profit|income)|\broi\b|\broe\b|\broa\b"
+        r"|return\s+on\s+(?:investment|equity|assets|capital)",
+        "that ratio: the ledger has no operating, interest, tax and depreciation split or "
+        "invested capital to compute it from",
+        ("profit and loss this year", "gross margin by month for the last 3 months"),
+    ),
+    (
+        r"churn(?:\s+rate)?|retention\s+rate|(?:customer\s+)?lifetime\s+value|\bclv\b|\bltv\b"
+        r"|(?:customer\s+)?acquisition\s+cost|\bcac\b",
+        "customer churn, retention or lifetime value: Companion doesn't track them",
+        ("top customers this year", "sales by customer last month"),
+    ),
+    (
+        r"conversion\s+rate|win\s+rate|sales\s+pipeline",
+        "a conversion rate or sales pipeline: Companion records orders and invoices, not leads",
+        ("sales orders by customer this month", "sales by customer this month"),
+    ),
+)
+_UNSUPPORTED_RE = [(re.compile(rf"\b(?:{p})", re.IGNORECASE), w, o) for p, w, o in _UNSUPPORTED]
+
+
+def _unsupported(text: str) -> Refusal | None:
+    """A figure asked by a name Companion can't compute ("current ratio", "DSO"), said so."""
+    for pattern, what, offers in _UNSUPPORTED_RE:
+        if pattern.search(text):
+            shown = ", ".join(offers[:-1]) + (" or " if len(offers) > 1 else "") + offers[-1]
+            return Refusal(f"I can't work out {what}. I can show {shown} instead.", offers)
+    return None
+
+
+def _no_forecast(label: str) -> Refusal:
+    offers = _CASH_OFFERS if label in ("cash", "cash flow") else (f"{label} this month so far",)
+    return Refusal(
+        f"I can't forecast {label}: Companion has no forecasting method, and I won't present "
+        f"today's figures as a forecast. I can show the actual figures as of today.",
+        offers,
+    )
+
+
+def _names(entities: dict[str, Any], key: str) -> bool:
+    value = entities.get(key)
+    return isinstance(value, dict) and value.get("id") is not None
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A question Companion can't answer as asked: why, and nearer questions it can."""
@@ -291,7 +447,10 @@ def read(
     fy_start: int = 1,
 ) -> Answerable | None:
     """The ad-hoc reading of ``text``, a refusal, or None when a fixed query answers it."""
-    said = " ".join(text.split())
+    said = _HYPHENATED.sub(r"\1 \2", " ".join(text.split()))
+    unsupported = _unsupported(said)
+    if unsupported is not None:
+        return unsupported
     # Documents, members with no activity, counts of parties, shares: none of them a measure's
     # breakdown or a fixed query's answer, whatever intent the classifier picked.
     shape = adhoc_shapes.read(said, entities, today, intent)
@@ -322,24 +481,43 @@ def read(
         and (_PLAN.search(said) or _FORECAST.search(said))
     ):
         measure = FIXED_MEASURE[intent]  # "how are we doing against budget": not the P&L
+    if measure is None and intent in _FORECASTABLE and _FORECAST_ASKED.search(said):
+        return _no_forecast(_FORECASTABLE[intent])  # "how much cash will we have ...?"
     inferred = measure is None
     if measure is None:
         measure = FIXED_MEASURE.get(intent) if _BY.search(said) or _WHICH.search(said) else None
     if measure is None:
         return None
+    if measure == "expenses" and _SPEND.search(said) and _names(entities, "supplier"):
+        measure = "purchases"  # "how much did we spend with Penang ...": what they billed
+    # A fixed query answers its own figure: one that names another ("how much did we pay
+    # suppliers" read as the payables ageing) is asked ad hoc, not answered with the wrong one.
+    mismatch = not inferred and (
+        (
+            intent in FIXED_MEASURE
+            and FIXED_MEASURE[intent] != measure
+            and not (intent == "profit_and_loss" and _PROFIT.search(said))
+        )
+        or intent in _NO_MEASURE  # "the total value of unpaid invoices": not one invoice
+    )
     refusal = _refusal(said, measure, entities, today)
     if refusal is not None:
         return refusal
     by, unknown_by = _dimensions(said, entities)
     if unknown_by is not None:
         return _no_dimension(measure, unknown_by)
+    if not by and measure == "expenses" and _RANKED_EXPENSE.search(said):
+        by = ("account",)  # "our biggest expense this year": the expense account ranked first
+    if not by and measure in ("sales", "purchases", "quantity_sold") and _WHAT_BOUGHT.search(said):
+        by = ("item",)  # "what did Tangail Traders buy last month?": the items, not a total
     top, order = _top(said, by)
     compare, other = _comparison(said, today, fy_start)
     average = measure == "average_invoice" or bool(_AVERAGE.search(said))
     if measure == "sales" and average:
         measure = "average_invoice"
     shaped = (
-        bool(by)
+        mismatch
+        or bool(by)
         or top is not None
         or compare is not None
         or measure
@@ -458,7 +636,8 @@ def _dimensions(
     names = [str(v.get("text", "")).casefold() for v in entities.values() if isinstance(v, dict)]
     for pattern in (_BY, _WHICH):
         for match in pattern.finditer(text):
-            what = match.group("what").strip().casefold()
+            # "best selling item", "top paying customers": the participle says the measure.
+            what = _head(match.group("what"))
             if any(n and what.startswith(n) for n in names) or _PERIOD_WORDS.match(what):
                 continue
             missing = _missing(what)
@@ -483,6 +662,28 @@ def _dimensions(
     records = [d for d in by if d not in ("day", "week", "month", "quarter", "year")]
     grains = [d for d in by if d not in records]
     return tuple(records[:1] + grains[:1] + records[1:2]), None
+
+
+_PARTICIPLE = re.compile(
+    r"^(?:(?:is|are|was|were)\s+)?(?:(?:our|the|my|your|their)\s+)?(?:(?:best|top|worst|biggest|largest|highest|lowest"
+    r"|smallest|most|least)\s+)?(?:(?:selling|sold|performing|moving|paying|paid|owing|earning"
+    r"|grossing|spending)\s+)?"
+)
+
+
+def _head(what: str) -> str:
+    """The words a "which/who/by" names, without "our best selling" before the record."""
+    return _PARTICIPLE.sub("", what.strip().casefold())
+
+
+# A superlative before one record ("our best selling item", "the biggest supplier"): one row.
+_ONE = re.compile(
+    r"\b(?:best|top|biggest|largest|highest|most\s+\w+|worst|lowest|smallest|least\s+\w+)\s+"
+    r"(?:selling\s+|sold\s+|performing\s+|paying\s+|paid\s+|moving\s+|owing\s+)?"
+    r"(?:customer|client|buyer|supplier|vendor|item|product|sku|warehouse|account|expense|cost"
+    r"|month|week|day|quarter|year)\b(?!s)",
+    re.IGNORECASE,
+)
 
 
 def _dimension_of(what: str) -> str | None:
@@ -521,8 +722,9 @@ def _top(text: str, by: tuple[str, ...]) -> tuple[int | None, str]:
             if match.group("dir").lower() in ("bottom", "worst", "lowest", "smallest", "least")
             else "desc"
         )
-    if by and re.search(
-        r"\b(?:which|who)\b.*\b(?:most|least|highest|lowest|best|worst)\b", text, re.IGNORECASE
+    if by and (
+        re.search(r"\b(?:which|who)\b.*\b(?:most|least|highest|lowest|best|worst)\b", text, re.I)
+        or _ONE.search(text)
     ):
         return 1, order
     if by and _RANK.search(text):
@@ -585,7 +787,8 @@ def _reading(
     else:
         start, end, defaulted = today.replace(day=1), today, "this month so far"
     if compare == "period" and other is not None and other[0] == start and own is None:
-        start, end, defaulted = today.replace(day=1), today, "this month so far"
+        # "did sales grow compared to last quarter?": this quarter so far against it.
+        start, end, defaulted = _current_like(other, today, fy_start)
     filters, names, unknown, ambiguous = _filters(entities)
     if top is not None and not 1 <= top <= MAX_TOP:
         top = max(0, min(top, 1_000_000))  # validated (and refused) by the engine
@@ -600,13 +803,29 @@ def _reading(
         compare=compare,
         compare_start=other[0] if other else None,
         compare_end=other[1] if other else None,
-        status=_status(entities),
+        status=_status(entities, measure),
     )
     return Reading(query, names, defaulted, unknown=unknown, ambiguous=ambiguous)
 
 
-def _status(entities: dict[str, Any]) -> str | None:
+def _current_like(
+    other: tuple[dt.date, dt.date], today: dt.date, fy_start: int
+) -> tuple[dt.date, dt.date, str]:
+    """The current period of the same kind as ``other`` (a month, quarter, year), so far."""
+    days = (other[1] - other[0]).days + 1
+    grain = "year" if days >= 360 else "quarter" if days >= 88 else "week" if days == 7 else "month"
+    current = extract_dates(f"this {grain}", today=today, fiscal_year_start_month=fy_start).period
+    if current is None or current.start > today:  # pragma: no cover - "this <grain>" always reads
+        return today.replace(day=1), today, "this month so far"
+    return current.start, min(current.end, today), f"this {grain} so far"
+
+
+def _status(entities: dict[str, Any], measure: str = "") -> str | None:
     status = entities.get("status")
+    if status == "paid" and measure in ("receipts", "supplier_payments"):
+        return None  # "customers paid us": the measure's own word, not an invoice status
+    if status == "unpaid" and measure in ("open_ar", "open_ap"):
+        return None  # what they count already
     # "open" and "all" are what the measures count already, not one status.
     if not isinstance(status, str) or status in ("", "open", "all", "active"):
         return None
@@ -673,6 +892,21 @@ def _follow_up(
         changes["end"] = dt.date.fromisoformat(str(period["end"]))
         if changes["start"] > today:
             return _refusal("forecast", query.measure, entities, today)
+    elif _BEFORE.search(text) and query.start is not None and query.end is not None:
+        # "what about the month before?": the same length of time just before the last one
+        # (a year before for "the year before"), not a period of its own.
+        said = _BEFORE.search(text)
+        unit = ((said.group(1) or said.group(2)) if said else "").lower()
+        shift = "last_year" if unit == "year" else "previous_period"
+        start, end = compared_period(
+            query.model_copy(update={"compare": shift}), query.start, query.end
+        )
+        if query.end >= today and start.day == 1:  # "this month so far": the whole month before
+            months = (query.end.year - query.start.year) * 12 + query.end.month - query.start.month
+            last = (start.month - 1 + months) % 12 + 1
+            year = start.year + (start.month - 1 + months) // 12
+            end = dt.date(year, last, calendar.monthrange(year, last)[1])
+        changes["start"], changes["end"] = start, end
     top, order = _top(text, by)
     if _TOP.search(text):
         changes["top"], changes["order"] = top, order
@@ -695,6 +929,12 @@ def _follow_up(
         ambiguous=ambiguous,
     )
 
+
+_BEFORE = re.compile(
+    r"\b(?:the\s+)?(?:(month|quarter|year|week|period|day)\s+(?:before|earlier|prior)"
+    r"|(?:previous|prior|preceding)\s+(month|quarter|year|week|period|day))\b",
+    re.IGNORECASE,
+)
 
 _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3, "4th": 4}
 _ORDINAL = re.compile(

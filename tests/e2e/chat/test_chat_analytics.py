@@ -67,6 +67,21 @@ _FACTS = {
         FROM purchase_order_lines l JOIN purchase_orders po ON po.id = l.order_id
         JOIN items it ON it.id = l.item_id
         WHERE po.company_id = :cid AND po.status NOT IN ('draft', 'rejected', 'cancelled')""",
+    "purchases": f"""
+        SELECT i.id AS inv, s.name AS supplier, i.status AS status, i.issue_date AS day,
+               i.subtotal AS amount
+        FROM invoices i JOIN suppliers s ON s.id = i.supplier_id
+        WHERE i.company_id = :cid AND i.kind = 'ap' AND i.status IN {_SALES}""",
+    "purchase_lines": f"""
+        SELECT i.id AS inv, s.name AS supplier, it.name AS item, i.issue_date AS day,
+               l.net_amount AS amount
+        FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+        JOIN suppliers s ON s.id = i.supplier_id JOIN items it ON it.id = l.item_id
+        WHERE i.company_id = :cid AND i.kind = 'ap' AND i.status IN {_SALES}""",
+    "tax_collected": f"""
+        SELECT i.id AS inv, c.name AS customer, i.issue_date AS day, i.tax_total AS amount
+        FROM invoices i LEFT JOIN customers c ON c.id = i.customer_id
+        WHERE i.company_id = :cid AND i.kind = 'ar' AND i.status IN {_SALES}""",
     "expenses": """
         SELECT jl.id AS inv, a.name AS account, v.voucher_date AS day,
                jl.debit - jl.credit AS amount
@@ -102,6 +117,8 @@ def _fact(measure: str, dims: set[str]) -> str:
         return _LINES if "item" in dims else _INVOICE
     if measure == "quantity_sold":
         return _LINES
+    if measure == "purchases":
+        return _FACTS["purchase_lines" if "item" in dims else "purchases"]
     if measure == "po_value":
         return _FACTS["po_lines" if "item" in dims else "po"]
     if measure in ("stock_value", "stock_quantity"):

@@ -123,6 +123,12 @@ def refusal(turn: Turn, spec: QuerySpec, names: list[Unapplied]) -> Answer:
 
 def scope_note(spec: QuerySpec, names: list[Unapplied]) -> str:
     """The sentence saying a list is for the whole company, not for what was named."""
+    if any(not n.entity.get("name") for n in names):
+        # Words that name no one record ("customers in Dhaka"): not said to be a supplier.
+        return (
+            f"I can't narrow the {spec.title} to {join_words([n.shown for n in names])}, so "
+            "this is for the whole company."
+        )
     return (
         f"The {spec.title} can't be broken down by {_kinds(names)}, so this is for the whole "
         f"company, not just {join_words([n.shown for n in names])}."

@@ -145,8 +145,24 @@ def _said_names(work: str, matches: list[MasterMatch]) -> list[MasterMatch]:
     """The matches that are what the user named, without the ambiguous ones that are the
     start of another name: "the Rangpur warehouse" or "Rangpur Hub" names no customer,
     though several customers' names begin with "Rangpur" (reported as unknown, or as the
-    warehouse they are, by what follows)."""
-    return [m for m in matches if not (m.ambiguous and _name_goes_on(work, m))]
+    warehouse they are, by what follows). A name inside a longer one of another kind that
+    matched at least as well is part of that name ("Chattogram" in the supplier "Chattogram
+    Lotus Electronics Co." is not the warehouse Chattogram Port Depot)."""
+    return [
+        m
+        for m in matches
+        if not (m.ambiguous and _name_goes_on(work, m)) and not any(_inside(m, x) for x in matches)
+    ]
+
+
+def _inside(match: MasterMatch, other: MasterMatch) -> bool:
+    return (
+        other.kind != match.kind
+        and other.start <= match.start
+        and match.end <= other.end
+        and other.end - other.start > match.end - match.start
+        and other.score >= match.score
+    )
 
 
 def _name_goes_on(work: str, match: MasterMatch) -> bool:
