@@ -277,8 +277,12 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _expected_documents(session: Session, case: dict[str, Any], a: str, b: str) -> list[Any]:
+def _expected_documents(
+    session: Session, case: dict[str, Any], a: str, b: str, every_status: bool = False
+) -> list[Any]:
     sql = _DOC_SQL[case["kind"]].format(issued=_ISSUED)
+    if every_status:  # the fixed purchase-order list's definition: any status
+        sql = sql.replace("AND po.status NOT IN ('draft', 'rejected', 'cancelled')", "")
     params: dict[str, Any] = {"cid": _cid(session), "a": a, "b": b}
     if case.get("party"):
         sql += " AND p.name = :party"
@@ -334,8 +338,9 @@ def _shape_problem(session: Session, case: dict[str, Any], body: dict[str, Any])
     data = body.get("data") or {}
     cols = data.get("columns") or []
     if body["skill"] == "data_query" and case["shape"] == "documents" and "number" in cols:
-        # The fixed purchase-order list answers a PO list exactly (supplier, status, amount).
-        want = _expected_documents(session, case, *case["period"])
+        # The fixed purchase-order list answers a PO list exactly (supplier, status, amount),
+        # counting orders in every status.
+        want = _expected_documents(session, case, *case["period"], every_status=True)
         at, amount = cols.index("number"), cols.index("total")
         got = {(str(r[at]), _money(r[amount])) for r in data["rows"]}
         return None if got == set(want) else f"fixed list {sorted(got)} != {sorted(want)}"
@@ -399,7 +404,9 @@ def test_the_labelled_shape_questions(chat_client, login, demo_session, capsys) 
 )
 def test_questions_about_documents_never_propose_an_action(chat_client, login, message) -> None:
     body = _ask(chat_client, login("finance"), message)
-    assert body["skill"] in ("analytics", "denied"), body["message"]
+    # The ad-hoc answer, or the fixed purchase-order list (or its refusal for the role).
+    assert body["skill"] in ("analytics", "data_query", "denied"), body["message"]
+    assert body["intent"] not in ("post_ar_invoice", "create_purchase_order"), body["intent"]
     assert not body.get("pending_confirmation"), body["message"]
     assert "did you mean" not in body["message"].lower(), body["message"]
 
