@@ -127,7 +127,7 @@ def main() -> None:
         mark("first answer")
         print(
             f"first answer in {1000 * (time.perf_counter() - asked):.0f} ms: "
-            f"{reply.json()['answer'][:120]!r}"
+            f"{reply.json()['message'][:120]!r}"
         )
         models = httpx.get(f"{base}/readyz", timeout=5).json()
         print(f"readyz: {models}")
