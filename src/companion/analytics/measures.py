@@ -24,6 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, case, func, type_coerce
 
 from companion.erp.invoicing.models import (
+    ISSUED_STATUSES,
     OPEN_STATUSES,
     SALES_AMOUNT,
     SALES_DATE,
@@ -369,7 +370,7 @@ _measures: list[Measure] = [
                 _AP,
                 date=Invoice.issue_date,
                 status=Invoice.status,
-                statuses=SALES_STATUSES,
+                statuses=ISSUED_STATUSES,
                 tables=("invoices",),
             ),
             Source(
@@ -384,7 +385,7 @@ _measures: list[Measure] = [
                 joins=((Invoice, Invoice.id == InvoiceLine.invoice_id),),
                 date=Invoice.issue_date,
                 status=Invoice.status,
-                statuses=SALES_STATUSES,
+                statuses=ISSUED_STATUSES,
                 tables=("invoices", "invoice_lines"),
             ),
         ),

@@ -375,6 +375,13 @@ _UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("top customers this year", "sales by customer last month"),
     ),
     (
+        r"(?:over|above|exceed\w*|beyond|past|breach\w*|near|close\s+to|within)\s+(?:the\s+|their\s+|its"
+        r"\s+|his\s+|her\s+|our\s+)?credit\s+limits?|credit\s+limits?\s+(?:exceeded|breach\w*|used)",
+        "which balances are over their credit limits: Companion doesn't compare open "
+        "receivables with credit limits yet",
+        ("open receivables by customer", "customer list"),
+    ),
+    (
         r"conversion\s+rate|win\s+rate|sales\s+pipeline",
         "a conversion rate or sales pipeline: Companion records orders and invoices, not leads",
         ("sales orders by customer this month", "sales by customer this month"),

@@ -123,6 +123,7 @@ def test_compared_with_last_quarter_is_this_quarter_so_far() -> None:
         ("what's our inventory turnover?", "stock_levels", "stock turnover"),
         ("what was EBITDA last year?", "profit_and_loss", "that ratio"),
         ("what's our customer churn rate?", "customer_list", "churn"),
+        ("which customers are over their credit limit?", "customer_list", "credit limits"),
     ],
 )
 def test_what_cant_be_computed_is_said(text: str, intent: str, says: str) -> None:
