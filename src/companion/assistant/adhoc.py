@@ -64,14 +64,14 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
     ),
     # Money still to go out is payables, not payments ("bills we still have to pay").
     (
-        r"(?:have|need|due)\s+to\s+(?:be\s+)?pa(?:y|id)|(?:still|yet)\s+(?:have\s+)?to\s+pay"
-        r"|to\s+be\s+paid|unpaid\s+(?:supplier\s+|vendor\s+)?(?:bills|supplier\s+invoices)"
+        r"(?:have|need|due)\s+to\s+(?:be\s+)?pa(?:y|id)(?!\s+us\b)"
+        r"|(?:still|yet)\s+(?:have\s+)?to\s+pay(?!\s+us\b)|to\s+be\s+paid|unpaid\s+(?:supplier\s+|vendor\s+)?(?:bills|supplier\s+invoices)"
         r"|unpaid\s+(?:supplier|vendor)\s+invoices|bills\s+(?:still\s+)?unpaid",
         "open_ap",
     ),
     # Money still to come in is receivables, not receipts ("still to be collected").
     (
-        r"\bto\s+(?:be\s+)?collect(?:ed)?\b|\buncollected\b"
+        r"\bto\s+(?:be\s+)?collect(?:ed)?\b|\buncollected\b|to\s+pay\s+us\b"
         r"|(?:unpaid|unsettled)\s+(?:customer\s+|sales\s+)?invoices|invoices\s+(?:still\s+)?unpaid",
         "open_ar",
     ),
@@ -83,8 +83,8 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
     ),
     (
         r"(?:supplier|vendor)\s+payments?|payments?\s+(?:to|made\s+to)\s+(?:suppliers|vendors)"
-        r"|paid\s+to\s+(?:suppliers|vendors)|(?:did|have|had)\s+we\s+pa(?:y|id)|we\s+paid"
-        r"|pa(?:y|id|ying)\s+(?:to\s+)?(?:our\s+|the\s+|all\s+|each\s+)?(?:suppliers?|vendors?)"
+        r"|paid\s+to\s+(?:suppliers|vendors)|how\s+much\s+(?:money\s+)?(?:did|have|had|do)\s+we"
+        r"\s+pa(?:y|id)|how\s+much\s+we\s+paid|(?:did|have)\s+we\s+pa(?:y|id)\s+(?:the\s+)?most"
         r"|paid\s+out",
         "supplier_payments",
     ),
@@ -97,7 +97,7 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
     # What suppliers billed us: "purchases", "what we bought from", "spend with a supplier".
     (
         r"purchases|purchasing\s+spend|(?:buy|bought|purchased?)\s+from|spen[dt]\s+with"
-        r"|(?:supplier|vendor)\s+bills|bills\s+from",
+        r"|(?:did|do|have|had)\s+we\s+(?:buy|bought|purchased?)\b|we\s+(?:bought|purchased)\b",
         "purchases",
     ),
     (r"expenses?|spending|spend|costs?\s+by\s+account", "expenses"),
@@ -135,7 +135,10 @@ FIXED_MEASURE = {
 
 # The breakdown a fixed list already gives ("which customers owe us" is the aging by customer).
 # Fixed queries that answer no measure's total: one naming a measure asks for that total.
-_NO_MEASURE = frozenset({"invoice_status", "order_status", "customer_list", "cash_balance"})
+_NO_MEASURE = frozenset({"invoice_status"})
+# Measures named by words so common ("stock", "inventory", "sales") that the fixed query the
+# classifier picked knows better what is asked of them.
+_GENERIC = frozenset({"stock_quantity", "sales"})
 
 _NATURAL = {
     "ar_aging": ("customer",),
@@ -362,7 +365,7 @@ _UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("stock value by item", "quantity sold by item last month"),
     ),
     (
-        r"\bebitda\b|\bebit\b|operating\s+(?:margin|profit|income)|\broi\b|\broe\b|\broa\b"
+        r"\bebitda\b|\bebit\b|\broi\b|\broe\b|\broa\b"
         r"|return\s+on\s+(?:investment|equity|assets|capital)",
         "that ratio: the ledger has no operating, interest, tax and depreciation split or "
         "invested capital to compute it from",
@@ -375,8 +378,8 @@ _UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("top customers this year", "sales by customer last month"),
     ),
     (
-        r"(?:over|above|exceed\w*|beyond|past|breach\w*|near|close\s+to|within)\s+(?:the\s+|their\s+|its"
-        r"\s+|his\s+|her\s+|our\s+)?credit\s+limits?|credit\s+limits?\s+(?:exceeded|breach\w*|used)",
+        r"(?:customers|clients|parties|accounts|who)\b.{0,40}?(?:over|above|exceed\w*|beyond|past"
+        r"|breach\w*|near|close\s+to)\s+(?:the\s+|their\s+|its\s+|our\s+)?credit\s+limits?",
         "which balances are over their credit limits: Companion doesn't compare open "
         "receivables with credit limits yet",
         ("open receivables by customer", "customer list"),
@@ -495,6 +498,10 @@ def read(
         measure = FIXED_MEASURE.get(intent) if _BY.search(said) or _WHICH.search(said) else None
     if measure is None:
         return None
+    if measure == "purchases" and (
+        _names(entities, "customer") or re.search(r"\b(?:customers?|clients?)\b", said, re.I)
+    ):
+        measure = "sales"  # "customer ranking by purchases": what customers buy from us
     if measure == "expenses" and _SPEND.search(said) and _names(entities, "supplier"):
         measure = "purchases"  # "how much did we spend with Penang ...": what they billed
     # A fixed query answers its own figure: one that names another ("how much did we pay
@@ -503,9 +510,11 @@ def read(
         (
             intent in FIXED_MEASURE
             and FIXED_MEASURE[intent] != measure
+            and measure not in _GENERIC  # "our stock worth", "sales order": the intent knows
             and not (intent == "profit_and_loss" and _PROFIT.search(said))
         )
-        or intent in _NO_MEASURE  # "the total value of unpaid invoices": not one invoice
+        # "the total value of unpaid invoices": a total, not one invoice's status
+        or (intent in _NO_MEASURE and measure in ("open_ar", "open_ap"))
     )
     refusal = _refusal(said, measure, entities, today)
     if refusal is not None:

@@ -122,6 +122,7 @@ def test_compared_with_last_quarter_is_this_quarter_so_far() -> None:
         ("what is our DSO?", "ar_aging", "how long customers take to pay"),
         ("what's our inventory turnover?", "stock_levels", "stock turnover"),
         ("what was EBITDA last year?", "profit_and_loss", "that ratio"),
+        ("what's our return on investment?", "profit_and_loss", "that ratio"),
         ("what's our customer churn rate?", "customer_list", "churn"),
         ("which customers are over their credit limit?", "customer_list", "credit limits"),
     ],
@@ -141,6 +142,8 @@ def test_what_cant_be_computed_is_said(text: str, intent: str, says: str) -> Non
         ("will we be reimbursed for taxi fares?", "explain_policy"),
         ("how many quotations do we need for a purchase over 5 lakh?", "explain_policy"),
         ("how much cash do we have?", "cash_balance"),
+        ("operating profit ytd", "profit_and_loss"),
+        ("is Meghna Textiles over their credit limit", "customer_balance"),
     ],
 )
 def test_ordinary_questions_are_not_refused(text: str, intent: str) -> None:
