@@ -803,8 +803,11 @@ def _reading(
     else:
         start, end, defaulted = today.replace(day=1), today, "this month so far"
     if compare == "period" and other is not None and other[0] == start and own is None:
-        # "did sales grow compared to last quarter?": this quarter so far against it.
+        # "did sales grow compared to last quarter?": this quarter so far against the same
+        # days of last quarter (like for like), not a part quarter against a whole one.
         start, end, defaulted = _current_like(other, today, fy_start)
+        if other[1] + dt.timedelta(days=1) == start and today < end:
+            compare, other = "previous_period", None
     filters, names, unknown, ambiguous = _filters(entities)
     if top is not None and not 1 <= top <= MAX_TOP:
         top = max(0, min(top, 1_000_000))  # validated (and refused) by the engine
@@ -833,7 +836,7 @@ def _current_like(
     current = extract_dates(f"this {grain}", today=today, fiscal_year_start_month=fy_start).period
     if current is None or current.start > today:  # pragma: no cover - "this <grain>" always reads
         return today.replace(day=1), today, "this month so far"
-    return current.start, min(current.end, today), f"this {grain} so far"
+    return current.start, current.end, f"this {grain} so far"  # the engine cuts at today
 
 
 def _status(entities: dict[str, Any], measure: str = "") -> str | None:

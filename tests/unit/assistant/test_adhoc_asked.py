@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from companion.analytics.engine import compared_period
 from companion.assistant import adhoc
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.master import MasterData
@@ -99,11 +100,12 @@ def test_paid_in_a_payment_question_is_not_an_invoice_status() -> None:
 
 def test_compared_with_last_quarter_is_this_quarter_so_far() -> None:
     got = read("did sales grow compared to last quarter?", "sales_summary", Q3)
-    assert isinstance(got, adhoc.Reading) and got.query.compare == "period"
-    assert (got.query.start, got.query.end) == (dt.date(2026, 10, 1), TODAY)
-    assert (got.query.compare_start, got.query.compare_end) == (
+    # like for like: the engine compares the same days of last quarter (1 Jul - 20 Aug)
+    assert isinstance(got, adhoc.Reading) and got.query.compare == "previous_period"
+    assert (got.query.start, got.query.end) == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    assert compared_period(got.query, got.query.start, TODAY) == (
         dt.date(2026, 7, 1),
-        dt.date(2026, 9, 30),
+        dt.date(2026, 8, 20),
     )
     assert got.defaulted == "this quarter so far"
 
