@@ -295,6 +295,7 @@ _HYPHENATED = re.compile(
     r"\b(best|top|most|fast(?:est)?|slow(?:est)?|worst|least)-(selling|sold|moving|performing)\b",
     re.IGNORECASE,
 )
+_WHEN = re.compile(r"^\W*when\b", re.IGNORECASE)
 _PROFIT = re.compile(r"\b(?:profit|loss|losses|p\s*&\s*l|income\s+statement|net)\b", re.I)
 _WHAT_BOUGHT = re.compile(
     r"\bwhat\s+(?:items?\s+|products?\s+|goods\s+)?(?:did|does|do|has|have)\s+.{1,60}?"
@@ -458,6 +459,8 @@ def read(
 ) -> Answerable | None:
     """The ad-hoc reading of ``text``, a refusal, or None when a fixed query answers it."""
     said = _HYPHENATED.sub(r"\1 \2", " ".join(text.split()))
+    if _WHEN.match(said):
+        return None  # a date asked ("when are bonuses paid?"): no measure's total answers it
     unsupported = _unsupported(said)
     if unsupported is not None:
         return unsupported

@@ -144,12 +144,19 @@ def test_what_cant_be_computed_is_said(text: str, intent: str, says: str) -> Non
         ("will we be reimbursed for taxi fares?", "explain_policy"),
         ("how many quotations do we need for a purchase over 5 lakh?", "explain_policy"),
         ("how much cash do we have?", "cash_balance"),
+        ("When are variable bonuses paid?", "explain_policy"),
         ("operating profit ytd", "profit_and_loss"),
         ("is Meghna Textiles over their credit limit", "customer_balance"),
     ],
 )
 def test_ordinary_questions_are_not_refused(text: str, intent: str) -> None:
     assert not isinstance(read(text, intent), adhoc.Refusal)
+
+
+def test_a_date_asked_is_no_total() -> None:
+    # was "There were no supplier payments in this month so far" for a handbook question
+    assert read("When are variable bonuses paid?", "explain_policy") is None
+    assert read("when did we pay suppliers last?", "ap_aging") is None
 
 
 def test_a_name_inside_a_longer_name_of_another_kind_is_part_of_it() -> None:
