@@ -81,7 +81,7 @@ class Kind:
     party_word: str
 
 
-_OPEN = Invoice.total - Invoice.amount_paid
+_OPEN = Invoice.open_amount
 _INVOICE_STATUSES = tuple(s.value for s in InvoiceStatus)
 KINDS: dict[str, Kind] = {
     "invoice": Kind(

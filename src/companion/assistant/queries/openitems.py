@@ -107,7 +107,7 @@ def aging(
     party_id = side.party_id(params)
     if party_id is not None and lookup_name(session, ctx, side.party_model, party_id) is None:
         return not_found(answer, columns, f"that {side.party_word}")
-    open_amount = Invoice.total - Invoice.amount_paid
+    open_amount = Invoice.open_amount
     bounds = [today - dt.timedelta(days=d) for d in (0, 30, 60, 90)]
     bucket_of = [
         Invoice.due_date >= bounds[0],
@@ -198,7 +198,7 @@ def balances(
     if party_id is not None and lookup_name(session, ctx, side.party_model, party_id) is None:
         return not_found(answer, columns, f"that {side.party_word}")
     party = side.party_model
-    open_amount = Invoice.total - Invoice.amount_paid
+    open_amount = Invoice.open_amount
     documents = _open_invoices(
         side,
         ctx,

@@ -263,7 +263,7 @@ def invoice_status(
         return not_found(answer, columns, f"{word} {ref}")
     invoice, party_name = found
     is_open = invoice.status in OPEN_STATUSES
-    open_amount = invoice.total - invoice.amount_paid if is_open else ZERO
+    open_amount = invoice.open_amount if is_open else ZERO
     row = [
         invoice.number,
         party_name,

@@ -74,7 +74,7 @@ def open_items(
                 number=invoice.number,
                 issue_date=invoice.issue_date,
                 due_date=invoice.due_date,
-                open_amount=invoice.total - invoice.amount_paid,
+                open_amount=invoice.open_amount,
                 currency=invoice.currency,
             )
         )
