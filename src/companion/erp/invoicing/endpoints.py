@@ -69,7 +69,9 @@ def list_invoices(
 def open_amount(
     session: SessionDep,
     ctx: FinanceReader,
-    kind: Annotated[InvoiceKind, Query(description="ar: owed by customers; ap: to suppliers")],
+    kind: Annotated[
+        InvoiceKind, Query(description="ar (default): owed by customers; ap: to suppliers")
+    ] = InvoiceKind.AR,
 ) -> OpenAmountOut:
     """The open amount of all posted or partially paid invoices (AR) or bills (AP)."""
     amount, documents = dues.open_total(session, ctx, kind)
