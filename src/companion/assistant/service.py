@@ -215,6 +215,12 @@ class Assistant:
         )
         if is_reading(session):  # answered by reading: now the short write transaction
             self._begin_writing(session, ctx, read)
+        if answer.finish is not None:
+            # A confirmed action runs now, with everything but the turn's writes done: the
+            # rows it locks stay locked only until the commit that follows them.
+            finishing = time.perf_counter()
+            answer = answer.finish()
+            latency_ms = round(latency_ms + (time.perf_counter() - finishing) * 1000, 2)
         conversation = read.conversation
         meta = AnswerMeta.of(answer.extra)
         self._record(session, conversation, text, resolved, answer, latency_ms, read.reply_id)

@@ -1,9 +1,12 @@
 """Propose, confirm and cancel AI actions: the two phases, executed exactly once.
 
 Propose validates through the handler and stores a pending confirmation; nothing else is
-written. Confirm claims the row with a conditional UPDATE (so of two concurrent confirms
-exactly one proceeds), re-validates, executes the handler through the ERP services in a
-savepoint, and stores the result with an audit entry marked ``via_ai``.
+written. Confirm re-validates, claims the row with a conditional UPDATE (so of two concurrent
+confirms exactly one proceeds), executes the handler through the ERP services in a savepoint,
+and stores the result with an audit entry marked ``via_ai``. A chat turn does it in two
+steps, ``claim_confirmation`` and then ``execute_claimed``, and prepares what it needs to
+answer and record itself in between: the rows the execution locks (a stock level, the audit
+chain's head) then stay locked only while the turn writes, not while it builds its answer.
 """
 
 from __future__ import annotations
@@ -79,6 +82,22 @@ class Confirmed:
     @property
     def awaiting_second_approval(self) -> bool:
         return self.outcome is None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A confirmation this caller won (marked executed) whose action is still to be run.
+
+    Run it with ``execute_claimed`` in the same transaction; until that transaction commits, nobody
+    else sees the claim, and a rollback undoes both.
+    """
+
+    token: str
+    action: str
+    requested_by: int
+    handler: ActionHandler
+    actx: RequestContext
+    link: str | None
 
 
 def handler_of(action: str) -> ActionHandler:
@@ -182,6 +201,28 @@ def confirm(
     message_id: str | None = None,
 ) -> Confirmed:
     """Confirm ``token``: execute it once, or record the first of two approvals."""
+    claimed = claim_confirmation(
+        session, ctx, token, now=now, settings=settings, message_id=message_id
+    )
+    if isinstance(claimed, Confirmed):
+        return claimed
+    return execute_claimed(session, ctx, claimed)
+
+
+def claim_confirmation(
+    session: Session,
+    ctx: RequestContext,
+    token: str,
+    *,
+    now: dt.datetime,
+    settings: ActionSettings,
+    message_id: str | None = None,
+) -> Confirmed | Claimed:
+    """Check and win ``token`` for execution (``Claimed``), or record a first approval.
+
+    Raises what ``confirm`` raises before anything is executed: expired, already decided,
+    refused (``ExecutionFailed`` when re-validation shows the document moved on).
+    """
     row = visible(session, ctx, token)
     _refuse_closed(row, now)
     handler = handler_of(row.action)
@@ -235,14 +276,20 @@ def confirm(
         executed_at=now,
     ):
         raise _lost(session, ctx, token)
-    done = Confirmed(*_execute(session, ctx, actx, handler, token, link))
+    return Claimed(token, row.action, row.user_id, handler, actx, link)
+
+
+def execute_claimed(session: Session, ctx: RequestContext, claimed: Claimed) -> Confirmed:
+    """Run a claimed action through the ERP services; ``ExecutionFailed`` marks it failed."""
+    token, link = claimed.token, claimed.link
+    done = Confirmed(*_execute(session, ctx, claimed.actx, claimed.handler, token, link))
     telemetry.emit(
         session,
         telemetry.ACTION_CONFIRMED,
         company_id=ctx.company_id,
         user_id=ctx.user_id,
         message_id=link,
-        data={"action": row.action, "token": token, "requested_by": row.user_id},
+        data={"action": claimed.action, "token": token, "requested_by": claimed.requested_by},
     )
     return done
 

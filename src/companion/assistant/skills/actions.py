@@ -321,9 +321,14 @@ class ActionSkill:
         return {}, True
 
     def _confirm(self, turn: Turn, pending: AiAction) -> Answer:
+        """Win the confirmation now; its action runs in the answer's ``finish``.
+
+        The turn builds its context between the two, so a stock level or the audit chain's
+        head the action locks is held from the action to the commit only for the writes.
+        """
         session, ctx = turn.session, turn.ctx
         try:
-            confirmed = service.confirm(
+            claimed = service.claim_confirmation(
                 session,
                 ctx,
                 pending.token,
@@ -351,6 +356,29 @@ class ActionSkill:
             )
         except CompanionError as exc:
             return Answer(text=exc.message, skill=self.name, extra=_failed(pending.action, exc))
+        if isinstance(claimed, service.Confirmed):  # a first approval: nothing runs yet
+            return self._confirmed(claimed)
+        return Answer(
+            text="",
+            skill=self.name,
+            remember=remember_action(None),
+            finish=lambda: self._execute(turn, claimed),
+        )
+
+    def _execute(self, turn: Turn, claimed: service.Claimed) -> Answer:
+        """Run the claimed action; what it did, or why the ERP refused it."""
+        try:
+            confirmed = service.execute_claimed(turn.session, turn.ctx, claimed)
+        except service.ExecutionFailed as exc:
+            return Answer(
+                text=f"I couldn't do it: {exc.message.rstrip('.')}. Nothing was changed.",
+                skill=self.name,
+                remember=remember_action(None),
+                extra=_failed(claimed.action, exc),
+            )
+        return self._confirmed(confirmed)
+
+    def _confirmed(self, confirmed: service.Confirmed) -> Answer:
         row = confirmed.action
         return Answer(
             text=service.describe(confirmed),

@@ -66,6 +66,10 @@ class Answer:
     remember: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     pending: dict[str, Any] | None = None  # the confirmation this answer waits for
+    # The answer's last step, which the turn runs once everything else it needs (its
+    # context) is ready, just before recording itself: a confirmed action executes here, so
+    # the rows it locks stay locked only while the turn writes. Returns the final answer.
+    finish: Callable[[], Answer] | None = None
 
 
 class Skill(Protocol):

@@ -12,6 +12,7 @@ own permission and pass it as ``permission``; a direct receipt or issue needs
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -115,6 +116,85 @@ def adjust_stock(
     on: dt.date,
 ) -> StockMove:
     """Correct the count of a tracked item (inventory.adjust), posting Inventory vs Adjustments."""
+    item, warehouse, delta, qty, reason = _adjustment(
+        session, ctx, item_id, warehouse_id, quantity_delta, reason
+    )
+    before, after = _change_level(session, ctx, item, warehouse, delta)
+    move = _move(
+        ctx,
+        MoveType.ADJUSTMENT,
+        item,
+        qty,
+        item.unit_cost,
+        on,
+        to_id=warehouse.id if delta > 0 else None,
+        from_id=warehouse.id if delta < 0 else None,
+        reason=reason,
+    )
+    _record(session, ctx, move, {"on_hand": before}, {"on_hand": after})
+    debit, credit = _adjustment_sides(delta)
+    post_stock_journal(
+        session,
+        ctx,
+        on=on,
+        memo=f"Stock adjustment {item.sku} in {warehouse.code}: {reason}"[:500],
+        debit=debit,
+        credit=credit,
+        amount=stock_value(qty, item.unit_cost),
+        source_type="stock_move",
+        source_id=move.id,
+    )
+    return move
+
+
+@dataclass(frozen=True)
+class AdjustmentPlan:
+    """What ``adjust_stock`` would do with the level as last committed."""
+
+    item: Item
+    warehouse: Warehouse
+    quantity: Decimal  # the move's (positive) quantity
+    before: Decimal
+    after: Decimal
+    value: Decimal  # the voucher's amount; zero: no voucher
+    debit: AccountRole
+    credit: AccountRole
+
+
+def plan_adjustment(
+    session: Session,
+    ctx: RequestContext,
+    *,
+    item_id: int,
+    warehouse_id: int,
+    quantity_delta: Decimal,
+    reason: str,
+) -> AdjustmentPlan:
+    """``adjust_stock``'s checks and effects, read without writing or locking anything.
+
+    For a preview that must not wait for an adjustment being committed: the same rules refuse
+    the same requests against the level as last committed, and ``adjust_stock`` checks them
+    again under the level's lock when it runs.
+    """
+    item, warehouse, delta, qty, _ = _adjustment(
+        session, ctx, item_id, warehouse_id, quantity_delta, reason
+    )
+    before = repo.on_hand(session, ctx, item.id, warehouse.id)
+    _, after = _checked_quantities(item, warehouse, before, delta)
+    debit, credit = _adjustment_sides(delta)
+    value = stock_value(qty, item.unit_cost)
+    return AdjustmentPlan(item, warehouse, qty, before, after, value, debit, credit)
+
+
+def _adjustment(
+    session: Session,
+    ctx: RequestContext,
+    item_id: int,
+    warehouse_id: int,
+    quantity_delta: Decimal,
+    reason: str,
+) -> tuple[Item, Warehouse, Decimal, Decimal, str]:
+    """An adjustment's checks: (item, warehouse, signed delta, quantity, reason)."""
     ctx.require("inventory.adjust")
     reason = (reason or "").strip()
     if not reason:
@@ -129,32 +209,14 @@ def adjust_stock(
     _require_tracked(item)
     if delta > 0:
         _refuse_inactive(warehouse)
-    before, after = _change_level(session, ctx, item, warehouse, delta)
-    move = _move(
-        ctx,
-        MoveType.ADJUSTMENT,
-        item,
-        qty,
-        item.unit_cost,
-        on,
-        to_id=warehouse.id if delta > 0 else None,
-        from_id=warehouse.id if delta < 0 else None,
-        reason=reason,
-    )
-    _record(session, ctx, move, {"on_hand": before}, {"on_hand": after})
-    gain = delta > 0
-    post_stock_journal(
-        session,
-        ctx,
-        on=on,
-        memo=f"Stock adjustment {item.sku} in {warehouse.code}: {reason}"[:500],
-        debit=AccountRole.INVENTORY if gain else AccountRole.STOCK_ADJUSTMENT,
-        credit=AccountRole.STOCK_ADJUSTMENT if gain else AccountRole.INVENTORY,
-        amount=stock_value(qty, item.unit_cost),
-        source_type="stock_move",
-        source_id=move.id,
-    )
-    return move
+    return item, warehouse, delta, qty, reason
+
+
+def _adjustment_sides(delta: Decimal) -> tuple[AccountRole, AccountRole]:
+    """(debit, credit): a gain is Dr Inventory / Cr Adjustments, a loss the other way."""
+    if delta > 0:
+        return AccountRole.INVENTORY, AccountRole.STOCK_ADJUSTMENT
+    return AccountRole.STOCK_ADJUSTMENT, AccountRole.INVENTORY
 
 
 def transfer_stock(
@@ -242,6 +304,12 @@ def _checked_change(
 ) -> tuple[Decimal, Decimal]:
     """(before, after) of a change, refused when it would leave the level negative."""
     before = level.quantity if level is not None else repo.QTY_ZERO
+    return _checked_quantities(item, warehouse, before, delta)
+
+
+def _checked_quantities(
+    item: Item, warehouse: Warehouse, before: Decimal, delta: Decimal
+) -> tuple[Decimal, Decimal]:
     after = before + delta
     if after < 0:
         raise BusinessRuleViolation(

@@ -39,10 +39,10 @@ from companion.erp.parties import repository as parties_repo
 from companion.erp.purchasing.models import PurchaseOrder
 from companion.erp.purchasing.service import create_purchase_order, submit_purchase_order
 from companion.erp.stock import repository as stock_repo
-from companion.erp.stock.models import StockMove
-from companion.erp.stock.service import adjust_stock
+from companion.erp.stock.models import MoveType, StockMove
+from companion.erp.stock.service import adjust_stock, plan_adjustment
 from companion.errors import BusinessRuleViolation
-from companion.kit.money import ZERO
+from companion.kit.money import ZERO, money
 from companion.tenancy.context import RequestContext
 
 LOW_STOCK_INTENT = "below_reorder"
@@ -386,26 +386,18 @@ class AdjustInventory:
 
     @checked
     def propose(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Proposal:
-        """Adjust in a dry run: the stock move, on hand before and after, and the voucher."""
+        """The stock move, on hand before and after, and the voucher, as the stock service plans
+        them (``plan_adjustment``): read, not a dry run, so a proposal does not wait for an
+        adjustment being confirmed, which holds the level's and the audit chain's locks until
+        it commits. The confirmation runs ``adjust_stock``, which checks again under the lock.
+        """
         item = items_repo.get_item(session, ctx, int(params["item_id"]))
         warehouse = items_repo.get_warehouse(session, ctx, int(params["warehouse_id"]))
         delta = self._delta(params)
         if delta == 0:
             raise BusinessRuleViolation("An adjustment of zero changes nothing")
-        before = stock_repo.on_hand(session, ctx, item.id, warehouse.id)
-
-        def run() -> dict[str, Any]:
-            move = self._adjust(session, ctx, params)
-            vouchers, _ = ledger_repo.list_vouchers(
-                session, ctx, source_type="stock_move", source_id=move.id, limit=1
-            )
-            return {
-                "move": self._move_values(move),
-                "journal": voucher_preview(session, ctx, vouchers[0].id) if vouchers else [],
-                "after": stock_repo.on_hand(session, ctx, item.id, warehouse.id),
-            }
-
-        done = dry_run(session, run)
+        done = self._planned(session, ctx, params)
+        before = done["before"]
         f = fmt(ctx)
         value = (abs(delta) * item.unit_cost).quantize(Decimal("0.01"))
         direction = "Add" if delta > 0 else "Remove"
@@ -446,6 +438,67 @@ class AdjustInventory:
             },
             amount=value,
         )
+
+    def _planned(
+        self, session: Session, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """On hand before and after, the move and the voucher's lines, by ``plan_adjustment``.
+
+        A company whose chart lacks an account the voucher needs gets the dry run instead
+        (posting sets the chart up; the dry run rolls that back with the rest).
+        """
+        plan = plan_adjustment(
+            session,
+            ctx,
+            item_id=int(params["item_id"]),
+            warehouse_id=int(params["warehouse_id"]),
+            quantity_delta=self._delta(params),
+            reason=str(params.get("reason") or ""),
+        )
+        journal: list[dict[str, Any]] = []
+        if plan.value != ZERO:
+            debit = ledger_repo.account_by_role(session, ctx.company_id, plan.debit.value)
+            credit = ledger_repo.account_by_role(session, ctx.company_id, plan.credit.value)
+            if debit is None or credit is None:
+                return self._dry_run(session, ctx, params)
+            amount, nothing = str(money(plan.value)), str(money(ZERO))
+            journal = [
+                {"account": f"{debit.code} {debit.name}", "debit": amount, "credit": nothing},
+                {"account": f"{credit.code} {credit.name}", "debit": nothing, "credit": amount},
+            ]
+        gain = plan.after > plan.before
+        return {
+            "before": plan.before,
+            "after": plan.after,
+            "journal": journal,
+            "move": {
+                "move_type": MoveType.ADJUSTMENT.value,
+                "quantity": str(plan.quantity),
+                "direction": "in" if gain else "out",
+                "unit_cost": str(plan.item.unit_cost),
+            },
+        }
+
+    def _dry_run(
+        self, session: Session, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The same, by adjusting in a savepoint and rolling it back (locks while it runs)."""
+        item_id, warehouse_id = int(params["item_id"]), int(params["warehouse_id"])
+        before = stock_repo.on_hand(session, ctx, item_id, warehouse_id)
+
+        def run() -> dict[str, Any]:
+            move = self._adjust(session, ctx, params)
+            vouchers, _ = ledger_repo.list_vouchers(
+                session, ctx, source_type="stock_move", source_id=move.id, limit=1
+            )
+            return {
+                "before": before,
+                "move": self._move_values(move),
+                "journal": voucher_preview(session, ctx, vouchers[0].id) if vouchers else [],
+                "after": stock_repo.on_hand(session, ctx, item_id, warehouse_id),
+            }
+
+        return dry_run(session, run)
 
     @checked
     def execute(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Outcome:
