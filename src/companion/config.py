@@ -43,6 +43,11 @@ class ApiSettings(BaseModel):
     # `companion serve` loads the NLU, the embedder and the knowledge index before /readyz
     # says ready (503 "warming" until then), so the first question is as fast as the next.
     warm_start: bool = True
+    # `companion serve --workers N`: how long uvicorn's supervisor waits for a worker to
+    # answer its health check before killing it as hung and starting another. A worker
+    # answers from a thread that a busy machine may not run for seconds while the worker
+    # loads (imports, warm start); uvicorn's own 5 s killed workers in a loop at load 15-20.
+    worker_healthcheck_s: int = Field(default=60, ge=1, le=3600)
 
 
 class AssistantSettings(BaseModel):

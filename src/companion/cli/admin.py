@@ -73,7 +73,7 @@ def serve(
         # With --workers, uvicorn's supervisor restarts a worker that does not answer its
         # health check in time (5 s by default): a worker still loading its models on a busy
         # machine was killed and restarted for minutes (bench/mixed_load.py at load 15-20).
-        timeout_worker_healthcheck=60,
+        timeout_worker_healthcheck=settings.api.worker_healthcheck_s,
     )
 
 
