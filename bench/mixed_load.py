@@ -4,6 +4,7 @@
     .venv/bin/python bench/mixed_load.py --backend sqlite --rate 20 --duration 60
     .venv/bin/python bench/mixed_load.py --database-url URL ...   # an existing demo, kept as is
     .venv/bin/python bench/mixed_load.py --pg-template DB --waits ...  # what PostgreSQL waits on
+    .venv/bin/python bench/mixed_load.py --hot-items 1 ...  # every action on one stock level
 
 Builds the full demo (``--months``/``--scale``) in a database of its own under ``--workdir``
 (SQLite) or as ``bench_mixed_<pid>`` on the local PostgreSQL (copied from ``--pg-template``
@@ -12,7 +13,14 @@ port and sends a fixed cycle of requests (``CYCLE``): data questions as ``financ
 follow-ups in the same conversation ("and last month?"), a knowledge question, a stock
 adjustment proposed and then confirmed with "yes" as ``storekeeper``, an SSE stream read to
 its ``final`` event, and ``/healthz`` as the baseline. The server's per-user limits (chat
-turns, proposals a minute) are switched off: two users send everything.
+turns, proposals a minute) are switched off: two users send everything. The adjustments go
+round-robin over ``--hot-items`` stock levels (item in a warehouse) of the storekeeper's
+company (default 8, as a team counting stock would; ``--hot-items 1``: every action on the
+same level, the figure before this option).
+
+After the load it prints the CPU time the server's processes used (uvicorn's supervisor and
+its workers, from /proc) per answered request, and the same for the bench's own process and
+for the PostgreSQL backends of the run's database: on a machine this small, the ceiling.
 
 ``--clients N`` is a closed loop (N threads, each sends its next request when the last is
 answered); ``--rate R`` an open loop (R requests a second on a fixed schedule, each timed from
@@ -78,6 +86,40 @@ KNOWLEDGE = [
     "how many days of annual leave do we get?",
 ]
 ADJUSTMENT = "add 1 Ceiling Fan 56in to Sylhet Depot, found in count"
+HOT_LEVEL = ("Ceiling Fan 56in", "Sylhet Depot")  # the one level of ``--hot-items 1``
+STORE_COMPANY = "acme"  # the storekeeper's company in the demo
+
+
+def adjustment(item: str, warehouse: str) -> str:
+    """The storekeeper's request to add one ``item`` to ``warehouse``."""
+    return f"add 1 {item} to {warehouse}, found in count"
+
+
+def stock_levels(url: str, n: int) -> list[tuple[str, str]]:
+    """Up to ``n`` (item, warehouse) stock levels of the storekeeper's company, the hot one first.
+
+    Tracked items in active warehouses, in the order the demo made them; more than ``n`` are
+    returned (up to 3n) so that ``warm_up`` can drop one the chat does not read as asked.
+    """
+    if n <= 1:
+        return [HOT_LEVEL]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT i.name, w.name FROM stock_levels s"
+                    " JOIN items i ON i.id = s.item_id JOIN warehouses w ON w.id = s.warehouse_id"
+                    " JOIN companies c ON c.id = s.company_id"
+                    " WHERE c.slug = :slug AND i.is_tracked AND w.is_active"
+                    " ORDER BY s.id"
+                ),
+                {"slug": STORE_COMPANY},
+            ).all()
+    finally:
+        engine.dispose()
+    others = [(str(i), str(w)) for i, w in rows if (i, w) != HOT_LEVEL]
+    return [HOT_LEVEL, *others][: 3 * n]
 
 
 @dataclass
@@ -146,13 +188,21 @@ def format_summary(rows: dict[str, dict[str, float]]) -> str:
 class Mix:
     """The requests of the mix, their expected answers, and the conversations they continue."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, levels: list[tuple[str, str]] | None = None) -> None:
         self.base = base
         self.finance = login(base, "finance")
         self.storekeeper = login(base, "storekeeper")
         self.followups: queue.Queue[tuple[str, str]] = queue.Queue()
         self.turn = 0
         self.lock = threading.Lock()
+        # The stock levels the adjustments go round over (``warm_up`` keeps the ones that work).
+        self.adjustments = [adjustment(i, w) for i, w in levels] if levels else [ADJUSTMENT]
+        self.action_turn = 0
+
+    def next_adjustment(self) -> str:
+        with self.lock:
+            self.action_turn += 1
+            return self.adjustments[(self.action_turn - 1) % len(self.adjustments)]
 
     def next_index(self) -> int:
         with self.lock:
@@ -202,11 +252,12 @@ class Mix:
             return kind, self._stream(client, question)
         raise ValueError(kind)
 
-    def _action(self, client: httpx.Client) -> list[Outcome]:
+    def _action(self, client: httpx.Client, message: str | None = None) -> list[Outcome]:
         """A stock adjustment proposed, then confirmed with "yes" in the same conversation."""
+        message = message or self.next_adjustment()
         started = time.perf_counter()
         try:
-            body = self._chat(client, self.storekeeper, ADJUSTMENT)
+            body = self._chat(client, self.storekeeper, message)
         except httpx.HTTPError as exc:
             body = f"{type(exc).__name__}: {exc}"
         proposed = Outcome("propose", (time.perf_counter() - started) * 1000)
@@ -526,14 +577,124 @@ def serve(
             server.wait()
 
 
-def warm_up(mix: Mix, rounds: int = 1) -> None:
-    """One pass of the mix, unrecorded: first turns load what later ones reuse."""
+def warm_up(mix: Mix, rounds: int = 1, hot_items: int = 1) -> None:
+    """One pass of the mix, unrecorded: first turns load what later ones reuse.
+
+    With several stock levels, each is proposed and confirmed once first, and the first
+    ``hot_items`` that work are kept (a name the chat reads otherwise is skipped, and said).
+    """
     with httpx.Client(timeout=600) as client:
+        if len(mix.adjustments) > 1:
+            kept = []
+            for message in mix.adjustments:
+                failed = [o for o in mix._action(client, message) if o.error]
+                if failed:
+                    print(f"warm-up: skipped {message!r}: {failed[0].error}", flush=True)
+                    continue
+                kept.append(message)
+                if len(kept) == hot_items:
+                    break
+            if len(kept) < hot_items:
+                raise SystemExit(f"warm-up: only {len(kept)} stock levels could be adjusted")
+            mix.adjustments = kept
         for _ in range(rounds):
             for kind in CYCLE:
                 for outcome in mix.send(client, kind):
                     if outcome.error:
                         raise SystemExit(f"warm-up: {outcome.kind}: {outcome.error}")
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process under it (uvicorn's supervisor and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each of ``pids`` has used so far (gone ones left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
+
+
+def pg_backends(database: str) -> list[int]:
+    """The local PostgreSQL backends serving ``database`` (by their process title)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                pids.append(int(entry))
+    return pids
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds used between ``start`` and ``stop`` by the server, PostgreSQL and the bench.
+
+    Processes are those alive at ``stop`` (a backend that ended during the load is missed:
+    the pool keeps its connections, so few do); their CPU before ``start`` is subtracted.
+    """
+
+    server_pid: int
+    database: str | None
+    before: dict[int, float] = field(default_factory=dict)
+    bench_before: float = 0.0
+    used: dict[str, float] = field(default_factory=dict)
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        server = process_tree(self.server_pid)
+        return server, pg_backends(self.database) if self.database else []
+
+    def start(self) -> None:
+        server, pg = self._pids()
+        self.before = cpu_seconds(server + pg)
+        times = os.times()
+        self.bench_before = times.user + times.system
+
+    def stop(self) -> None:
+        server, pg = self._pids()
+        now = cpu_seconds(server + pg)
+        times = os.times()
+        self.used = {
+            "server": sum(now[p] - self.before.get(p, 0.0) for p in server if p in now),
+            "postgresql": sum(now[p] - self.before.get(p, 0.0) for p in pg if p in now),
+            "bench": times.user + times.system - self.bench_before,
+        }
+
+    def report(self, requests: int, elapsed_s: float) -> str:
+        cores = os.cpu_count() or 1
+        parts = [
+            f"{name} {seconds:.1f} s ({seconds / max(requests, 1) * 1000:.1f} ms/request)"
+            for name, seconds in self.used.items()
+        ]
+        busy = sum(self.used.values()) / (elapsed_s * cores)
+        return (
+            f"CPU over {requests} requests: "
+            + ", ".join(parts)
+            + f"; together {busy:.0%} of {cores} cores"
+        )
 
 
 def run_load(
@@ -564,6 +725,12 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     parser.add_argument(
         "--waits", action="store_true", help="PostgreSQL: sample what the backends wait on"
     )
+    parser.add_argument(
+        "--hot-items",
+        type=int,
+        default=8,
+        help="stock levels the adjustments go round (1: all on one level, as before)",
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     with (
@@ -575,14 +742,17 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
             months=args.months,
             scale=args.scale,
         ) as url,
-        serve(url, args.workdir, workers=args.workers) as (base, _),
+        serve(url, args.workdir, workers=args.workers) as (base, server),
     ):
-        mix = Mix(base)
-        warm_up(mix)
+        mix = Mix(base, stock_levels(url, args.hot_items))
+        warm_up(mix, hot_items=args.hot_items)
         recorder = Recorder()
         load_before = os.getloadavg()
-        sampling = args.waits and make_url(url).get_backend_name() == "postgresql"
+        postgresql = make_url(url).get_backend_name() == "postgresql"
+        cpu = CpuMeter(server.pid, make_url(url).database if postgresql else None)
+        sampling = args.waits and postgresql
         with WaitSampler(url) if sampling else nullcontext() as sampler:
+            cpu.start()
             elapsed = run_load(
                 mix,
                 clients=args.clients,
@@ -590,13 +760,15 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
                 duration_s=args.duration,
                 recorder=recorder,
             )
+            cpu.stop()
         driver = f"rate={args.rate}/s" if args.rate else f"clients={args.clients or 8}"
         report(
             f"{make_url(url).get_backend_name()} workers={args.workers} {driver}"
-            f" duration={elapsed:.0f}s load before {load_before[0]:.1f}"
-            f" after {os.getloadavg()[0]:.1f}"
+            f" hot-items={len(mix.adjustments)} duration={elapsed:.0f}s"
+            f" load before {load_before[0]:.1f} after {os.getloadavg()[0]:.1f}"
         )
         report(format_summary(recorder.summary(elapsed)))
+        report(cpu.report(len(recorder.since(0)), elapsed))
         if recorder.shed:
             report(
                 f"shed (not sent: {args.rate}/s was more than the server answered): {recorder.shed}"
