@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from companion.assistant.answers import join_words
@@ -34,8 +34,9 @@ from companion.assistant.queries.common import (
 from companion.assistant.queries.registry import QueryParams, QueryResult, register
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.stock.models import StockLevel, is_below_reorder
+from companion.kit.db import Money
 from companion.kit.money import ZERO, quantize
-from companion.tenancy.context import RequestContext, in_company
+from companion.tenancy.context import RequestContext, in_company, scoped
 
 _TABLES = ["stock_levels", "items", "warehouses"]
 _FILTERS = ["item_id", "warehouse_id"]
@@ -243,28 +244,8 @@ def inventory_valuation(
     item, warehouse, missing = _missing_filter(session, ctx, params)
     if missing:
         return not_found(answer, columns, missing)
-    stmt = _levels(
-        ctx,
-        params,
-        Item.sku,
-        Item.name,
-        qty_sum(StockLevel.quantity),
-        Item.unit_cost,
-        func.count(StockLevel.id),
-    ).group_by(Item.id, Item.sku, Item.name, Item.unit_cost)
-    rows: list[list[Any]] = []
-    count = 0
-    for sku, name, qty, cost, n in session.execute(stmt):
-        count += n
-        if qty != 0:
-            rows.append([sku, name, qty, cost, quantize(qty * cost)])
-    rows.sort(key=lambda r: (-r[4], r[0]))
-    value = sum((r[4] for r in rows), ZERO)
-    warehouses = session.execute(
-        _levels(ctx, params, func.count(func.distinct(StockLevel.warehouse_id))).where(
-            StockLevel.quantity > 0
-        )
-    ).scalar_one()
+    rows, value, count, matched = _valued_items(session, ctx, params)
+    warehouses = _warehouses_holding(session, ctx, params)
     fmt = answer.fmt
     where = f" in {warehouse}" if warehouse else ""
     if not rows:
@@ -280,16 +261,109 @@ def inventory_valuation(
         place = where or f" in {fmt.count(int(warehouses), 'warehouse')}"
         summary = (
             f"Stock on hand is worth {fmt.money(value)} at cost across "
-            f"{fmt.count(len(rows), 'item')}{place}; the most valuable is {rows[0][1]} "
+            f"{fmt.count(matched, 'item')}{place}; the most valuable is {rows[0][1]} "
             f"at {fmt.money(rows[0][4])}."
         )
-    shown, _ = cut(rows, None)
-    summary += shown_note(len(shown), len(rows), "most valuable first")
+    summary += shown_note(len(rows), matched, "most valuable first")
     return answer.result(
         columns,
-        shown,
+        rows,
         {"value": value},
         summary,
         count,
-        {"matched": len(rows), "shown": len(shown)},
+        {"matched": matched, "shown": len(rows)},
     )
+
+
+def _level_filters(ctx: RequestContext, params: QueryParams) -> list[ColumnElement[bool]]:
+    """The caller's stock levels in its own warehouses, filtered (the item is checked where
+    it is joined)."""
+    conditions = [
+        in_company(StockLevel, ctx),
+        StockLevel.warehouse_id.in_(scoped(select(Warehouse.id), Warehouse, ctx)),
+    ]
+    if params.item_id is not None:
+        conditions.append(StockLevel.item_id == params.item_id)
+    if params.warehouse_id is not None:
+        conditions.append(StockLevel.warehouse_id == params.warehouse_id)
+    return conditions
+
+
+def _warehouses_holding(session: Session, ctx: RequestContext, params: QueryParams) -> int:
+    """How many of the caller's warehouses hold any stock (of the filtered item)."""
+    # One level on hand answers for a warehouse (was: every level of the company joined to
+    # its item, 9,386 lookups at a million invoices, for three warehouses).
+    on_hand = (
+        select(StockLevel.id)
+        .join(Item, Item.id == StockLevel.item_id)
+        .where(
+            StockLevel.warehouse_id == Warehouse.id,
+            StockLevel.quantity > 0,
+            in_company(StockLevel, ctx),
+            in_company(Item, ctx),
+        )
+    )
+    if params.item_id is not None:
+        on_hand = on_hand.where(StockLevel.item_id == params.item_id)
+    stmt = scoped(select(func.count()).select_from(Warehouse), Warehouse, ctx).where(
+        on_hand.exists()
+    )
+    if params.warehouse_id is not None:
+        stmt = stmt.where(Warehouse.id == params.warehouse_id)
+    return int(session.execute(stmt).scalar_one())
+
+
+def _valued_items(
+    session: Session, ctx: RequestContext, params: QueryParams
+) -> tuple[list[list[Any]], Decimal, int, int]:
+    """(rows shown, total value, stock levels read, items held) of the inventory valuation.
+
+    Levels are summed per item and valued, ranked and cut by the database, with the total
+    and the counts over every item (at a million invoices 4,387 items were valued, sorted
+    and summed in Python for the 200 shown). When every item held is shown, the rows are
+    valued, sorted and totalled in Python as before, exactly on both databases.
+    """
+    per_item = (
+        select(
+            StockLevel.item_id.label("item_id"),
+            qty_sum(StockLevel.quantity).label("quantity"),
+            func.count().label("levels"),
+        )
+        .where(*_level_filters(ctx, params))
+        .group_by(StockLevel.item_id)
+        .subquery()
+    )
+    quantity = per_item.c.quantity
+    value = type_coerce(func.round(quantity * Item.unit_cost, 2), Money())
+    held = case((quantity != 0, 1), else_=0)
+    dialect = session.get_bind().dialect.name
+    # SKUs tie-break in code-point order, as Python's sort does.
+    sku_order = Item.sku.collate("C") if dialect == "postgresql" else Item.sku
+    ranked = (
+        select(
+            Item.sku,
+            Item.name,
+            quantity,
+            Item.unit_cost,
+            func.sum(per_item.c.levels).over(),
+            func.sum(held).over(),
+            type_coerce(func.sum(value).over(), Money()),
+        )
+        .select_from(per_item)
+        .join(Item, and_(Item.id == per_item.c.item_id, in_company(Item, ctx)))
+        .order_by(held.desc(), value.desc(), sku_order)
+        .limit(MAX_ROWS)
+    )
+    found = session.execute(ranked).all()
+    if not found:
+        return [], ZERO, 0, 0
+    count, matched, value_over = int(found[0][4]), int(found[0][5]), Decimal(found[0][6])
+    rows: list[list[Any]] = [
+        [sku, name, qty, cost, quantize(qty * cost)]
+        for sku, name, qty, cost, *_ in found
+        if qty != 0
+    ]
+    if matched > MAX_ROWS:
+        return rows, value_over, count, matched
+    rows.sort(key=lambda r: (-r[4], r[0]))
+    return rows, sum((r[4] for r in rows), ZERO), count, matched

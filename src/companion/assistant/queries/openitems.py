@@ -117,15 +117,16 @@ def aging(
         Invoice.due_date < bounds[3],
     ]
     party = side.party_model
-    # Grouped by party on the invoices alone (the open-documents index holds every column
-    # read), then named: at a million invoices, joining the party first walked the whole
-    # party-id index (1.1M entries for 8,065 open bills) instead.
+    # Grouped by party on the invoices alone, then named: at a million invoices, joining the
+    # party first walked the whole party-id index (1.1M entries for 8,065 open bills).
+    # ``ix_invoices_open_party`` (PostgreSQL) holds every column read in party order, so the
+    # groups stream out of it. Each document is added once, to its bucket (no ``else 0``),
+    # and a party's total is the sum of its five buckets, which partition its documents.
     per_party = (
         select(
             side.party_column.label("party_id"),
-            *(money_sum(case((cond, open_amount), else_=0)) for cond in bucket_of),
-            money_sum(open_amount),
-            func.count(),
+            *(money_sum(case((cond, open_amount))) for cond in bucket_of),
+            func.count().label("documents"),
         )
         .where(in_company(Invoice, ctx), Invoice.kind == side.kind)
         .where(Invoice.status.in_(OPEN_STATUSES))
@@ -134,21 +135,23 @@ def aging(
     if party_id is not None:
         per_party = per_party.where(side.party_column == party_id)
     grouped = per_party.subquery()
-    sums = list(grouped.c)[1:-1]
+    buckets = list(grouped.c)[1:-1]
+    total = type_coerce(sum(buckets[1:], buckets[0]), Money())
+    sums = [*buckets, total]
     # One statement: the largest balances (all of them when they fit), and the count of
     # parties, the column totals and the documents over every party.
     ranked = (
         select(
             party.name,
             *sums,
-            list(grouped.c)[-1],
+            grouped.c.documents,
             func.count().over(),
             *(type_coerce(func.sum(c).over(), Money()) for c in sums),
-            func.sum(list(grouped.c)[-1]).over(),
+            func.sum(grouped.c.documents).over(),
         )
         .select_from(grouped)
         .join(party, and_(party.id == grouped.c.party_id, in_company(party, ctx)))
-        .order_by(sums[-1].desc(), party.name)
+        .order_by(total.desc(), party.name)
         .limit(MAX_ROWS)
     )
     found = [list(r) for r in session.execute(ranked)]

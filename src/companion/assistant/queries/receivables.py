@@ -20,7 +20,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from companion.assistant.answers import date_text, percent_text
@@ -49,6 +49,7 @@ from companion.erp.invoicing.models import (
 )
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentAllocation
+from companion.kit.db import Money
 from companion.kit.money import ZERO, quantize
 from companion.tenancy.context import RequestContext, in_company, scoped
 
@@ -349,32 +350,47 @@ def top_customers(
         window.end,
     )
     columns = ["rank", "customer", "invoices", "sales", "share_pct"]
-    sold = money_sum(Invoice.subtotal)
-    stmt = (
-        select(func.count(Invoice.id), sold)
-        .join(Customer, Customer.id == Invoice.customer_id)
+    # Grouped by customer on the invoices alone, then named: ``ix_invoices_issued`` holds
+    # every column read, so PostgreSQL reads the period index-only (joining the customers
+    # first read 88,893 invoices of this year from the heap, twice). One statement gives
+    # the top rows and, over every customer, the invoices and sales of the whole period.
+    per_customer = (
+        select(
+            Invoice.customer_id.label("customer_id"),
+            func.count().label("invoices"),
+            money_sum(Invoice.subtotal).label("sales"),
+        )
         .where(
             in_company(Invoice, ctx),
-            in_company(Customer, ctx),
             Invoice.kind == AR,
             Invoice.status.in_(SALES_STATUSES),
             Invoice.issue_date >= window.start,
             Invoice.issue_date <= window.end,
         )
+        .group_by(Invoice.customer_id)
+        .subquery()
     )
-    count, sales_sum = session.execute(stmt).one()
-    all_sales = Decimal(sales_sum)
-    # The ranking is sorted and cut by the database: a year holds tens of thousands of customers.
     ranked = session.execute(
-        stmt.add_columns(Customer.name)
-        .group_by(Customer.id, Customer.name)
-        .order_by(sold.desc(), Customer.name)
+        select(
+            Customer.name,
+            per_customer.c.invoices,
+            per_customer.c.sales,
+            func.sum(per_customer.c.invoices).over(),
+            type_coerce(func.sum(per_customer.c.sales).over(), Money()),
+        )
+        .select_from(per_customer)
+        .join(
+            Customer,
+            and_(Customer.id == per_customer.c.customer_id, in_company(Customer, ctx)),
+        )
+        .order_by(per_customer.c.sales.desc(), Customer.name, Customer.id)
         .limit(top_n)
     ).all()
-    top = [(name, n, sales) for n, sales, name in ranked]
+    count = int(ranked[0][3]) if ranked else 0
+    all_sales = Decimal(ranked[0][4]) if ranked else ZERO
     rows: list[list[Any]] = [
         [i, name, n, sales, quantize(sales * 100 / all_sales, 1) if all_sales else ZERO]
-        for i, (name, n, sales) in enumerate(top, start=1)
+        for i, (name, n, sales, _, _) in enumerate(ranked, start=1)
     ]
     totals = {"sales": sum((r[3] for r in rows), ZERO), "all_sales": all_sales}
     if not rows:

@@ -59,7 +59,8 @@ def _sales_by_day(
     """(issue date, invoices, sales) per day of the window, of the caller's company."""
     if item_id is None:
         amount = money_sum(SALES_AMOUNT)
-        invoices = func.count(Invoice.id)
+        # count(*), not count(id): ``ix_invoices_issued`` holds every column read (index-only)
+        invoices = func.count()
         stmt = select(SALES_DATE, invoices, amount).select_from(Invoice)
     else:
         amount = money_sum(SALES_LINE_AMOUNT)
@@ -157,9 +158,11 @@ def _open_sum(
     session: Session, ctx: RequestContext, kind: InvoiceKind, due_before: dt.date
 ) -> tuple[Decimal, int]:
     """Open amount and count of invoices or bills due before ``due_before``."""
+    # count(*), not count(id): ``ix_invoices_open`` holds every column read, so PostgreSQL
+    # reads it index-only (with ``id`` it fetched 43,900 rows from the heap at 1M invoices)
     amount, n = session.execute(
         scoped(
-            select(money_sum(Invoice.open_amount), func.count(Invoice.id)),
+            select(money_sum(Invoice.open_amount), func.count()),
             Invoice,
             ctx,
         ).where(is_open(kind), Invoice.due_date < due_before)

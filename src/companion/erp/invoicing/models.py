@@ -79,6 +79,17 @@ class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):
             "issue_date",
             postgresql_include=["status", "customer_id", "subtotal"],
         ),
+        # migration 0015: open documents in party order, so the aging's per-party sums
+        # stream out of the index (PostgreSQL; SQLite reads a company of demo size)
+        Index(
+            "ix_invoices_open_party",
+            "company_id",
+            "kind",
+            "customer_id",
+            "supplier_id",
+            postgresql_include=["due_date", "total", "amount_paid"],
+            postgresql_where=text("status IN ('posted', 'partially_paid')"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     kind: Mapped[str] = mapped_column(String(2), index=True, nullable=False)

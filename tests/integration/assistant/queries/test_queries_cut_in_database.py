@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from query_sql import TODAY, ask, dec, sql
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from companion.analytics import engine
 from companion.analytics.query import AnalyticsQuery
-from companion.assistant.queries import openitems
+from companion.assistant.queries import inventory, openitems
 
 CENT = Decimal("0.01")
 
@@ -109,6 +109,35 @@ def test_the_aging_cut_by_the_database_states_every_party_and_document(
     assert result.totals["total"] == sum((dec(r[2]) for r in rows), Decimal(0))
     assert result.provenance.record_count == sum(int(r[1]) for r in rows)
     assert f"Showing 1 of {len(rows)}" in result.summary
+
+
+@pytest.mark.parametrize("shown", [1, 2])
+def test_the_inventory_valuation_cut_by_the_database_values_every_item(
+    qs: Session, a: World, monkeypatch: pytest.MonkeyPatch, shown: int
+) -> None:
+    rows = sql(
+        qs,
+        """
+        SELECT it.sku, it.name, sum(l.quantity), it.unit_cost, count(*) FROM stock_levels l
+        JOIN items it ON it.id = l.item_id
+        WHERE l.company_id = :c GROUP BY it.id, it.sku, it.name, it.unit_cost
+        """,
+        c=a.id,
+    )
+    held = {
+        (sku, name): (Decimal(str(q)) * dec(cost)).quantize(CENT, ROUND_HALF_UP)
+        for sku, name, q, cost, _ in rows
+        if Decimal(str(q))
+    }
+    assert len(held) > 2  # more items than either cut shows
+    monkeypatch.setattr(inventory, "MAX_ROWS", shown)
+    result = ask(qs, a.ctx["inventory"], "inventory_valuation")
+    top = sorted(held.items(), key=lambda kv: (-kv[1], kv[0][0]))[:shown]
+    assert [(r[0], r[1], r[4]) for r in result.rows] == [(k[0], k[1], v) for k, v in top]
+    assert result.totals["value"] == sum(held.values(), Decimal(0))
+    assert result.provenance.record_count == sum(int(r[4]) for r in rows)
+    assert f"across {len(held)} items" in result.summary
+    assert f"Showing {shown} of {len(held)}" in result.summary
 
 
 @pytest.mark.parametrize("grain", ["week", "month", "quarter", "year"])
