@@ -23,13 +23,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from companion.assistant import context as turn_context
+from companion.assistant.actions.handlers.support import voucher_preview
 from companion.assistant.actions.models import AiAction
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.schemas import ChatRequest, ChatResponse
 from companion.assistant.service import Assistant
 from companion.assistant.understanding import load_master
 from companion.audit.service import verify
+from companion.erp.ledger import repository as ledger_repo
 from companion.erp.stock import repository as stock_repo
+from companion.erp.stock.models import StockMove
 from companion.erp.stock.service import adjust_stock
 from companion.kit import migrate
 from companion.kit.clock import FixedClock
@@ -174,6 +177,32 @@ def test_a_proposal_reads_the_level_while_another_adjustment_is_written(shared: 
     assert proposal.preview["balances"][0]["before"] == str(before)
     assert proposal.preview["balances"][0]["after"] == str(before + 2)
     assert _on_hand(shared) == before
+
+
+@pytest.mark.parametrize("sentence", ["add 3 Steel Rod to", "remove 4 Steel Rod from"])
+def test_the_read_preview_is_what_the_adjustment_posts(shared: Shared, sentence: str) -> None:
+    w = shared.world
+    h = handler(ADJ)
+    with shared.factory() as session:
+        params = say(session, w.storekeeper, ADJ, f"{sentence} Dhaka Central Warehouse, damaged")
+        proposal = h.propose(session, w.storekeeper, params)
+        outcome = h.execute(session, w.storekeeper.as_ai(), proposal.params)
+        move = session.get(StockMove, outcome.result["stock_move_id"])
+        assert move is not None
+        vouchers, _ = ledger_repo.list_vouchers(
+            session, w.storekeeper, source_type="stock_move", source_id=move.id
+        )
+        preview = proposal.preview["stock_moves"][0]
+        assert preview["on_hand_after"] == outcome.result["on_hand"]
+        assert {k: preview[k] for k in ("move_type", "quantity", "unit_cost")} == {
+            "move_type": move.move_type,
+            "quantity": str(move.quantity),
+            "unit_cost": str(move.unit_cost),
+        }
+        assert proposal.preview["journal"] == voucher_preview(
+            session, w.storekeeper, vouchers[0].id
+        )
+        session.rollback()
 
 
 def test_a_yes_builds_its_context_before_the_action_runs(
