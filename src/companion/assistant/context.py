@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from companion.assistant import context_repository as repo
-from companion.erp.purchasing.approvals import pending_approvals_for
+from companion.erp.purchasing.approvals import pending_approval_numbers
 from companion.governance.memory import service as memories
 from companion.governance.memory.service import TextEmbedder
 from companion.tenancy.context import RequestContext
@@ -108,12 +108,12 @@ def pending_items(session: Session, ctx: RequestContext, now: dt.datetime) -> li
         for a in repo.open_confirmations(session, ctx, now, MAX_PENDING)
     ]
     if len(items) < MAX_PENDING:
-        for task in pending_approvals_for(session, ctx)[: MAX_PENDING - len(items)]:
+        for number in pending_approval_numbers(session, ctx, MAX_PENDING - len(items)):
             items.append(
                 {
                     "kind": "approval",
-                    "document": task.order.number,
-                    "summary": f"Purchase order {task.order.number} waits for your approval",
+                    "document": number,
+                    "summary": f"Purchase order {number} waits for your approval",
                 }
             )
     return items

@@ -223,7 +223,9 @@ class Assistant:
             latency_ms = round(latency_ms + (time.perf_counter() - finishing) * 1000, 2)
         conversation = read.conversation
         meta = AnswerMeta.of(answer.extra)
-        self._record(session, conversation, text, resolved, answer, latency_ms, read.reply_id)
+        self._record(
+            session, conversation, text, resolved, answer, latency_ms, read.reply_id, first=read.new
+        )
         learning_telemetry.record_turn(
             session,
             ctx,
@@ -488,8 +490,11 @@ class Assistant:
         answer: Answer,
         latency_ms: float,
         reply_id: str,
+        *,
+        first: bool,
     ) -> None:
-        seq = repository.next_seq(session, conversation)
+        # Only this method writes messages: a conversation begun by this turn has none yet.
+        seq = 1 if first else repository.next_seq(session, conversation)
         meta = AnswerMeta.of(answer.extra)
         entities = jsonable(resolved.entities)
         session.add_all(

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.learning import repository as learning_repo
@@ -20,7 +20,7 @@ from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import BankAccount
 from companion.erp.parties.models import Customer, Supplier
 from companion.kit import telemetry
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, company_param, scoped, scoped_later
 
 if TYPE_CHECKING:
     from companion.assistant.learning.company_models import CompanyModels
@@ -28,15 +28,19 @@ if TYPE_CHECKING:
 _MASTER_MODELS: tuple[Any, ...] = (Customer, Supplier, Item, Warehouse, BankAccount)
 
 
-def _signature(session: Session, ctx: RequestContext) -> tuple[Any, ...]:
-    """A cheap fingerprint of the company's master data (one round trip)."""
+def signature_statement() -> Select[Any]:
+    """A cheap fingerprint of a company's master data (one round trip), for any company.
+
+    Built once per process (``CompanyNLU``): every turn runs it, and building its ten scalar
+    subqueries (and their cache key) each time took 1.1 ms of CPU against 0.16 ms to run it.
+    """
     columns: list[Any] = []
     for model in _MASTER_MODELS:
         columns.append(
-            scoped(select(func.count()).select_from(model), model, ctx).scalar_subquery()
+            scoped_later(select(func.count()).select_from(model), model).scalar_subquery()
         )
-        columns.append(scoped(select(func.max(model.updated_at)), model, ctx).scalar_subquery())
-    return tuple(session.execute(select(*columns)).one())
+        columns.append(scoped_later(select(func.max(model.updated_at)), model).scalar_subquery())
+    return select(*columns)
 
 
 def load_master(session: Session, ctx: RequestContext) -> MasterData:
@@ -79,6 +83,7 @@ class CompanyNLU:
         self._models = models
         self._lock = threading.Lock()
         self._master: dict[int, tuple[tuple[Any, ...], MasterData]] = {}
+        self._signature = signature_statement()
 
     @property
     def nlu(self) -> NLU:
@@ -106,7 +111,7 @@ class CompanyNLU:
 
     def master(self, session: Session, ctx: RequestContext) -> MasterData:
         """The cached master data of the caller's company, rebuilt when it changed."""
-        signature = _signature(session, ctx)
+        signature = tuple(session.execute(self._signature, company_param(ctx)).one())
         with self._lock:
             cached = self._master.get(ctx.company_id)
         if cached is not None and cached[0] == signature:

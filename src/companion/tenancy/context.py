@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, bindparam
 
 from companion.errors import PermissionDenied
 from companion.tenancy.permissions import roles_granting
@@ -59,6 +59,21 @@ def scoped(stmt: S, model: Any, ctx: RequestContext) -> S:
     hand outside this package and the repositories.
     """
     return stmt.where(in_company(model, ctx))
+
+
+# The bound parameter a statement scoped by ``scoped_later`` takes the company from.
+COMPANY_PARAM = "tenant_company_id"
+
+
+def scoped_later(stmt: S, model: Any) -> S:
+    """``scoped`` for a statement built once and run for many callers: the company is a
+    bound parameter, given at each run as ``company_param(ctx)`` (a run without it fails)."""
+    return stmt.where(model.company_id == bindparam(COMPANY_PARAM))
+
+
+def company_param(ctx: RequestContext) -> dict[str, int]:
+    """The parameters a ``scoped_later`` statement runs with for the caller."""
+    return {COMPANY_PARAM: ctx.company_id}
 
 
 def in_company(model: Any, ctx: RequestContext) -> ColumnElement[bool]:

@@ -10,6 +10,7 @@ from companion.audit.service import verify
 from companion.erp.documents import DocLineIn
 from companion.erp.invoicing.models import InvoiceKind, InvoiceStatus
 from companion.erp.purchasing import repository as repo
+from companion.erp.purchasing.approvals import pending_approval_numbers
 from companion.erp.purchasing.models import POStatus, PurchaseOrder, TaskStatus
 from companion.erp.purchasing.schemas import ApprovalLevelIn
 from companion.erp.purchasing.service import (
@@ -369,6 +370,36 @@ def test_pending_approvals_are_what_the_caller_can_decide_now(session: Session, 
     ]
     approve_purchase_order(session, shop.ctx(["procurement"], "acme-senior"), big.id)
     assert pending(shop.executive) == [(big.number, 3)]
+
+
+def test_pending_approval_numbers_are_the_first_pending_approvals(
+    session: Session, shop: Shop
+) -> None:
+    """What a chat turn's context names: ``pending_approvals_for``'s orders, read as rows."""
+    senior = shop.ctx(["procurement"], "acme-senior")
+    set_approval_levels(session, shop.company.id, _levels(user_id=senior.user_id))
+    small = _submitted(session, shop, "10")
+    big = _submitted(session, shop, "20000")
+    other = make_shop(session, "globex", stock=None)
+    set_approval_levels(session, other.company.id, _levels())
+    _submitted(session, other, "10")
+    callers = [shop.buyer, senior, shop.executive, shop.sales, other.buyer]
+
+    def agree() -> None:
+        for ctx in callers:
+            every = [t.order.number for t in pending_approvals_for(session, ctx)]
+            for limit in (0, 1, 3):
+                assert pending_approval_numbers(session, ctx, limit) == every[:limit]
+
+    agree()
+    assert pending_approval_numbers(session, shop.buyer, 3) == [small.number, big.number]
+    approve_purchase_order(session, shop.buyer, big.id)  # level 2 is the named senior's
+    agree()
+    assert pending_approval_numbers(session, shop.buyer, 3) == [small.number]
+    assert pending_approval_numbers(session, senior, 3) == [small.number, big.number]
+    approve_purchase_order(session, senior, big.id)
+    agree()
+    assert pending_approval_numbers(session, shop.executive, 3) == [big.number]
 
 
 # --- receiving and billing ------------------------------------------------------------

@@ -112,6 +112,22 @@ def pending_approvals_for(session: Session, ctx: RequestContext) -> list[Approva
     ]
 
 
+def pending_approval_numbers(session: Session, ctx: RequestContext, limit: int) -> list[str]:
+    """The order numbers of the first ``limit`` tasks of ``pending_approvals_for``, read as
+    rows (the chat turn's context names them on every turn)."""
+    if not ctx.can(_APPROVE) or limit <= 0:
+        return []
+    numbers: list[str] = []
+    for number, role, user_id in repo.pending_task_rows(session, ctx):
+        if may_act(
+            assigned_role=role, assigned_user_id=user_id, user_id=ctx.user_id, roles=ctx.roles
+        ):
+            numbers.append(number)
+            if len(numbers) == limit:
+                break
+    return numbers
+
+
 def skip_open_tasks(order: PurchaseOrder) -> None:
     """Mark every undecided task of the order as never reached."""
     for task in order.tasks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from companion.auth.models import User
 from companion.erp.purchasing.models import (
@@ -126,6 +126,36 @@ def pending_tasks(session: Session, ctx: RequestContext) -> list[ApprovalTask]:
         .order_by(PurchaseOrder.order_date, PurchaseOrder.number)
     )
     return list(session.execute(stmt).scalars())
+
+
+# Another task of the same order. Made once: aliasing a mapped class copies every column,
+# which cost a chat turn (that reads the caller's pending approvals) ~1 ms.
+_SIBLING = aliased(ApprovalTask, name="sibling_task")
+
+
+def pending_task_rows(session: Session, ctx: RequestContext) -> list[tuple[str, str, int | None]]:
+    """``pending_tasks`` as (order number, assigned role, assigned user) rows, in its order,
+    without the orders the caller approved a level of: no objects loaded."""
+    approved_by_caller = (
+        select(_SIBLING.id)
+        .where(
+            _SIBLING.order_id == ApprovalTask.order_id,
+            _SIBLING.status == TaskStatus.APPROVED.value,
+            _SIBLING.decided_by_id == ctx.user_id,
+        )
+        .exists()
+    )
+    stmt = (
+        scoped(
+            select(PurchaseOrder.number, ApprovalTask.assigned_role, ApprovalTask.assigned_user_id),
+            ApprovalTask,
+            ctx,
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == ApprovalTask.order_id)
+        .where(ApprovalTask.status == TaskStatus.PENDING.value, ~approved_by_caller)
+        .order_by(PurchaseOrder.order_date, PurchaseOrder.number)
+    )
+    return [(str(n), str(r), u) for n, r, u in session.execute(stmt).all()]
 
 
 def level_name(session: Session, company_id: int, level: int) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from companion.auth.models import User
@@ -35,19 +35,31 @@ def list_memories(
     offset: int = 0,
     with_vectors: bool = False,
 ) -> tuple[list[Memory], int]:
-    """The caller's live memories (and the company's), newest first."""
+    """The caller's live memories (and the company's), newest first, and how many in all."""
     stmt = scoped(select(Memory), Memory, ctx).where(visible(ctx), _live(now))
-    if with_vectors:
-        stmt = stmt.options(undefer(Memory.vector))
     if scope is not None:
         stmt = stmt.where(Memory.scope == scope)
     if kind is not None:
         stmt = stmt.where(Memory.kind == kind)
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(
-        stmt.order_by(Memory.updated_at.desc(), Memory.id.desc()).limit(limit).offset(offset)
-    ).scalars()
-    return list(rows), int(total)
+    return _newest(session, stmt, limit, offset, with_vectors), int(total)
+
+
+def newest_memories(
+    session: Session, ctx: RequestContext, now: dt.datetime, *, limit: int
+) -> list[Memory]:
+    """``list_memories``' first page with vectors, not counted (every chat turn reads it)."""
+    stmt = scoped(select(Memory), Memory, ctx).where(visible(ctx), _live(now))
+    return _newest(session, stmt, limit, 0, True)
+
+
+def _newest(
+    session: Session, stmt: Select[Memory], limit: int, offset: int, with_vectors: bool
+) -> list[Memory]:
+    if with_vectors:
+        stmt = stmt.options(undefer(Memory.vector))
+    order = (Memory.updated_at.desc(), Memory.id.desc())
+    return list(session.execute(stmt.order_by(*order).limit(limit).offset(offset)).scalars())
 
 
 def lock_owner(session: Session, ctx: RequestContext, scope: str) -> None:

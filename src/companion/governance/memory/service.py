@@ -340,7 +340,7 @@ def relevant(
     """
     repo.delete_expired_for(session, ctx, now)
     rows: list[Memory | GlobalMemory] = [
-        *repo.list_memories(session, ctx, now, limit=RANKED, with_vectors=True)[0],
+        *repo.newest_memories(session, ctx, now, limit=RANKED),
         *repo.list_global(session, now, limit=RANKED // 4),
     ]
     if len(rows) <= limit or query_vector is None:
