@@ -4,8 +4,9 @@
 
 Starts ``companion serve`` on a free 127.0.0.1 port, logs in as ``finance``, and has
 ``--clients`` threads send ``--requests`` chat questions in all (bounded in count and
-time). Reports answered requests per second, errors, and latency median/p95, next to the
-same server's ``/healthz`` throughput measured in the same run as the baseline.
+time). Reports answered requests per second, errors, latency median/p95 and the server's
+CPU time per chat request (Linux), next to the same server's ``/healthz`` throughput
+measured in the same run as the baseline.
 """
 
 from __future__ import annotations
@@ -53,6 +54,20 @@ def bearer(base: str, username: str = "finance") -> dict[str, str]:
         f"{base}/api/v1/auth/login", json={"username": username, "password": "demo"}
     ).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process and its child processes (Linux /proc), else None."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        children = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        total = 0.0
+        for p in [pid, *map(int, children)]:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return total
+    except (OSError, ValueError):
+        return None
 
 
 def load(
@@ -131,7 +146,9 @@ def main() -> None:
             return client.post(f"{base}/api/v1/ai/chat", json={"message": message}, headers=headers)
 
         h_rps, h_lat, h_err = load(args.clients, args.requests, health)
+        cpu_before = cpu_seconds(server.pid)
         c_rps, c_lat, c_err = load(args.clients, args.requests, chat)
+        cpu_after = cpu_seconds(server.pid)
         print(f"clients={args.clients} requests={args.requests} workers={args.workers}")
         print(
             f"/healthz (baseline)  {h_rps:7.1f} req/s  median {statistics.median(h_lat):7.2f} ms"
@@ -142,6 +159,9 @@ def main() -> None:
             f"  p95 {p(c_lat, 95):7.2f} ms  errors {c_err}"
         )
         print(f"chat / healthz throughput: {c_rps / h_rps:.3f}")
+        if cpu_before is not None and cpu_after is not None:
+            per_turn = (cpu_after - cpu_before) / len(c_lat) * 1000
+            print(f"server CPU per chat request: {per_turn:.1f} ms (user + system, all threads)")
     finally:
         server.terminate()
         server.wait(timeout=30)
