@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from companion.analytics.measures import MEASURES, Measure, Source
+from companion.analytics.measures import COUNT, MEASURES, Measure, Source
 from companion.analytics.query import DIMENSIONS, FILTERS, GRAINS, MAX_TOP, AnalyticsQuery
 from companion.analytics.query import Unanswerable as Cant
 from companion.erp.invoicing.models import OPEN_STATUSES
@@ -144,16 +144,48 @@ def run(
     ctx.require(figure_permission(measure.figure))
     start, end = (None, None) if measure.snapshot else (query.start, min(query.end, today))  # type: ignore[type-var]
     if query.dimension is not None and not query.compare and _one_sum(measure):
-        return _ranked(session, ctx, query, measure, source, start, end)
-    current = _buckets(session, ctx, query, measure, source, start, end)
+        ranked = _ranked(session, ctx, query, measure, source, (start, end), today)
+        return _recounted(session, ctx, ranked, source, today)
+    current = _buckets(session, ctx, query, measure, source, (start, end), today)
     if query.grain and query.dimension is None and not query.top:
         _fill(current, query.grain, start, end, ctx.fiscal_year_start_month)
     previous: dict[tuple[Any, ...], Bucket] | None = None
     p_start = p_end = None
     if query.compare and start is not None and end is not None:
         p_start, p_end = compared_period(query, start, end)
-        previous = _buckets(session, ctx, query, measure, source, p_start, p_end)
-    return _result(query, measure, source, current, previous, (start, end), (p_start, p_end))
+        previous = _buckets(session, ctx, query, measure, source, (p_start, p_end), today)
+    result = _result(query, measure, source, current, previous, (start, end), (p_start, p_end))
+    return _recounted(session, ctx, result, source, today)
+
+
+def recounts(measure: Measure, source: Source, query: AnalyticsQuery) -> bool:
+    """Whether a breakdown's total is counted again rather than summed over its groups: a
+    distinct count whose rows fall in several groups (a customer who bought in several
+    months, an invoice whose lines sold several items)."""
+    return bool(query.by) and COUNT in source.parts and (measure.distinct or source.per_line)
+
+
+def _recounted(
+    session: Session,
+    ctx: RequestContext,
+    result: AnalyticsResult,
+    source: Source,
+    today: dt.date,
+) -> AnalyticsResult:
+    """``result`` with its totals counted over the whole period(s) where the groups overlap."""
+    query, measure = result.query, result.measure
+    if not recounts(measure, source, query):
+        return result
+    whole = query.model_copy(update={"by": (), "top": None})
+
+    def total(start: dt.date | None, end: dt.date | None) -> Decimal | None:
+        buckets = _buckets(session, ctx, whole, measure, source, (start, end), today)
+        return _value(measure, _sum_parts(buckets)) if buckets else _value(measure, {})
+
+    previous = result.previous_total
+    if result.compare_start is not None:
+        previous = total(result.compare_start, result.compare_end)
+    return replace(result, total=total(result.start, result.end), previous_total=previous)
 
 
 def compared_period(query: AnalyticsQuery, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -191,8 +223,8 @@ def _statement(
     query: AnalyticsQuery,
     measure: Measure,
     source: Source,
-    start: dt.date | None,
-    end: dt.date | None,
+    period: tuple[dt.date | None, dt.date | None],
+    today: dt.date,
     dialect: str,
     fy_start: int,
     names: bool = True,
@@ -225,10 +257,15 @@ def _statement(
             label_model, and_(label_model.id == key, in_company(label_model, ctx))
         )
     stmt = scoped(stmt, source.fact, ctx).where(*source.where)
+    start, end = period
+    if query.status == "overdue":
+        if source.overdue is None:
+            raise Cant(f"{measure.label.capitalize()} have no due date to be overdue by")
+        stmt = stmt.where(source.overdue(today))  # open and past due, as of today
     if source.status is not None:
         statuses = (
             tuple(s for s in OPEN_STATUSES if s in source.statuses)  # "unpaid": open ones
-            if query.status == "unpaid"
+            if query.status in ("unpaid", "overdue")
             else (query.status,)
             if query.status
             else source.statuses
@@ -249,12 +286,12 @@ def _buckets(
     query: AnalyticsQuery,
     measure: Measure,
     source: Source,
-    start: dt.date | None,
-    end: dt.date | None,
+    period: tuple[dt.date | None, dt.date | None],
+    today: dt.date,
 ) -> dict[tuple[Any, ...], Bucket]:
     fy = ctx.fiscal_year_start_month
     dialect = session.get_bind().dialect.name
-    stmt = _statement(ctx, query, measure, source, start, end, dialect, fy)
+    stmt = _statement(ctx, query, measure, source, period, today, dialect, fy)
     names = list(source.parts)
     out: dict[tuple[Any, ...], Bucket] = {}
     for row in session.execute(stmt):
@@ -296,8 +333,8 @@ def _ranked(
     query: AnalyticsQuery,
     measure: Measure,
     source: Source,
-    start: dt.date | None,
-    end: dt.date | None,
+    dates: tuple[dt.date | None, dt.date | None],
+    today: dt.date,
 ) -> AnalyticsResult:
     """A breakdown by a record, ranked (or ordered by period and name), cut and totalled by
     the database: one statement returns the rows shown, the total and the count of groups."""
@@ -306,7 +343,7 @@ def _ranked(
     dim = source.dims[query.dimension]  # type: ignore[index]
     # Named records are grouped by id alone and their names joined to the groups.
     grouped = _statement(
-        ctx, query, measure, source, start, end, dialect, fy, names=False
+        ctx, query, measure, source, dates, today, dialect, fy, names=False
     ).subquery()
     (part_name,) = source.parts
     part = grouped.c[part_name]
@@ -358,8 +395,8 @@ def _ranked(
         columns=[*[c for c in (query.dimension, query.grain) if c], measure.name],
         rows=rows,
         total=total,
-        start=start,
-        end=end,
+        start=dates[0],
+        end=dates[1],
         matched=matched,
         tables=source.tables,
     )

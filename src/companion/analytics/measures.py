@@ -16,6 +16,7 @@ whichever way it is asked:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -33,15 +34,17 @@ from companion.erp.invoicing.models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    is_overdue,
 )
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import Account, AccountDay, AccountRole, AccountType
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.payments.models import Payment, PaymentKind, is_posted
+from companion.erp.purchasing.models import OPEN_STATUSES as PO_OPEN_STATUSES
 from companion.erp.purchasing.models import PLACED_STATUSES as PO_STATUSES
 from companion.erp.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from companion.erp.sales.models import PLACED_STATUSES as ORDER_STATUSES
-from companion.erp.sales.models import SalesOrder
+from companion.erp.sales.models import SalesOrder, SalesOrderStatus
 from companion.erp.stock.models import STOCK_VALUE, StockLevel
 from companion.kit.db import Money
 
@@ -54,6 +57,12 @@ def _money(expr: Any) -> ColumnElement[Decimal]:
 
 def _qty(expr: Any) -> ColumnElement[Decimal]:
     return type_coerce(func.coalesce(func.sum(expr), 0), Money(18, 3))
+
+
+# The part that counts distinct rows (invoices, customers): a group's count is no share of
+# the total's where one row falls in several groups (an invoice's lines under several items,
+# a customer buying in several months), so the engine counts the total again (``recounts``).
+COUNT = "n"
 
 
 def _count(expr: Any) -> ColumnElement[int]:
@@ -84,6 +93,10 @@ class Source:
     tables: tuple[str, ...] = ()
     # Left-joined (a missing row keeps the fact): an invoice without a sales order still sells.
     outer: tuple[tuple[Any, Any], ...] = ()
+    # One row per document line: a document is in the group of each of its lines' items.
+    per_line: bool = False
+    # The condition "overdue as of today" (open and past due) where the fact has a due date.
+    overdue: Callable[[dt.date], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ def _part(name: str) -> Callable[[Mapping[str, Decimal]], Decimal | None]:
 
 
 def _ratio(parts: Mapping[str, Decimal]) -> Decimal | None:
-    return parts["amount"] / parts["n"] if parts["n"] else None
+    return parts["amount"] / parts[COUNT] if parts[COUNT] else None
 
 
 _AR = (Invoice.kind == InvoiceKind.AR.value,)
@@ -139,6 +152,7 @@ def _sales_sources(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> t
         _AR,
         date=SALES_DATE,
         status=Invoice.status,
+        overdue=is_overdue,
         statuses=SALES_STATUSES,
         tables=("invoices",),
     )
@@ -150,47 +164,24 @@ def _sales_sources(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> t
         joins=((Invoice, Invoice.id == InvoiceLine.invoice_id),),
         date=SALES_DATE,
         status=Invoice.status,
+        overdue=is_overdue,
         statuses=SALES_STATUSES,
         tables=("invoices", "invoice_lines"),
+        per_line=True,
     )
     return invoice, lines
 
 
 def _with_so(sources: tuple[Source, ...]) -> tuple[Source, ...]:
     """The same sources reaching the warehouse through each invoice's sales order."""
-    return tuple(
-        Source(
-            s.fact,
-            s.parts,
-            s.dims,
-            s.where,
-            s.joins,
-            s.date,
-            s.status,
-            s.statuses,
-            (*s.tables, "sales_orders"),
-            _SO_JOIN,
-        )
-        for s in sources
-    )
+    return tuple(replace(s, tables=(*s.tables, "sales_orders"), outer=_SO_JOIN) for s in sources)
 
 
 def _sales_like(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> tuple[Source, ...]:
     plain = _sales_sources(parts, line_parts)
     # Without the warehouse, no join to sales orders (an invoice without one still counts).
     stripped = tuple(
-        Source(
-            s.fact,
-            s.parts,
-            {k: v for k, v in s.dims.items() if k != "warehouse"},
-            s.where,
-            s.joins,
-            s.date,
-            s.status,
-            s.statuses,
-            s.tables,
-        )
-        for s in plain
+        replace(s, dims={k: v for k, v in s.dims.items() if k != "warehouse"}) for s in plain
     )
     return (*stripped, *_with_so(plain))
 
@@ -235,8 +226,8 @@ _measures: list[Measure] = [
         "sales_totals",
         "invoices = customer invoices posted, partially paid or paid (drafts and voids "
         "excluded), by issue date",
-        _sales_like({"n": _count(Invoice.id)}, {"n": _count(Invoice.id)}),
-        _part("n"),
+        _sales_like({COUNT: _count(Invoice.id)}, {COUNT: _count(Invoice.id)}),
+        _part(COUNT),
     ),
     Measure(
         "order_count",
@@ -248,7 +239,7 @@ _measures: list[Measure] = [
         (
             Source(
                 SalesOrder,
-                {"n": _count(SalesOrder.id)},
+                {COUNT: _count(SalesOrder.id)},
                 {
                     "customer": Dim(SalesOrder.customer_id, Customer),
                     "warehouse": Dim(SalesOrder.warehouse_id, Warehouse),
@@ -260,7 +251,7 @@ _measures: list[Measure] = [
                 tables=("sales_orders",),
             ),
         ),
-        _part("n"),
+        _part(COUNT),
         lacks={"item": "an order is counted once, not per item it holds"},
     ),
     Measure(
@@ -271,8 +262,8 @@ _measures: list[Measure] = [
         "average invoice value = sales (net of tax) / number of customer invoices posted, "
         "partially paid or paid",
         _sales_like(
-            {"amount": _money(SALES_AMOUNT), "n": _count(Invoice.id)},
-            {"amount": _money(SALES_LINE_AMOUNT), "n": _count(Invoice.id)},
+            {"amount": _money(SALES_AMOUNT), COUNT: _count(Invoice.id)},
+            {"amount": _money(SALES_LINE_AMOUNT), COUNT: _count(Invoice.id)},
         ),
         _ratio,
         additive=False,
@@ -351,6 +342,7 @@ _measures: list[Measure] = [
                 status=PurchaseOrder.status,
                 statuses=PO_STATUSES,
                 tables=("purchase_orders", "purchase_order_lines"),
+                per_line=True,
             ),
         ),
         _part("amount"),
@@ -370,6 +362,7 @@ _measures: list[Measure] = [
                 _AP,
                 date=Invoice.issue_date,
                 status=Invoice.status,
+                overdue=is_overdue,
                 statuses=ISSUED_STATUSES,
                 tables=("invoices",),
             ),
@@ -385,8 +378,10 @@ _measures: list[Measure] = [
                 joins=((Invoice, Invoice.id == InvoiceLine.invoice_id),),
                 date=Invoice.issue_date,
                 status=Invoice.status,
+                overdue=is_overdue,
                 statuses=ISSUED_STATUSES,
                 tables=("invoices", "invoice_lines"),
+                per_line=True,
             ),
         ),
         _part("amount"),
@@ -483,6 +478,7 @@ _measures: list[Measure] = [
                 _AR,
                 date=Invoice.issue_date,
                 status=Invoice.status,
+                overdue=is_overdue,
                 statuses=OPEN_STATUSES,
                 tables=("invoices",),
             ),
@@ -506,6 +502,7 @@ _measures: list[Measure] = [
                 _AP,
                 date=Invoice.issue_date,
                 status=Invoice.status,
+                overdue=is_overdue,
                 statuses=OPEN_STATUSES,
                 tables=("invoices",),
             ),
@@ -513,6 +510,80 @@ _measures: list[Measure] = [
         _part("amount"),
         snapshot=True,
         lacks={"item": _NOT_PER_ITEM.format(label="open amounts")},
+    ),
+    Measure(
+        "open_invoices",
+        "open invoices",
+        "count",
+        "invoices",
+        "open invoices = customer invoices posted or partially paid (not yet paid in full), "
+        "whatever their date, as of today",
+        (
+            Source(
+                Invoice,
+                {COUNT: _count(Invoice.id)},
+                {"customer": Dim(Invoice.customer_id, Customer), "status": Dim(Invoice.status)},
+                _AR,
+                date=Invoice.issue_date,
+                status=Invoice.status,
+                overdue=is_overdue,
+                statuses=OPEN_STATUSES,
+                tables=("invoices",),
+            ),
+        ),
+        _part(COUNT),
+        snapshot=True,
+        lacks={"item": _NOT_PER_ITEM.format(label="open invoices")},
+    ),
+    Measure(
+        "open_orders",
+        "undelivered sales orders",
+        "count",
+        "sales_totals",
+        "undelivered sales orders = customer orders confirmed and not yet delivered or "
+        "invoiced, whatever their date, as of today",
+        (
+            Source(
+                SalesOrder,
+                {COUNT: _count(SalesOrder.id)},
+                {
+                    "customer": Dim(SalesOrder.customer_id, Customer),
+                    "warehouse": Dim(SalesOrder.warehouse_id, Warehouse),
+                },
+                date=SalesOrder.order_date,
+                status=SalesOrder.status,
+                statuses=(SalesOrderStatus.CONFIRMED.value,),
+                tables=("sales_orders",),
+            ),
+        ),
+        _part(COUNT),
+        snapshot=True,
+        lacks={"item": "an order is counted once, not per item it holds"},
+    ),
+    Measure(
+        "open_pos",
+        "undelivered purchase orders",
+        "count",
+        "purchase_orders",
+        "undelivered purchase orders = purchase orders approved or partly received, "
+        "whatever their date, as of today",
+        (
+            Source(
+                PurchaseOrder,
+                {COUNT: _count(PurchaseOrder.id)},
+                {
+                    "supplier": Dim(PurchaseOrder.supplier_id, Supplier),
+                    "warehouse": Dim(PurchaseOrder.warehouse_id, Warehouse),
+                },
+                date=PurchaseOrder.order_date,
+                status=PurchaseOrder.status,
+                statuses=PO_OPEN_STATUSES,
+                tables=("purchase_orders",),
+            ),
+        ),
+        _part(COUNT),
+        snapshot=True,
+        lacks={"item": "an order is counted once, not per item it holds"},
     ),
     Measure(
         "stock_quantity",
@@ -565,7 +636,7 @@ def _distinct(name: str, of: str, column: Any, label: str, definition: str) -> M
     base = next(m for m in _measures if m.name == of)
     table = column.class_
     sources = tuple(
-        replace(s, parts={"n": _count(column)})
+        replace(s, parts={COUNT: _count(column)})
         for s in base.sources
         if s.fact is table or any(j is table for j, _ in s.joins)
     )
@@ -576,7 +647,7 @@ def _distinct(name: str, of: str, column: Any, label: str, definition: str) -> M
         base.figure,
         definition,
         sources,
-        _part("n"),
+        _part(COUNT),
         additive=False,
         lacks=base.lacks,
         distinct=True,
@@ -599,6 +670,14 @@ _measures += [
         "items sold",
         "items sold = distinct items on the lines of customer invoices posted, partially paid "
         "or paid, by issue date (as sales)",
+    ),
+    _distinct(
+        "customers_paying",
+        "receipts",
+        Payment.customer_id,
+        "customers who paid",
+        "customers who paid = distinct customers with a posted receipt from them, by payment "
+        "date (as receipts)",
     ),
     _distinct(
         "suppliers_paid",

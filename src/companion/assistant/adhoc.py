@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +54,8 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
         "order_count",
     ),
     (
-        r"(?:how\s+many|number\s+of|count\s+of|no\.?\s+of)\s+(?:customer\s+|sales\s+)?invoices"
-        r"|invoice\s+count",
+        r"(?:how\s+many|number\s+of|count\s+of|no\.?\s+of)\s+(?:(?:unpaid|open|outstanding|overdue)\s+)?"
+        r"(?:customer\s+|sales\s+)?invoices|invoice\s+count",
         "invoice_count",
     ),
     (
@@ -77,6 +78,7 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
     ),
     (
         r"receipts?|collect(?:ions?|ed|ing|s)?\b|payments?\s+(?:received|from\s+customers)"
+        r"|receiv(?:e|ed|ing)\s+from\s+(?:our\s+|the\s+)?(?:customers?|clients?)"
         r"|customer\s+payments?|cash\s+received|pa(?:y|id)\s+us\b"
         r"|(?:customers?|clients?)\s+(?:have\s+|has\s+)?paid",
         "receipts",
@@ -296,6 +298,17 @@ _HYPHENATED = re.compile(
     re.IGNORECASE,
 )
 _WHEN = re.compile(r"^\W*when\b", re.IGNORECASE)
+# Documents still waiting for what the status word names ("waiting to be delivered").
+_AWAITING = re.compile(
+    r"\b(?:waiting|wait|awaiting|yet|still|pending|outstanding)\b.{0,25}?\b(?:deliver\w*"
+    r"|receiv\w*|arriv\w*|dispatch\w*|ship\w*)|\bundelivered\b|\bnot\s+(?:yet\s+)?(?:been\s+)?"
+    r"(?:delivered|received|dispatched|shipped)\b",
+    re.IGNORECASE,
+)
+_COUNTED_ASKED = re.compile(r"\b(?:how\s+many|number\s+of|count\s+of)\b", re.IGNORECASE)
+_FIGURE_ASKED = re.compile(
+    r"\b(?:how\s+(?:much|many)|total|sum|number\s+of|count\s+of)\b", re.IGNORECASE
+)
 _PROFIT = re.compile(r"\b(?:profit|loss|losses|p\s*&\s*l|income\s+statement|net)\b", re.I)
 _WHAT_BOUGHT = re.compile(
     r"\bwhat\s+(?:items?\s+|products?\s+|goods\s+)?(?:did|does|do|has|have)\s+.{1,60}?"
@@ -333,6 +346,8 @@ _FORECASTABLE = {
     "stock_levels": "stock",
     "purchase_orders": "purchase orders",
 }
+# Statuses that ask what is still open today, not what happened in a period.
+_OPEN_NOW = frozenset({"unpaid", "open", "overdue"})
 _CASH_OFFERS = ("cash balance", "receivables ageing", "payables ageing")
 # Figures the ERP's records can't give, asked by their usual names: said plainly, with the
 # nearest figures Companion does have (each an offer the user can pick).
@@ -384,6 +399,25 @@ _UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "which balances are over their credit limits: Companion doesn't compare open "
         "receivables with credit limits yet",
         ("open receivables by customer", "customer list"),
+    ),
+    (
+        r"(?:how\s+many|number\s+of|count\s+of)\s+(?:\w+\s+)?(?:employees|staff|workers|people\s+work)"
+        r"|\bheadcount\b",
+        "the number of employees: Companion holds no staff or payroll records",
+        ("expenses by account this month",),
+    ),
+    (
+        r"(?:how\s+many|number\s+of|count\s+of|which|list|who\s+are)\s+(?:(?:the|our|of)\s+)*"
+        r"(?:new|first[\s-]+time)\s+(?:customers|clients|buyers)",
+        "which customers are new: Companion doesn't record when a customer was first won",
+        ("how many customers bought something this month", "top customers this year"),
+    ),
+    (
+        r"(?:bills?|invoices?|payables?|receivables?|payments?)\b.{0,30}?\b(?:falls?\s+|falling\s+|"
+        r"coming\s+)?due\s+(?:this|next|in\s+the\s+next|within|by|before|on|tomorrow|today)\b",
+        "bills or invoices by the days they fall due: Companion shows open items by age and "
+        "what is already past due, not a list by due date yet",
+        ("payables ageing", "receivables ageing", "overdue invoices"),
     ),
     (
         r"conversion\s+rate|win\s+rate|sales\s+pipeline",
@@ -461,6 +495,8 @@ def read(
     said = _HYPHENATED.sub(r"\1 \2", " ".join(text.split()))
     if _WHEN.match(said):
         return None  # a date asked ("when are bonuses paid?"): no measure's total answers it
+    if intent == "explain_policy" and not (asks_breakdown(said) or _FIGURE_ASKED.search(said)):
+        return None  # "what is the late payment penalty?": a rule, whatever measure it names
     unsupported = _unsupported(said)
     if unsupported is not None:
         return unsupported
@@ -507,6 +543,17 @@ def read(
         measure = "sales"  # "customer ranking by purchases": what customers buy from us
     if measure == "expenses" and _SPEND.search(said) and _names(entities, "supplier"):
         measure = "purchases"  # "how much did we spend with Penang ...": what they billed
+    if _AWAITING.search(said) and _FIGURE_ASKED.search(said):
+        # "how many sales orders are waiting to be delivered?": the orders open today, not
+        # those delivered; "how many purchase orders are still waiting for delivery?".
+        if measure == "order_count" or (measure == "po_value" and _COUNTED_ASKED.search(said)):
+            if not isinstance(entities.get("period"), dict):
+                measure = "open_orders" if measure == "order_count" else "open_pos"
+    if measure == "invoice_count" and entities.get("status") in _OPEN_NOW:
+        # "how many invoices are unpaid?": the open ones as of today, whenever issued; with a
+        # period named, those issued in it that are still open (the answer names the period).
+        if not isinstance(entities.get("period"), dict):
+            measure = "open_invoices"
     # A fixed query answers its own figure: one that names another ("how much did we pay
     # suppliers" read as the payables ageing) is asked ad hoc, not answered with the wrong one.
     mismatch = not inferred and (
@@ -552,9 +599,11 @@ def read(
     )
     if inferred and by in ((), _NATURAL.get(intent, ())) and top is None and compare is None:
         return None  # "which customers owe us": the list the fixed query gives
-    if not shaped or _fixed_answers(
-        intent, measure, by, top if _TOP.search(said) else None, compare, entities, order
-    ):
+    # "which item do we have the most of": one record asked, which the fixed stock or value
+    # list doesn't rank (the top customers' list does, naming the largest first).
+    ranks = intent == "top_customers"
+    asked_top = top if _TOP.search(said) or (top == 1 and not ranks) else None
+    if not shaped or _fixed_answers(intent, measure, by, asked_top, compare, entities, order):
         return None
     return _reading(said, measure, by, top, order, compare, other, entities, today, fy_start)
 
@@ -654,7 +703,7 @@ def _dimensions(
     by: list[str] = []
     names = [str(v.get("text", "")).casefold() for v in entities.values() if isinstance(v, dict)]
     for pattern in (_BY, _WHICH):
-        for match in pattern.finditer(text):
+        for match in _every_match(pattern, text) if pattern is _WHICH else pattern.finditer(text):
             # "best selling item", "top paying customers": the participle says the measure.
             what = _head(match.group("what"))
             if any(n and what.startswith(n) for n in names) or _PERIOD_WORDS.match(what):
@@ -681,6 +730,15 @@ def _dimensions(
     records = [d for d in by if d not in ("day", "week", "month", "quarter", "year")]
     grains = [d for d in by if d not in records]
     return tuple(records[:1] + grains[:1] + records[1:2]), None
+
+
+def _every_match(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Matches starting at every position, overlapping: "what were the top 3 suppliers" is
+    "what (were the ...)" and "top 3 (suppliers)", the record named by the second."""
+    at = 0
+    while (match := pattern.search(text, at)) is not None:
+        yield match
+        at = match.start() + 1
 
 
 _PARTICIPLE = re.compile(
@@ -846,8 +904,14 @@ def _status(entities: dict[str, Any], measure: str = "") -> str | None:
     status = entities.get("status")
     if status == "paid" and measure in ("receipts", "supplier_payments"):
         return None  # "customers paid us": the measure's own word, not an invoice status
-    if status == "unpaid" and measure in ("open_ar", "open_ap"):
+    if measure in ("open_orders", "open_pos"):
+        return None  # "waiting to be delivered": what they count, not the status named
+    if status == "overdue":
+        return "overdue"  # open and past due as of today (the engine's, not a stored status)
+    if status in _OPEN_NOW and measure in ("open_ar", "open_ap", "open_invoices"):
         return None  # what they count already
+    if status in _OPEN_NOW and measure == "invoice_count":
+        return "unpaid"  # "open invoices from October": still open, not every one issued
     # "open" and "all" are what the measures count already, not one status.
     if not isinstance(status, str) or status in ("", "open", "all", "active"):
         return None

@@ -173,7 +173,11 @@ def read(text: str, entities: dict[str, Any], today: dt.date, intent: str = "") 
     if _SHARE.search(said) and (named.filters or named.unknown or named.ambiguous):
         return _shared(said, entities, today)
     counted = _COUNT.search(said)
-    if counted and _BOUGHT.search(counted.group("rest")) or (counted and _paid_suppliers(said)):
+    if counted and (
+        _BOUGHT.search(counted.group("rest"))
+        or _paid_suppliers(said)
+        or (_PAID.search(counted.group("rest")) and not _NEGATION.search(counted.group("rest")))
+    ):
         return _counted(said, counted.group("who"), entities, today)
     member = _MEMBER.search(said)
     if member and _NEGATION.search(said) and _activity_words(said) and not _STILL_OWED.search(said):
@@ -336,6 +340,8 @@ def _inactive(said: str, word: str, entities: dict[str, Any], today: dt.date) ->
 def _counted(said: str, word: str, entities: dict[str, Any], today: dt.date) -> Counted:
     member = _WORD_MEMBER[word.lower().rstrip("s")]
     measure = {"customer": "customers_buying", "item": "items_sold"}.get(member, "suppliers_paid")
+    if member == "customer" and _PAID.search(said) and not _BOUGHT.search(said):
+        measure = "customers_paying"  # "how many customers paid us last month": receipts
     start, end, defaulted = _period(entities, today, "month")
     named = _names(entities)
     filters = {k: v for k, v in named.filters.items() if k != member}

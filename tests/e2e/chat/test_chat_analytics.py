@@ -94,7 +94,7 @@ _FACTS = {
         JOIN accounts a ON a.id = jl.account_id
         WHERE jl.company_id = :cid AND a.role IN ('revenue', 'cogs')""",
     "open_ar": """
-        SELECT i.id AS inv, c.name AS customer, i.status AS status,
+        SELECT i.id AS inv, c.name AS customer, i.status AS status, i.due_date AS due,
                i.total - i.amount_paid AS amount
         FROM invoices i JOIN customers c ON c.id = i.customer_id
         WHERE i.company_id = :cid AND i.kind = 'ar' AND i.status IN ('posted', 'partially_paid')""",
@@ -123,6 +123,8 @@ def _fact(measure: str, dims: set[str]) -> str:
         return _FACTS["po_lines" if "item" in dims else "po"]
     if measure in ("stock_value", "stock_quantity"):
         return _FACTS["stock"]
+    if measure == "open_invoices":
+        return _FACTS["open_ar"]
     return _FACTS[measure]
 
 
@@ -160,6 +162,10 @@ def expected(session: Session, case: dict[str, Any], period: list[str] | None) -
         rows = [r for r in rows if start <= _day(r["day"]) <= min(end, TODAY)]
     for dim, name in filters.items():
         rows = [r for r in rows if r[dim] == name]
+    if case.get("statuses"):  # "unpaid invoices from February": those still open
+        rows = [r for r in rows if r["status"] in case["statuses"]]
+    if case.get("overdue"):  # open and due before today
+        rows = [r for r in rows if _day(r["due"]) < TODAY]
     groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"amount": Decimal(0), "n": set()})
     for r in rows:
         if by in ("day", "week", "month", "quarter"):
@@ -184,7 +190,7 @@ def expected(session: Session, case: dict[str, Any], period: list[str] | None) -
 
 
 def _value(measure: str, amount: Decimal, n: int) -> Decimal:
-    if measure == "invoice_count":
+    if measure in ("invoice_count", "open_invoices"):
         return Decimal(n)
     if measure == "average_invoice":
         return (amount / n).quantize(Decimal("0.01")) if n else Decimal(0)

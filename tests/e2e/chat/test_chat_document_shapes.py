@@ -240,6 +240,65 @@ def test_customers_who_bought_nothing_and_the_count_of_those_who_did(
     assert none.matched == quiet
 
 
+def test_a_breakdown_counts_its_total_once_not_per_group(demo_session: Session) -> None:
+    """Customers who bought by month, invoices by item, the average invoice by item: a row
+    falls in several groups, so the total is counted over the period, not the groups summed
+    (and so is the compared period's)."""
+    ctx = member(demo_session, "finance")
+    year = (dt.date(2025, 11, 1), TODAY)
+    params = {"cid": _cid(demo_session), "a": year[0], "b": year[1]}
+    lines = f"""FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+        WHERE i.company_id = :cid AND i.kind = 'ar' AND i.status IN {_ISSUED}
+        AND i.issue_date BETWEEN :a AND :b"""
+    customers, invoices, amount = demo_session.execute(
+        text(
+            "SELECT COUNT(DISTINCT i.customer_id), COUNT(DISTINCT i.id), SUM(l.net_amount) " + lines
+        ),
+        params,
+    ).one()
+    summed_months = demo_session.execute(
+        text(
+            f"""SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(DISTINCT customer_id) AS n
+            FROM invoices WHERE company_id = :cid AND kind = 'ar' AND status IN {_ISSUED}
+            AND issue_date BETWEEN :a AND :b
+            GROUP BY strftime('%Y-%m', issue_date)) m"""
+            if demo_session.get_bind().dialect.name == "sqlite"
+            else f"""SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(DISTINCT customer_id) AS n
+            FROM invoices WHERE company_id = :cid AND kind = 'ar' AND status IN {_ISSUED}
+            AND issue_date BETWEEN :a AND :b
+            GROUP BY date_trunc('month', issue_date)) m"""
+        ),
+        params,
+    ).scalar_one()
+    assert summed_months > customers > 0  # the months' sum would be the wrong answer
+
+    def total(measure: str, by: tuple[str, ...], **more: Any) -> Any:
+        query = AnalyticsQuery(measure=measure, by=by, start=year[0], end=year[1], **more)
+        return run(demo_session, ctx, query, TODAY)
+
+    assert total("customers_buying", ("month",)).total == customers
+    assert total("invoice_count", ("item",)).total == invoices
+    assert total("invoice_count", ("item",), top=3).total == invoices  # ranked in SQL
+    average = (Decimal(str(amount)) / invoices).quantize(Decimal("0.01"))
+    assert total("average_invoice", ("item",)).total == average
+    compared = total(
+        "customers_buying",
+        ("item",),
+        compare="period",
+        compare_start=dt.date(2025, 4, 1),
+        compare_end=dt.date(2025, 10, 31),
+    )
+    params_before = {**params, "a": dt.date(2025, 4, 1), "b": dt.date(2025, 10, 31)}
+    before = demo_session.execute(
+        text(
+            f"""SELECT COUNT(DISTINCT customer_id) FROM invoices WHERE company_id = :cid
+            AND kind = 'ar' AND status IN {_ISSUED} AND issue_date BETWEEN :a AND :b"""
+        ),
+        params_before,
+    ).scalar_one()
+    assert (compared.total, compared.previous_total) == (customers, before)
+
+
 def test_a_customers_share_of_sales(demo_session: Session) -> None:
     ctx = member(demo_session, "finance")
     customer_id, _ = _busiest_customer(demo_session)
@@ -321,6 +380,9 @@ def _expected_count(session: Session, case: dict[str, Any], a: str, b: str) -> i
             AND i.status IN {_ISSUED} AND i.issue_date BETWEEN :a AND :b""",
         "suppliers_paid": """SELECT COUNT(DISTINCT supplier_id) FROM payments
             WHERE company_id = :cid AND kind = 'payment' AND status = 'posted'
+            AND payment_date BETWEEN :a AND :b""",
+        "customers_paying": """SELECT COUNT(DISTINCT customer_id) FROM payments
+            WHERE company_id = :cid AND kind = 'receipt' AND status = 'posted'
             AND payment_date BETWEEN :a AND :b""",
     }[case["measure"]]
     return int(session.execute(text(sql), {"cid": _cid(session), "a": a, "b": b}).scalar_one())

@@ -214,3 +214,89 @@ def test_the_number_of_orders_is_a_count_of_sales_orders() -> None:
     got = read("top 3 customers by number of orders in november", intent="top_customers")
     assert isinstance(got, adhoc.Reading), got
     assert (got.query.measure, got.query.by, got.query.top) == ("order_count", ("customer",), 3)
+
+
+@pytest.mark.parametrize(
+    "text", ["how many invoices are unpaid?", "how many invoices are still open?"]
+)
+def test_open_invoices_are_counted_as_of_today_whatever_their_date(text: str) -> None:
+    status = "open" if "open" in text else "unpaid"
+    got = read(text, intent="invoice_status", entities={"status": status})
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.status) == ("open_invoices", None)
+
+
+def test_open_invoices_of_a_named_period_are_those_issued_in_it_still_open() -> None:
+    got = read(
+        "how many unpaid invoices do we have from February?",
+        intent="invoice_status",
+        entities={**FEB, "status": "open"},
+    )
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.status) == ("invoice_count", "unpaid")
+    assert (got.query.start, got.query.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+
+
+def test_overdue_invoices_are_counted_as_of_today_with_the_engines_overdue() -> None:
+    got = read("how many invoices are overdue?", "overdue_invoices", {"status": "overdue"})
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.status) == ("open_invoices", "overdue")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "entities", "measure"),
+    [
+        (
+            "how many sales orders are waiting to be delivered?",
+            "order_status",
+            {"status": "delivered"},
+            "open_orders",
+        ),
+        (
+            "how many purchase orders are still waiting for delivery?",
+            "purchase_orders",
+            {},
+            "open_pos",
+        ),
+    ],
+)
+def test_documents_waiting_for_delivery_are_the_open_ones_not_the_delivered(
+    text: str, intent: str, entities: dict[str, str], measure: str
+) -> None:
+    got = read(text, intent, entities)
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.status) == (measure, None)
+
+
+def test_a_policy_question_naming_a_measure_word_is_no_figure() -> None:
+    assert read("what is the late payment penalty for customers?", "explain_policy") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("how many employees do we have?", "employees"),
+        ("how many new customers did we get this year?", "new"),
+        ("which supplier bills are due this week?", "fall due"),
+    ],
+)
+def test_what_no_record_holds_is_refused_by_name(text: str, says: str) -> None:
+    got = read(text, "stock_levels")
+    assert isinstance(got, adhoc.Refusal) and says in got.text, got
+
+
+def test_a_ranking_after_what_were_the_keeps_its_record() -> None:
+    got = read("what were the top 3 suppliers by purchases this year?", "purchase_orders")
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.by, got.query.top) == ("purchases", ("supplier",), 3)
+
+
+def test_one_record_asked_of_a_fixed_list_is_ranked() -> None:
+    got = read("which item do we have the most of?", "stock_levels")
+    assert isinstance(got, adhoc.Reading), got
+    assert (got.query.measure, got.query.by, got.query.top) == ("stock_quantity", ("item",), 1)
+
+
+def test_money_received_from_customers_is_receipts() -> None:
+    got = read("how much did we receive from customers in February?", "sales_summary", FEB)
+    assert isinstance(got, adhoc.Reading) and got.query.measure == "receipts", got

@@ -151,6 +151,7 @@ def test_unpaid_customers_are_receivables_not_inactivity(text: str) -> None:
         ("how many items did we sell last month?", "items_sold"),
         ("number of products sold in October", "items_sold"),
         ("how many suppliers did we pay in October?", "suppliers_paid"),
+        ("how many customers paid us last month?", "customers_paying"),
     ],
 )
 def test_how_many_parties_is_a_distinct_count(text: str, measure: str) -> None:
@@ -161,6 +162,11 @@ def test_how_many_parties_is_a_distinct_count(text: str, measure: str) -> None:
 
 def test_how_many_customers_we_have_is_not_a_count_of_buyers() -> None:
     assert read("how many customers do we have?") is None
+
+
+def test_how_many_customers_have_not_paid_is_no_count_of_payers() -> None:
+    reading = read("how many customers haven't paid us this month?")
+    assert not (isinstance(reading, shapes.Counted) and reading.query.measure == "customers_paying")
 
 
 @pytest.mark.parametrize(

@@ -88,15 +88,6 @@ class AnalyticsSkill:
         try:
             with read_only(turn.session):
                 result = run(turn.session, turn.ctx, reading.query, turn.today)
-                if result.measure.distinct and reading.query.by:
-                    # Customers who bought over the whole period, not the months' sum.
-                    overall = run(
-                        turn.session,
-                        turn.ctx,
-                        reading.query.model_copy(update={"by": (), "top": None}),
-                        turn.today,
-                    )
-                    result = dataclasses.replace(result, total=overall.total)
                 if result.measure.distinct and result.total is None:
                     result = dataclasses.replace(result, total=Decimal(0))  # nobody: a count
         except PermissionDenied as exc:
@@ -216,9 +207,11 @@ def _summary(result: AnalyticsResult, fmt: AnswerFormat, scope: str) -> str:
             return f"No {noun}s {many} {scope}."
         return f"{fmt.count(n, noun)} {one if n == 1 else many} {scope}."
     if not result.rows or (value is not None and value == 0 and not query.by):
-        return f"There were no {label} {scope}." if verb == "were" else f"{head} {scope} was nil."
+        none = "There are no" if m.snapshot else "There were no"
+        return f"{none} {label} {scope}." if verb == "were" else f"{head} {scope} was nil."
     if not query.by and m.unit == "count":
-        return f"There were {fmt.count(int(value or 0), label.removesuffix('s'))} {scope}."
+        tense = "are" if m.snapshot else "were"  # open invoices now, invoices issued then
+        return f"There {tense} {fmt.count(int(value or 0), label.removesuffix('s'))} {scope}."
     if not query.by:
         return f"{head} {scope} {verb} {_amount(result, fmt, value)}{qual}."
     dim = query.dimension or query.grain or ""
@@ -253,6 +246,7 @@ def _summary(result: AnalyticsResult, fmt: AnswerFormat, scope: str) -> str:
 # How a distinct count is said: "5 customers bought something in October 2026".
 _COUNTED = {
     "customers_buying": ("customer", "bought something", "bought something"),
+    "customers_paying": ("customer", "paid us", "paid us"),
     "items_sold": ("different item", "was sold", "were sold"),
     "suppliers_paid": ("supplier", "was paid", "were paid"),
 }
