@@ -148,7 +148,9 @@ def weigh(
     for source in found.sources:
         quoted |= terms(f"{source['title']} {source['section'] or ''}")
     fit = len(subject & quoted) / len(subject)
-    if fit < DOCUMENTS_FIT:
+    if fit < DOCUMENTS_FIT and not (asks_rule(text) and not named):
+        # "what is the reorder policy for fast-moving items?": a rule asked, which no
+        # figure answers; the documents' answer says how much of it they hold.
         return Weighing("data", subject, fit, named)
     if named and len(subject) < 2:
         # One word beside a named period or record ("sales next quarter") is too little

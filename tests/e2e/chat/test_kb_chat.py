@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -69,6 +70,32 @@ def test_no_answer_in_the_documents_is_said_honestly(chat_client: TestClient, lo
     assert not body["sources"], body
     if body["intent"] == "explain_policy":
         assert body["message"] == NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        ("when are salaries paid?", "when salaries are paid"),
+        ("who is responsible for stock counts?", "who is responsible for stock counts"),
+    ],
+)
+def test_a_passage_that_names_the_subject_without_answering_is_not_quoted_as_the_answer(
+    chat_client: TestClient, login: Any, message: str, said: str
+) -> None:
+    # Leave encashment "is paid at the basic salary rate"; petty cash "is counted": neither
+    # says when salaries are paid or who counts stock.
+    body = ask(chat_client, login("finance"), message)
+    assert body["skill"] == "knowledge", body["message"]
+    assert body["message"].startswith(NOT_FOUND) and f"don't say {said}" in body["message"]
+    assert "“" not in body["message"], body["message"]  # nothing quoted as an answer
+
+
+def test_a_policy_question_read_as_a_memory_is_answered_from_the_documents(
+    chat_client: TestClient, login: Any
+) -> None:
+    body = ask(chat_client, login("sales"), "what discount can I give a customer who pays early?")
+    assert body["skill"] == "knowledge", body["message"]
+    assert "prompt-payment discount" in body["message"], body["message"]
 
 
 def test_how_to_questions_are_answered_from_the_product_help(

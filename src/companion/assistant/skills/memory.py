@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from companion.assistant.memory import phrases, recall
+from companion.assistant.nlu import guard
 from companion.assistant.skills.base import Answer, Turn, register
+from companion.assistant.skills.knowledge import PolicySkill
 from companion.assistant.understanding import load_master
 from companion.errors import ValidationFailed
 from companion.governance.memory import service as memories
 from companion.governance.memory.models import GlobalMemory, Memory
 
 _LISTED = 10
+# What a question about the memories themselves names ("what do you remember about me?").
+_ABOUT_MEMORY = re.compile(
+    r"\b(?:remember\w*|remind\w*|memor\w*|notes?|noted|reminders?|forg[eo]t\w*|recall)\b"
+    r"|/remember",
+    re.IGNORECASE,
+)
 
 
 @register("remember")
@@ -22,6 +31,10 @@ class MemorySkill:
 
     def handle(self, turn: Turn) -> Answer:
         request = phrases.parse(turn.text, turn.today)
+        if request is None and guard.asks(turn.text) and not _ABOUT_MEMORY.search(turn.text):
+            # Neither something to keep nor a question about what is kept ("what discount
+            # can I give a customer who pays early?"): a question for the documents.
+            return PolicySkill().handle(turn)
         if request is None:
             return self._recite(turn)
         now = turn.now or memories_now(turn)
