@@ -298,6 +298,15 @@ _HYPHENATED = re.compile(
     re.IGNORECASE,
 )
 _WHEN = re.compile(r"^\W*when\b", re.IGNORECASE)
+# "what do we owe suppliers by age", "receivables in ageing buckets": the ageing itself, which
+# the fixed ageing queries give (age is no dimension of a measure's breakdown).
+_AGEING = re.compile(
+    r"\b(?:by|in|into|per)\s+(?:(?:their|its|the)\s+)?(?:age|ages|ageing|aging"
+    r"|(?:age|ageing|aging|overdue)\s+(?:buckets?|bands?|brackets?)|buckets?"
+    r"|days?\s+(?:overdue|past\s+due|outstanding))\b|\baged\b|\bageing\b|\baging\b",
+    re.IGNORECASE,
+)
+_AGEING_INTENTS = frozenset({"ar_aging", "ap_aging"})
 # Documents still waiting for what the status word names ("waiting to be delivered").
 _AWAITING = re.compile(
     r"\b(?:waiting|wait|awaiting|yet|still|pending|outstanding)\b.{0,25}?\b(?:deliver\w*"
@@ -497,6 +506,8 @@ def read(
         return None  # a date asked ("when are bonuses paid?"): no measure's total answers it
     if intent == "explain_policy" and not (asks_breakdown(said) or _FIGURE_ASKED.search(said)):
         return None  # "what is the late payment penalty?": a rule, whatever measure it names
+    if intent in _AGEING_INTENTS and _AGEING.search(said) and not _COMPARE.search(said):
+        return None  # "what do we owe our suppliers by age": the ageing the fixed query gives
     unsupported = _unsupported(said)
     if unsupported is not None:
         return unsupported

@@ -215,3 +215,23 @@ def test_the_period_before_follows_the_last_answer(previous, text, start, end) -
     assert isinstance(got, adhoc.Reading) and got.follow_up
     assert (got.query.start.isoformat(), got.query.end.isoformat()) == (start, end)
     assert got.query.by == ("customer",)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("what do we owe our suppliers by age", "ap_aging"),
+        ("what do customers owe us by age?", "ar_aging"),
+        ("show receivables in ageing buckets", "ar_aging"),
+        ("aged payables", "ap_aging"),
+        ("receivables by days overdue", "ar_aging"),
+    ],
+)
+def test_the_ageing_asked_by_age_is_the_fixed_ageing(text: str, intent: str) -> None:
+    # Was "I can't break open payables down by age: Companion has no age for that figure".
+    assert read(text, intent) is None
+
+
+def test_another_breakdown_of_what_is_owed_is_still_ad_hoc() -> None:
+    got = read("receivables by region", "ar_aging")
+    assert isinstance(got, adhoc.Refusal) and "region" in got.text
