@@ -177,11 +177,16 @@ def measure(args: argparse.Namespace, factory: sessionmaker[Session], assistant:
         if not label.startswith("adhoc"):
             intents += samples
         print(f"{label:<40} {statistics.median(samples):9.1f} {pct(samples, 95):9.1f}")
-    print(
-        f"all data intents: p50 {statistics.median(intents):.1f} ms, p95 {pct(intents, 95):.1f} ms"
-        f"; everything: p50 {statistics.median(everything):.1f}, p95 {pct(everything, 95):.1f}"
-        f" ({len(everything)} turns, {args.rounds} rounds)"
-    )
+    if intents:  # --only may name ad-hoc questions alone
+        print(
+            f"all data intents: p50 {statistics.median(intents):.1f} ms,"
+            f" p95 {pct(intents, 95):.1f} ms"
+        )
+    if everything:
+        print(
+            f"everything: p50 {statistics.median(everything):.1f}, p95 {pct(everything, 95):.1f}"
+            f" ({len(everything)} turns, {args.rounds} rounds)"
+        )
     for label, why in wrong.items():
         print(f"NOT ANSWERED AS EXPECTED {label}: {why}")
     slowest = sorted(timings, key=lambda k: -statistics.median(timings[k]))[: args.explain]
