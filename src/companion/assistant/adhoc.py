@@ -429,6 +429,13 @@ _UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("payables ageing", "receivables ageing", "overdue invoices"),
     ),
     (
+        r"\bmy\s+(?:own\s+)?(?:sales|revenue|commissions?)\b|\b(?:have|did)\s+i\s+(?:sell|sold)\b"
+        r"|\bi\s+(?:have\s+)?sold\b",
+        "your own sales: Companion records no salesperson on invoices or orders, only the "
+        "company's sales",
+        ("sales this week", "sales by customer this month"),
+    ),
+    (
         r"conversion\s+rate|win\s+rate|sales\s+pipeline",
         "a conversion rate or sales pipeline: Companion records orders and invoices, not leads",
         ("sales orders by customer this month", "sales by customer this month"),

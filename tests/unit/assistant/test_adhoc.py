@@ -278,6 +278,7 @@ def test_a_policy_question_naming_a_measure_word_is_no_figure() -> None:
         ("how many employees do we have?", "employees"),
         ("how many new customers did we get this year?", "new"),
         ("which supplier bills are due this week?", "fall due"),
+        ("what were my sales this week?", "your own sales"),
     ],
 )
 def test_what_no_record_holds_is_refused_by_name(text: str, says: str) -> None:
