@@ -85,6 +85,9 @@ def test_a_known_name_of_a_kind_wins_over_an_unknown_one() -> None:
         ("stock in the Rangpur depot", "Rangpur"),
         ("how much is in our Khulna godown?", "Khulna"),
         ("stock levels in the Rangpur Hub", "Rangpur Hub"),
+        # In the user's own lower-case words: was answered for every warehouse, unsaid.
+        ("value of stock in the main warehouse", "main"),
+        ("how many bulbs are left in our central depot?", "central"),
     ],
 )
 def test_a_warehouse_named_before_its_cue_word_or_after_an_article_is_reported(
@@ -93,6 +96,22 @@ def test_a_warehouse_named_before_its_cue_word_or_after_an_article_is_reported(
     found = unknown(text)
     assert set(found) == {"warehouse"}
     assert found["warehouse"]["text"] == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no, the other warehouse",
+        "stock value by warehouse",
+        "which is the biggest warehouse by stock value?",
+        "stock in the warehouse",
+        "use our usual depot",
+        "stock of LED Bulb in the Dhaka warehouse",
+        "what's in each warehouse",
+    ],
+)
+def test_words_saying_which_warehouse_without_naming_one_are_no_unknown_name(text: str) -> None:
+    assert unknown(text) == {}
 
 
 def test_a_company_with_few_warehouses_is_offered_all_of_them_closest_first() -> None:

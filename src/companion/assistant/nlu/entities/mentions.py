@@ -42,6 +42,15 @@ _CUES = {
 AFTER_CUES = {"warehouse": ("warehouse",), "depot": ("warehouse",), "godown": ("warehouse",)}
 # Skipped between a preposition and the name it introduces ("stock in the Rangpur depot").
 _ARTICLES = {"the", "our"}
+# Lower-case words between "the"/"our" and "warehouse" that say which one without naming it:
+# "the other warehouse" (a reply to an action's question), "our usual depot" (a memory),
+# "the largest warehouse" (a ranking). Any other such word is the warehouse's name as the
+# user knows it ("the main warehouse"): a company without one must not answer for all.
+_NOT_WAREHOUSE_NAME = {
+    "other", "another", "same", "whole", "entire", "each", "every", "which", "usual",
+    "default", "preferred", "own", "first", "second", "third", "next", "previous", "most",
+    "least", "top", "one", "only", "right", "wrong", "selected", "chosen", "current",
+}  # fmt: skip
 # Words before a capitalised name, and what kind of name each one may introduce.
 _PARTY_OR_PRODUCT = ("customer", "supplier", "product")
 _PREPOSITIONS = {
@@ -157,6 +166,8 @@ def _named_before_cue(
             and (first == j or text[tokens[first - 1][2] : tokens[first][1]] == " ")
         ):
             first -= 1
+        if first == j and _described(text, tokens, j):
+            first = j - 1  # "the main warehouse": a name in the user's words
         if first == j:
             continue
         start, end = tokens[first][1], tokens[j - 1][2]
@@ -167,6 +178,23 @@ def _named_before_cue(
             Mention(name, start, end, kinds, {k: close_records(name, master, k) for k in kinds})
         )
     return more
+
+
+def _described(text: str, tokens: list[tuple[str, int, int]], j: int) -> bool:
+    """Whether "warehouse" at ``j`` follows "the"/"our" and one lower-case word that may be
+    its name ("the main warehouse"), not one saying which without naming it."""
+    if j < 2 or tokens[j - 2][0].lower() not in _ARTICLES:
+        return False
+    word = tokens[j - 1][0]
+    gaps = text[tokens[j - 2][2] : tokens[j - 1][1]], text[tokens[j - 1][2] : tokens[j][1]]
+    return (
+        gaps == (" ", " ")
+        and word.isalpha()
+        and word.islower()
+        and word not in _NOT_NAME
+        and word not in _NOT_WAREHOUSE_NAME
+        and not word.endswith("est")  # "the biggest warehouse"
+    )
 
 
 def is_name_word(word: str) -> bool:
