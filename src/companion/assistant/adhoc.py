@@ -510,7 +510,9 @@ def read(
     """The ad-hoc reading of ``text``, a refusal, or None when a fixed query answers it."""
     said = _HYPHENATED.sub(r"\1 \2", " ".join(text.split()))
     if _WHEN.match(said):
-        return None  # a date asked ("when are bonuses paid?"): no measure's total answers it
+        # A date asked: "when did Gazipur & Sons last buy?" is its newest invoice; "when are
+        # bonuses paid?" no measure's total answers.
+        return adhoc_shapes.last_document(said, entities, today)
     if intent == "explain_policy" and not (asks_breakdown(said) or _FIGURE_ASKED.search(said)):
         return None  # "what is the late payment penalty?": a rule, whatever measure it names
     if intent in _AGEING_INTENTS and _AGEING.search(said) and not _COMPARE.search(said):

@@ -85,6 +85,17 @@ _BOUGHT = re.compile(
     r"|were\s+billed|placed)\b",
     re.IGNORECASE,
 )
+# "When did Gazipur & Sons last buy from us?", "when was the last time X ordered": the date
+# of the party's newest document, not a measure's total (nor the purchase orders).
+_LAST_TIME = re.compile(
+    r"^\W*when\s+(?:did|was|has|have|were)\b.*\b(?:last|latest|most\s+recent(?:ly)?)\b",
+    re.IGNORECASE,
+)
+_LAST_DONE = re.compile(
+    r"\b(?P<order>order(?:ed|s)?|placed)\b|\b(?:buy|bought|purchased?|invoiced?|billed|bill"
+    r"|sale|sold|sell)\b",
+    re.IGNORECASE,
+)
 _SHARE = re.compile(
     r"\b(?:what\s+)?(?:percent(?:age)?|share|proportion|portion|fraction)\b|%", re.IGNORECASE
 )
@@ -126,6 +137,7 @@ class Documents:
     defaulted: str | None = None
     named: Named = field(default_factory=Named)
     misnamed: tuple[str, str] | None = None  # (kind, name) named but not this list's party
+    last: str | None = None  # "bought", "ordered": when the party last did so was asked
 
 
 @dataclass(frozen=True)
@@ -191,6 +203,32 @@ def read(text: str, entities: dict[str, Any], today: dt.date, intent: str = "") 
     ):
         return None
     return documents
+
+
+def last_document(said: str, entities: dict[str, Any], today: dt.date) -> Documents | None:
+    """ "When did X last buy/order?": X's newest invoice or order (a bill or purchase order
+    for a supplier), over all time up to today; None unless one party is named."""
+    done = _LAST_DONE.search(said)
+    if not _LAST_TIME.match(said) or done is None:
+        return None
+    named = _names(entities)
+    party = next((d for d in ("customer", "supplier") if d in named.filters), None)
+    if party is None and named.unknown is None and named.ambiguous is None:
+        return None
+    ordered = done.group("order") is not None
+    if party == "supplier":
+        kind = "purchase_order" if ordered else "bill"
+    else:
+        kind = "sales_order" if ordered else "invoice"
+    query = DocumentQuery(
+        kind=kind,
+        party=named.filters.get(party) if party else None,
+        end=today,
+        order="newest",
+        top=1,
+    )
+    verb = "ordered" if ordered else ("billed us" if party == "supplier" else "bought")
+    return Documents(query, named.names.get(party) if party else None, None, named, last=verb)
 
 
 def _paid_suppliers(text: str) -> bool:

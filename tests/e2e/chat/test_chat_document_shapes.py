@@ -487,3 +487,18 @@ def test_bad_numbers_in_a_document_question_get_words_not_a_500(chat_client, log
     unknown = _ask(chat_client, headers, "show me the invoices for Zzyzx Holdings")
     assert unknown["skill"] in ("clarify", "analytics"), unknown["message"]
     assert "Zzyzx" in unknown["message"] or unknown["data"]["matched"] == 0, unknown["message"]
+
+
+def test_when_a_customer_last_bought_is_the_date_of_its_newest_invoice(
+    chat_client, login, demo_session: Session
+) -> None:
+    # Was read as the purchase-order query: "I don't know a supplier called ...".
+    customer_id, name = _busiest_customer(demo_session)
+    mine = _invoices(demo_session, "AND i.customer_id = :p", p=customer_id)
+    newest = max(mine, key=lambda r: (r["issue_date"], r["number"]))
+    day = dt.date.fromisoformat(str(newest["issue_date"])[:10])
+    body = _ask(chat_client, login("finance"), f"When did {name} last buy from us?")
+    assert body["skill"] == "analytics", body["message"]
+    assert body["message"].startswith(f"{name} last bought on {day:%d %b %Y}: "), body["message"]
+    assert body["data"]["rows"][0][0] == newest["number"]
+    assert body["data"]["matched"] == len(mine)

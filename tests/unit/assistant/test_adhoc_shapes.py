@@ -231,3 +231,41 @@ def test_a_period_running_past_today_is_cut_at_today() -> None:
 def test_fillers_alone_are_neither_asked_nor_requested(text: str) -> None:
     assert not guard.requests(text)
     assert read(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "verb"),
+    [
+        ("When did Rahim Traders last buy from us?", "invoice", "bought"),
+        ("when was the last time Rahim Traders ordered?", "sales_order", "ordered"),
+        ("when did we last buy from Karim Steel?", "bill", "billed us"),
+        ("when did we last order from Karim Steel", "purchase_order", "ordered"),
+    ],
+)
+def test_when_a_party_last_bought_or_ordered_is_its_newest_document(
+    text: str, kind: str, verb: str
+) -> None:
+    supplier = "Karim Steel" in text
+    entities = (
+        {"supplier": {"id": 11, "name": "Karim Steel", "text": "Karim Steel"}}
+        if supplier
+        else {"customer": {"id": 1, "name": "Rahim Traders", "text": "Rahim Traders"}}
+    )
+    got = shapes.last_document(text, entities, TODAY)
+    assert got is not None
+    assert got.query.kind == kind and got.query.order == "newest" and got.query.top == 1
+    assert got.query.party == (11 if supplier else 1) and got.query.start is None
+    assert got.query.end == TODAY and got.last == verb
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When are variable bonuses paid?",
+        "when did we last pay Karim Steel?",
+        "when did sales peak?",
+    ],
+)
+def test_other_when_questions_are_no_last_document(text: str) -> None:
+    entities = {"supplier": {"id": 11, "name": "Karim Steel", "text": "Karim Steel"}}
+    assert shapes.last_document(text, entities, TODAY) is None

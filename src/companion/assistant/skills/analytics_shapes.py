@@ -53,8 +53,14 @@ def documents_answer(turn: Turn, reading: Documents, skill: str) -> Answer:
     rows = result.rows
     if not rows:
         text = f"There are no {plural} {scope}."
+    elif reading.last is not None:
+        party = reading.party_name or rows[0][1]
+        text = (
+            f"{party} last {reading.last} on {rows[0][2]:%d %b %Y}: {_doc_line(rows[0], fmt)}."
+            f" ({fmt.count(result.matched, kind.label)} {scope} in all.)"
+        )
     elif query.top is not None:
-        word = "largest" if query.order == "largest" else "smallest"
+        word = {"largest": "largest", "smallest": "smallest"}.get(query.order, "latest")
         listed = "; ".join(_doc_line(r, fmt) for r in rows)
         if query.top == 1:
             text = f"The {word} {kind.label} {scope} is {listed}."
