@@ -79,6 +79,9 @@ class AnalyticsResult:
     previous_total: Decimal | None = None
     compare_start: dt.date | None = None
     compare_end: dt.date | None = None
+    # The company's first record of the measure, where it falls after the compared period's
+    # start: that period holds less than it says (or nothing), and the answer must say so.
+    records_from: dt.date | None = None
 
 
 def measure_of(query: AnalyticsQuery) -> Measure:
@@ -155,7 +158,35 @@ def run(
         p_start, p_end = compared_period(query, start, end)
         previous = _buckets(session, ctx, query, measure, source, (p_start, p_end), today)
     result = _result(query, measure, source, current, previous, (start, end), (p_start, p_end))
+    if p_start is not None:
+        first = _first_day(session, ctx, query, measure, source, today)
+        if first is not None and first > p_start:
+            result = replace(result, records_from=first)
     return _recounted(session, ctx, result, source, today)
+
+
+def _first_day(
+    session: Session,
+    ctx: RequestContext,
+    query: AnalyticsQuery,
+    measure: Measure,
+    source: Source,
+    today: dt.date,
+) -> dt.date | None:
+    """The date of the company's first record of the measure (any party, any period)."""
+    if source.date is None:
+        return None
+    whole = query.model_copy(update={"by": (), "top": None, "filters": {}})
+    dialect = session.get_bind().dialect.name
+    stmt = _statement(
+        ctx, whole, measure, source, (None, None), today, dialect, ctx.fiscal_year_start_month
+    )
+    first = session.execute(stmt.with_only_columns(func.min(source.date))).scalar()
+    if isinstance(first, str):  # SQLite without the column's type
+        first = dt.date.fromisoformat(first[:10])
+    if isinstance(first, dt.datetime):
+        first = first.date()
+    return first if isinstance(first, dt.date) else None
 
 
 def recounts(measure: Measure, source: Source, query: AnalyticsQuery) -> bool:

@@ -876,6 +876,10 @@ def _reading(
     defaulted = None
     if own is not None and compare == "period":
         start, end = own.start, own.end
+        if other is not None and other[1] + dt.timedelta(days=1) == start and today < end:
+            # "sales this year vs last year": this year so far against the same days of
+            # last year (like for like), not a part year against a whole one.
+            compare, other = "previous_period", None
     elif isinstance(period, dict) and period.get("start") and period.get("end"):
         start = dt.date.fromisoformat(str(period["start"]))
         end = dt.date.fromisoformat(str(period["end"]))

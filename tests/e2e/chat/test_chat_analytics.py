@@ -340,3 +340,30 @@ def test_the_fixed_queries_keep_the_questions_they_answer_exactly(
 ) -> None:
     body = ask(chat_client, login("finance"), message)
     assert body["skill"] == "data_query", body["message"]
+
+
+def test_a_comparison_reaching_before_the_first_record_says_so(
+    chat_client, login, demo_session
+) -> None:
+    # Was "up BDT ... (+400.8%)" against a period the records cover only in part, unsaid.
+    first = _day(
+        demo_session.execute(
+            text(
+                """SELECT MIN(i.issue_date) FROM invoices i JOIN companies c
+                ON c.id = i.company_id WHERE c.slug = 'acme' AND i.kind = 'ar'
+                AND i.status IN ('posted', 'partially_paid', 'paid')"""
+            )
+        ).scalar_one()
+    )
+    assert first > TODAY.replace(year=TODAY.year - 1, day=1)  # the demo: months, not years
+    headers = login("finance")
+    body = ask(chat_client, headers, "sales this month compared with the same month last year")
+    said = f"Companion has no sales recorded before {first.day} {first:%b %Y}"
+    assert said in body["message"], body["message"]
+    # "this year vs last year" is this year so far against the same days of last year.
+    whole = ask(chat_client, headers, "sales this year vs last year")
+    query = whole["data"]["query"]
+    assert query["compare"] == "previous_period", whole["message"]
+    assert "records" in whole["message"] or "recorded" in whole["message"], whole["message"]
+    covered = ask(chat_client, headers, "sales this month compared to last month")
+    assert "record" not in covered["message"], covered["message"]

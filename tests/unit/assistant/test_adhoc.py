@@ -51,11 +51,16 @@ def test_measures_dimensions_and_rankings(text, measure, by, top, order) -> None
 
 def test_comparisons() -> None:
     mtd = {"period": {"start": "2026-03-01", "end": "2026-03-31"}}
+    # This month so far against the same days of last month (like for like), not against
+    # the whole of February.
     got = read("compare sales this month with last month", entities=mtd)
-    assert isinstance(got, adhoc.Reading) and got.query.compare == "period"
-    assert (got.query.compare_start, got.query.compare_end) == (
-        dt.date(2026, 2, 1),
-        dt.date(2026, 2, 28),
+    assert isinstance(got, adhoc.Reading) and got.query.compare == "previous_period"
+    assert got.query.compare_start is None
+    named = read("compare sales in February with January", entities=FEB)
+    assert isinstance(named, adhoc.Reading) and named.query.compare == "period"
+    assert (named.query.compare_start, named.query.compare_end) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 1, 31),
     )
     year = read("sales last month vs the same period last year", entities=FEB)
     assert isinstance(year, adhoc.Reading) and year.query.compare == "last_year"

@@ -195,6 +195,19 @@ def _summary(result: AnalyticsResult, fmt: AnswerFormat, scope: str) -> str:
             )
             text += f": {way} {_amount(result, fmt, abs(change))}{pct}" if change else ": unchanged"
         text += "."
+        since = result.records_from
+        if since is not None and result.compare_end is not None:
+            if since > result.compare_end:
+                text += (
+                    f" Companion has no {label} recorded before {date_text(since)}, so {other}"
+                    " holds none: the change says nothing about growth."
+                )
+            else:
+                text += (
+                    f" Companion's records of {label} start on {date_text(since)}, so only"
+                    f" {period_text(since, result.compare_end)} of {other} is counted: the"
+                    " change is not like for like."
+                )
         if query.dimension and result.rows:
             first = result.rows[0]
             largest = _amount(result, fmt, first[1])
