@@ -71,8 +71,8 @@ def documents_answer(turn: Turn, reading: Documents, skill: str) -> Answer:
         text += f" ({fmt.count(result.matched, kind.label)} matched in all.)"
     else:
         shown = "" if result.matched <= len(rows) else f"; the {len(rows)} newest are listed"
-        open_part = (
-            f", {fmt.money(result.open_total)} of it still open"
+        open_part = (  # the amounts are net of tax, what is still owed includes it
+            f" net of tax, {fmt.money(result.open_total)} still open with tax"
             if result.open_total is not None
             else ""
         )
@@ -115,7 +115,9 @@ def _doc_line(row: list[Any], fmt: AnswerFormat) -> str:
     number, party, day, status, amount = row[:5]
     line = f"{number} ({party or 'no party'}, {day:%d %b %Y}) {fmt.money(Decimal(amount))}"
     if len(row) > 5 and row[5] is not None and Decimal(row[5]) > 0:
-        line += f", {fmt.money(Decimal(row[5]))} open"
+        # An invoice's or bill's amount is net of tax, what is still owed includes the tax:
+        # "BDT 75,230.00, BDT 86,514.50 open" read as more owed than billed.
+        line += f" net of tax, {fmt.money(Decimal(row[5]))} still open with tax"
     elif status:
         line += f", {str(status).replace('_', ' ')}"
     return line
