@@ -56,6 +56,9 @@ from companion.tenancy.models import Company
 from companion.tenancy.permissions import permissions_for
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+# The measure sales per customer and month (migration 0016 fills sales_months the same way).
+SALES = "kind = 'ar' AND status IN ('posted', 'partially_paid', 'paid')"
+SALES_MONTH = "CAST(date_trunc('month', issue_date) AS date)"
 STAMP = "2026-03-15 00:00:00+00"
 N = r"\N"
 ADJ = "Amber Blue Cedar Delta Eastern Falcon Golden Harbor Iron Jade Kestrel Lotus Meadow Northern Oak Pacific Quartz River Silver Summit Tiger Union Valley Western Zenith Crescent Maple Royal Star Coral".split()  # noqa: E501
@@ -544,6 +547,15 @@ def copy_all(dsn: str, folder: Path, counts: dict[str, int]) -> dict[str, float]
         timings["account_days"] = time.perf_counter() - started
         print(f"  account_days filled in {timings['account_days']:.1f} s", flush=True)
         started = time.perf_counter()
+        conn.execute("DELETE FROM sales_months")  # sales per customer and month, as 0016 fills
+        conn.execute(
+            "INSERT INTO sales_months (company_id, customer_id, month, amount, tax, invoices) "
+            f"SELECT company_id, customer_id, {SALES_MONTH}, SUM(subtotal), SUM(tax_total), "
+            f"COUNT(*) FROM invoices WHERE {SALES} GROUP BY company_id, customer_id, {SALES_MONTH}"
+        )
+        timings["sales_months"] = time.perf_counter() - started
+        print(f"  sales_months filled in {timings['sales_months']:.1f} s", flush=True)
+        started = time.perf_counter()
         for _, definition in indexes:
             conn.execute(definition)
         timings["indexes"] = time.perf_counter() - started
@@ -614,6 +626,19 @@ def check_invariants(session: Session, companies: list[int], sample: int) -> lis
         )
     ).all()
     problems += [f"account_days differ from the journal at {row}" for row in kept]
+    sold = session.execute(
+        text(
+            "SELECT s.company_id, s.customer_id, s.month FROM"
+            " (SELECT * FROM sales_months WHERE invoices <> 0) s FULL JOIN ("
+            f" SELECT company_id, customer_id, {SALES_MONTH} AS month, sum(subtotal) AS amount,"
+            " sum(tax_total) AS tax, count(*) AS invoices FROM invoices"
+            f" WHERE {SALES} GROUP BY company_id, customer_id, {SALES_MONTH}) i"
+            " ON (i.company_id, i.customer_id, i.month) = (s.company_id, s.customer_id, s.month)"
+            " WHERE (s.amount, s.tax, s.invoices) IS DISTINCT FROM (i.amount, i.tax, i.invoices)"
+            " LIMIT 5"
+        )
+    ).all()
+    problems += [f"sales_months differ from the invoices at {row}" for row in sold]
     problems += demo_repo.cross_company_references(session)
     pct = max(0.01, min(100.0, 100.0 * sample / max(1, session.query(Invoice).count())))
     invoices = session.execute(

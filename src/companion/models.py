@@ -14,7 +14,7 @@ from companion.assistant.models import Conversation, Message
 from companion.audit.models import AuditEntry, AuditHead
 from companion.auth.models import ApiKey, User
 from companion.demo.models import DemoAnomaly
-from companion.erp.invoicing.models import Invoice, InvoiceLine
+from companion.erp.invoicing.models import Invoice, InvoiceLine, SalesMonth
 from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import Account, BankAccount, JournalLine, JournalVoucher
 from companion.erp.numbering.models import DocumentSequence
@@ -65,6 +65,7 @@ __all__ = [
     "GlobalMemory",
     "Invoice",
     "InvoiceLine",
+    "SalesMonth",
     "Item",
     "Job",
     "JobLease",

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from companion.analytics import summary as kept
 from companion.analytics.measures import COUNT, MEASURES, Measure, Source
 from companion.analytics.query import DIMENSIONS, FILTERS, GRAINS, MAX_TOP, AnalyticsQuery
 from companion.analytics.query import Unanswerable as Cant
@@ -140,10 +141,17 @@ def validate(query: AnalyticsQuery, today: dt.date) -> tuple[Measure, Source]:
 
 
 def run(
-    session: Session, ctx: RequestContext, query: AnalyticsQuery, today: dt.date
+    session: Session,
+    ctx: RequestContext,
+    query: AnalyticsQuery,
+    today: dt.date,
+    *,
+    summary: bool = True,
 ) -> AnalyticsResult:
-    """Check the permission, validate and run ``query`` for the caller's company."""
+    """Check the permission, validate and run ``query`` for the caller's company (whole
+    months from the ledger's ``sales_months`` where it answers, unless ``summary`` is off)."""
     measure, source = validate(query, today)
+    source = source if summary else replace(source, summary={})
     ctx.require(figure_permission(measure.figure))
     start, end = (None, None) if measure.snapshot else (query.start, min(query.end, today))  # type: ignore[type-var]
     if query.dimension is not None and not query.compare and _one_sum(measure):
@@ -262,6 +270,19 @@ def _statement(
 ) -> Select[Any]:
     """The grouped, company-scoped SELECT of the measure's parts (``names``: the record's
     name joined here; without, the caller joins it to the groups)."""
+    months = kept.whole_months(query, measure, source, period)
+    if months is not None:
+        invoices = replace(source, summary={})
+        return kept.statement(
+            ctx,
+            query,
+            source,
+            period,  # type: ignore[arg-type]
+            months,
+            lambda p: _statement(ctx, query, measure, invoices, p, today, dialect, fy_start, False),
+            lambda date: _grain_key(date, query.grain, dialect, fy_start),  # type: ignore[arg-type]
+            names,
+        )
     columns: list[Any] = []
     label_model = None
     dim = query.dimension
@@ -372,11 +393,18 @@ def _ranked(
     fy = ctx.fiscal_year_start_month
     dialect = session.get_bind().dialect.name
     dim = source.dims[query.dimension]  # type: ignore[index]
-    # Named records are grouped by id alone and their names joined to the groups.
-    grouped = _statement(
+    # Named records are grouped by id alone, totalled, and their names joined to the groups
+    # after (only the groups a sort by period reaches need one).
+    groups = _statement(
         ctx, query, measure, source, dates, today, dialect, fy, names=False
     ).subquery()
     (part_name,) = source.parts
+    summed = groups.c[part_name]
+    grouped = select(
+        groups,
+        type_coerce(func.sum(summed).over(), summed.type).label("total"),
+        func.count().over().label("groups"),
+    ).subquery()
     part = grouped.c[part_name]
     source_rows: Any = grouped
     if dim.names is not None:
@@ -402,8 +430,8 @@ def _ranked(
             label.label("label"),
             *([period] if period is not None else []),
             part,
-            type_coerce(func.sum(part).over(), part.type).label("total"),
-            func.count().over().label("groups"),
+            grouped.c.total,
+            grouped.c.groups,
         )
         .select_from(source_rows)
         .order_by(*order, grouped.c.k)

@@ -34,6 +34,7 @@ from companion.erp.invoicing.models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    SalesMonth,
     is_overdue,
 )
 from companion.erp.items.models import Item, Warehouse
@@ -97,6 +98,9 @@ class Source:
     per_line: bool = False
     # The condition "overdue as of today" (open and past due) where the fact has a due date.
     overdue: Callable[[dt.date], Any] | None = None
+    # The columns of ``SalesMonth`` (sales per customer and month, kept by the ledger) whose
+    # sums are these parts: whole months are read there (analytics.summary).
+    summary: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,13 +181,17 @@ def _with_so(sources: tuple[Source, ...]) -> tuple[Source, ...]:
     return tuple(replace(s, tables=(*s.tables, "sales_orders"), outer=_SO_JOIN) for s in sources)
 
 
-def _sales_like(parts: Mapping[str, Any], line_parts: Mapping[str, Any]) -> tuple[Source, ...]:
+def _sales_like(
+    parts: Mapping[str, Any],
+    line_parts: Mapping[str, Any],
+    summary: Mapping[str, Any] | None = None,
+) -> tuple[Source, ...]:
     plain = _sales_sources(parts, line_parts)
     # Without the warehouse, no join to sales orders (an invoice without one still counts).
-    stripped = tuple(
+    invoice, lines = (
         replace(s, dims={k: v for k, v in s.dims.items() if k != "warehouse"}) for s in plain
     )
-    return (*stripped, *_with_so(plain))
+    return (replace(invoice, summary=summary or {}), lines, *_with_so(plain))
 
 
 _NOT_PER_ITEM = "{label} are recorded per invoice, not per item"
@@ -205,7 +213,11 @@ _measures: list[Measure] = [
         "sales_totals",
         "sales = subtotal (net of tax) of customer invoices posted, partially paid or paid, "
         "by issue date; per item, the invoice lines' net amounts",
-        _sales_like({"amount": _money(SALES_AMOUNT)}, {"amount": _money(SALES_LINE_AMOUNT)}),
+        _sales_like(
+            {"amount": _money(SALES_AMOUNT)},
+            {"amount": _money(SALES_LINE_AMOUNT)},
+            {"amount": SalesMonth.amount},
+        ),
         _part("amount"),
         qualifier="net of tax",
     ),
@@ -226,7 +238,11 @@ _measures: list[Measure] = [
         "sales_totals",
         "invoices = customer invoices posted, partially paid or paid (drafts and voids "
         "excluded), by issue date",
-        _sales_like({COUNT: _count(Invoice.id)}, {COUNT: _count(Invoice.id)}),
+        _sales_like(
+            {COUNT: _count(Invoice.id)},
+            {COUNT: _count(Invoice.id)},
+            {COUNT: SalesMonth.invoices},
+        ),
         _part(COUNT),
     ),
     Measure(
@@ -264,6 +280,7 @@ _measures: list[Measure] = [
         _sales_like(
             {"amount": _money(SALES_AMOUNT), COUNT: _count(Invoice.id)},
             {"amount": _money(SALES_LINE_AMOUNT), COUNT: _count(Invoice.id)},
+            {"amount": SalesMonth.amount, COUNT: SalesMonth.invoices},
         ),
         _ratio,
         additive=False,
@@ -396,7 +413,9 @@ _measures: list[Measure] = [
         "tax charged on sales = the tax (VAT) on customer invoices posted, partially paid or "
         "paid, by issue date; per item, the invoice lines' tax amounts",
         _sales_like(
-            {"amount": _money(Invoice.tax_total)}, {"amount": _money(InvoiceLine.tax_amount)}
+            {"amount": _money(Invoice.tax_total)},
+            {"amount": _money(InvoiceLine.tax_amount)},
+            {"amount": SalesMonth.tax},
         ),
         _part("amount"),
     ),
@@ -636,7 +655,7 @@ def _distinct(name: str, of: str, column: Any, label: str, definition: str) -> M
     base = next(m for m in _measures if m.name == of)
     table = column.class_
     sources = tuple(
-        replace(s, parts={COUNT: _count(column)})
+        replace(s, parts={COUNT: _count(column)}, summary={})
         for s in base.sources
         if s.fact is table or any(j is table for j, _ in s.joins)
     )

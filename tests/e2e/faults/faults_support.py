@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from companion.audit.service import verify
 from companion.demo import repository as demo_repo
 from companion.erp.documents import DocLineIn
-from companion.erp.invoicing.models import Invoice, InvoiceKind
+from companion.erp.invoicing.models import Invoice, InvoiceKind, SalesMonth, is_sale
 from companion.erp.invoicing.service import create_invoice
 from companion.erp.items.models import Item
 from companion.erp.ledger.models import AccountDay, JournalLine, JournalVoucher
@@ -153,6 +153,7 @@ def ledger_problems(session: Session) -> list[str]:
     ).scalars()
     problems += [f"{number} is posted without a journal voucher" for number in unjournaled]
     problems += _account_day_problems(session)
+    problems += _sales_month_problems(session)
     problems += _numbering_problems(session)
     problems += demo_repo.cross_company_references(session)
     report = verify(session)
@@ -188,6 +189,29 @@ def _account_day_problems(session: Session) -> list[str]:
         f"account_days {key}: kept {kept.get(key)}, journal {journal.get(key)}"
         for key in sorted(set(journal) | set(kept), key=str)
         if journal.get(key) != kept.get(key)
+    ][:5]
+
+
+def _sales_month_problems(session: Session) -> list[str]:
+    """The ledger's sales per customer and month agree with the invoices that are sales."""
+    invoices: dict[tuple[int, int | None, dt.date], tuple[Decimal, Decimal, int]] = {}
+    rows = session.execute(
+        select(Invoice.company_id, Invoice.customer_id, Invoice.issue_date, Invoice.subtotal,
+               Invoice.tax_total).where(is_sale())
+    ).all()  # fmt: skip
+    for company_id, customer_id, issued, subtotal, tax in rows:
+        key = (company_id, customer_id, issued.replace(day=1))
+        amount, taxed, n = invoices.get(key, (Decimal(0), Decimal(0), 0))
+        invoices[key] = (amount + subtotal, taxed + tax, n + 1)
+    invoices = {k: (_cents(a), _cents(t), n) for k, (a, t, n) in invoices.items()}
+    kept = {
+        (m.company_id, m.customer_id, m.month): (m.amount, m.tax, m.invoices)
+        for m in session.execute(select(SalesMonth).where(SalesMonth.invoices != 0)).scalars()
+    }
+    return [
+        f"sales_months {key}: kept {kept.get(key)}, invoices {invoices.get(key)}"
+        for key in sorted(set(invoices) | set(kept), key=str)
+        if invoices.get(key) != kept.get(key)
     ][:5]
 
 

@@ -25,7 +25,7 @@ from companion.demo import repository as demo_repo
 from companion.demo.profiles import PROFILES
 from companion.demo.schemas import DemoSummary
 from companion.demo.service import build_demo
-from companion.erp.invoicing.models import OPEN_STATUSES, Invoice
+from companion.erp.invoicing.models import OPEN_STATUSES, Invoice, SalesMonth, is_sale
 from companion.erp.ledger import repository as ledger_repo
 from companion.erp.numbering.service import current_numbers
 from companion.erp.purchasing.models import PurchaseOrder
@@ -241,6 +241,27 @@ def test_anomalies_are_recorded_and_match_the_invoices(built: Built) -> None:
             ).scalar_one()
             assert Decimal(str(sold)).quantize(Decimal("0.01")) == a.observed, a.on_date
             assert (a.observed > 2 * a.baseline) if a.direction == "spike" else a.observed == 0
+
+
+def test_the_sales_per_customer_and_month_kept_by_the_ledger_equal_the_invoices(
+    built: Built,
+) -> None:
+    cent, D0 = Decimal("0.01"), Decimal(0)
+    sold: dict[tuple[int, int | None, dt.date], list[Decimal]] = {}
+    for company_id, customer_id, issued, subtotal, tax in built.session.execute(
+        select(Invoice.company_id, Invoice.customer_id, Invoice.issue_date, Invoice.subtotal,
+               Invoice.tax_total).where(is_sale())
+    ):  # fmt: skip
+        sums = sold.setdefault((company_id, customer_id, issued.replace(day=1)), [D0, D0, D0])
+        sums[0] += subtotal
+        sums[1] += tax
+        sums[2] += 1
+    kept = {
+        (m.company_id, m.customer_id, m.month): (m.amount, m.tax, m.invoices)
+        for m in built.session.execute(select(SalesMonth).where(SalesMonth.invoices != 0)).scalars()
+    }
+    assert len(kept) > 10
+    assert kept == {k: (a.quantize(cent), t.quantize(cent), n) for k, (a, t, n) in sold.items()}
 
 
 def test_no_row_points_at_another_company(built: Built) -> None:

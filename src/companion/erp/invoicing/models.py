@@ -149,6 +149,26 @@ class InvoiceLine(IdMixin, TenantMixin, Base):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
+class SalesMonth(IdMixin, TenantMixin, Base):
+    """Sales per customer and calendar month, kept by the ledger.
+
+    Posting a customer invoice adds its subtotal, tax and one invoice to its customer's
+    month of issue, voiding it takes them off, in the same transaction
+    (``repository.add_sales_month``): the invoices that count as sales (``is_sale``) summed
+    by ``SALES_DATE``'s month. Whole months of sales by customer or by month read these rows
+    instead of every invoice (analytics). Derived: rebuilt from invoices by migration 0016.
+    """
+
+    __tablename__ = "sales_months"
+    __table_args__ = (UniqueConstraint("company_id", "month", "customer_id"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False)
+    month: Mapped[dt.date] = mapped_column(Date, nullable=False)  # its first day
+    amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # SALES_AMOUNT
+    tax: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    invoices: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 def is_open(kind: InvoiceKind | None = None) -> ColumnElement[bool]:
     """Invoices (or bills) still owed: posted or partially paid, of ``kind`` when given."""
     status = Invoice.status.in_(OPEN_STATUSES)

@@ -6,9 +6,17 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from companion.erp.invoicing.models import Invoice, InvoiceKind, is_open, is_overdue
+from companion.erp.invoicing.models import (
+    SALES_STATUSES,
+    Invoice,
+    InvoiceKind,
+    SalesMonth,
+    is_open,
+    is_overdue,
+)
 from companion.erp.invoicing.schemas import InvoiceFilters
 from companion.erp.parties.models import Customer, Supplier
 from companion.erp.purchasing.models import PurchaseOrder
@@ -146,3 +154,29 @@ def list_invoices(
         .offset(offset)
     )
     return list(session.execute(page).scalars()), int(total)
+
+
+def add_sales_month(session: Session, invoice: Invoice, sign: int) -> None:
+    """Add (``sign`` 1, on posting) or take off (-1, on voiding) a customer invoice's sales
+    in its customer's month of issue; anything but a sale (``is_sale``) changes nothing."""
+    if invoice.kind != InvoiceKind.AR.value or invoice.status not in SALES_STATUSES:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SalesMonth).values(
+        company_id=invoice.company_id,
+        customer_id=invoice.customer_id,
+        month=invoice.issue_date.replace(day=1),
+        amount=sign * invoice.subtotal,
+        tax=sign * invoice.tax_total,
+        invoices=sign,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["company_id", "month", "customer_id"],
+        set_={
+            "amount": SalesMonth.amount + stmt.excluded.amount,
+            "tax": SalesMonth.tax + stmt.excluded.tax,
+            "invoices": SalesMonth.invoices + stmt.excluded.invoices,
+        },
+    )
+    session.execute(stmt)

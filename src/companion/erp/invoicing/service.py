@@ -193,6 +193,7 @@ def post_invoice(
     invoice.status = InvoiceStatus.POSTED.value
     invoice.journal_id = voucher.id
     session.flush()
+    repo.add_sales_month(session, invoice, 1)
     audit.record(
         session, ctx, "invoice.post", "invoice", invoice.id, old=old, new=invoice_values(invoice)
     )
@@ -225,6 +226,7 @@ def void_invoice(
             },
         )
     old = invoice_values(invoice)
+    repo.add_sales_month(session, invoice, -1)  # a draft was never counted: no change
     if invoice.journal_id is not None:
         reverse_journal(
             session, ctx, invoice.journal_id, on=on, memo=f"Void {invoice.number}: {reason}"[:500]
