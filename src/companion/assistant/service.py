@@ -52,6 +52,7 @@ from companion.assistant.skills.knowledge import (
     documents_found,
 )
 from companion.assistant.state import AnswerMeta, ConversationState
+from companion.audit import service as audit
 from companion.config import ActionSettings
 from companion.errors import PayloadTooLarge, ValidationFailed
 from companion.governance.memory import service as memory_policy
@@ -171,11 +172,12 @@ class Assistant:
         The turn reads first and takes the write lock only to record itself (or, for a turn
         that changes something, from the moment that is known: ``assistant.phases``).
         A company in compliance mode (governance.memory's policy) reaches no provider marked
-        external during the turn: its chain skips them.
+        external during the turn: its chain skips them. Its audit entries are chained last
+        (``audit.written_last``): the company's audit head is locked only from then to the commit.
         """
         begin_reading(session)
         allowed = memory_policy.policy_of(session, ctx.company_id).allows_external_providers()
-        with external_providers(allowed):
+        with external_providers(allowed), audit.written_last(session):
             if self._usage is None:
                 return self._answer(session, ctx, request, progress)
             with self._usage.turn(session, ctx) as metered:

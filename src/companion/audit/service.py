@@ -4,6 +4,13 @@ Each company has its own chain (``company:<id>``); events outside any company go
 ``global`` chain. An entry's hash covers its content and the previous entry's hash, and
 ``audit_heads`` remembers each chain's last entry, so ``verify`` catches an edited row, a
 deleted row in the middle (broken link) and a deleted tail (head mismatch).
+
+Appending locks the chain's head until the transaction ends, so a company's writers take
+turns. Inside ``written_last`` (a chat turn, an AI action's execution) entries are queued
+instead and chained when the scope ends, with the head locked once, as the transaction's
+last writes: the head is then held only for them and the commit, not while the action
+posts and the turn records itself. Entries queued in a savepoint that rolls back vanish
+with it.
 """
 
 from __future__ import annotations
@@ -11,12 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from companion.audit.models import AuditEntry, AuditHead
 from companion.kit.db import utcnow
@@ -70,18 +78,15 @@ def record(
     actor: str | None = None,
     conversation_message_id: str | None = None,
 ) -> AuditEntry:
-    """Append one entry; ``ctx`` gives actor, company and ``via_ai`` when there is one."""
+    """Append one entry; ``ctx`` gives actor, company and ``via_ai`` when there is one.
+
+    Inside ``written_last`` the entry is queued: its ``seq``, ``hash`` and ``created_at``
+    are set when the scope ends and it is written (it gets no ``id``).
+    """
     company = ctx.company_id if ctx else company_id
     chain = f"company:{company}" if company is not None else "global"
-    head = session.execute(
-        select(AuditHead).where(AuditHead.chain == chain).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(chain=chain, seq=0, hash=GENESIS)
-        session.add(head)
     entry = AuditEntry(
         chain=chain,
-        seq=head.seq + 1,
         company_id=company,
         actor_user_id=ctx.user_id if ctx else None,
         actor=(ctx.username if ctx else None) or actor or "system",
@@ -95,9 +100,15 @@ def record(
         conversation_message_id=conversation_message_id
         if conversation_message_id is not None
         else (ctx.extra.get("conversation_message_id") if ctx else None),
-        created_at=utcnow(),
-        prev_hash=head.hash,
     )
+    queue = _queue(session)
+    if queue is not None:
+        queue.append(_Queued(_columns(entry), entry, _innermost(session)))
+        return entry
+    head = _lock_head(session, chain)
+    entry.seq = head.seq + 1
+    entry.created_at = utcnow()
+    entry.prev_hash = head.hash
     entry.hash = _digest(entry)
     session.add(entry)
     head.seq, head.hash = entry.seq, entry.hash
@@ -114,24 +125,15 @@ def record_many(
 ) -> int:
     """Append one entry per ``(entity_id, old, new)``, in order: the same chain and hashes as
     that many ``record`` calls, with the chain's head locked and written once (bulk imports).
+    Inside ``written_last`` they are queued like ``record``'s.
     """
     if not changes:
         return 0
     chain = f"company:{ctx.company_id}"
-    head = session.execute(
-        select(AuditHead).where(AuditHead.chain == chain).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(chain=chain, seq=0, hash=GENESIS)
-        session.add(head)
-    seq, prev, now = head.seq, head.hash, utcnow()
     link = ctx.extra.get("conversation_message_id")
-    rows: list[dict[str, Any]] = []
-    for entity_id, old, new in changes:
-        seq += 1
-        row: dict[str, Any] = {
+    rows: list[dict[str, Any]] = [
+        {
             "chain": chain,
-            "seq": seq,
             "company_id": ctx.company_id,
             "actor_user_id": ctx.user_id,
             "actor": ctx.username or "system",
@@ -142,16 +144,158 @@ def record_many(
             "new_values": jsonable(new) if new is not None else None,
             "via_ai": bool(ctx.via_ai),
             "conversation_message_id": link,
-            "created_at": now,
-            "prev_hash": prev,
         }
+        for entity_id, old, new in changes
+    ]
+    queue = _queue(session)
+    if queue is not None:
+        where = _innermost(session)
+        queue.extend(_Queued(row, None, where) for row in rows)
+    else:
+        _append(session, chain, rows)
+    return len(rows)
+
+
+def _lock_head(session: Session, chain: str) -> AuditHead:
+    """The chain's head, locked until the transaction ends (created at genesis if new)."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.chain == chain).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(chain=chain, seq=0, hash=GENESIS)
+        session.add(head)
+    return head
+
+
+def _append(session: Session, chain: str, rows: list[dict[str, Any]]) -> None:
+    """Chain ``rows`` (column values without seq, time and hashes) onto ``chain``, in order."""
+    head = _lock_head(session, chain)
+    seq, prev, now = head.seq, head.hash, utcnow()
+    for row in rows:
+        seq += 1
+        row.update(seq=seq, created_at=now, prev_hash=prev)
         row["hash"] = prev = _digest_values(row)
-        rows.append(row)
     # One multi-row INSERT (no ORM objects to track): the entries are written, not read back.
     session.execute(insert(AuditEntry), rows)
     head.seq, head.hash = seq, prev
     session.flush()
-    return len(rows)
+
+
+# --- entries written last -------------------------------------------------------------------
+
+_QUEUE = "companion.audit.queue"  # session.info: the entries a ``written_last`` scope holds
+_DEPTH = "companion.audit.depth"  # session.info: how many ``written_last`` scopes are open
+
+_COLUMNS = (
+    "chain",
+    "company_id",
+    "actor_user_id",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "old_values",
+    "new_values",
+    "via_ai",
+    "conversation_message_id",
+)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """An entry waiting to be chained: its columns, the object ``record`` returned, and the
+    (innermost) transaction it was recorded in."""
+
+    row: dict[str, Any]
+    entry: AuditEntry | None
+    transaction: SessionTransaction
+
+
+def _columns(entry: AuditEntry) -> dict[str, Any]:
+    return {column: getattr(entry, column) for column in _COLUMNS}
+
+
+def _queue(session: Session) -> list[_Queued] | None:
+    if not session.info.get(_DEPTH):
+        return None
+    queue: list[_Queued] = session.info.setdefault(_QUEUE, [])
+    return queue
+
+
+def _innermost(session: Session) -> SessionTransaction:
+    # A queued entry belongs to a transaction: begin one if nothing has yet (autobegin's).
+    return session.get_nested_transaction() or session.get_transaction() or session.begin()
+
+
+@contextmanager
+def written_last(session: Session) -> Iterator[None]:
+    """Queue the audit entries recorded inside, and chain and write them when it ends.
+
+    The chain's head is then locked only from the scope's end to the commit: open it around
+    everything a transaction does and leave it just before committing. Scopes nest (the
+    outermost writes). What is queued when an error leaves the scope goes with the
+    transaction: written if it still commits (a refused action's failed state is committed),
+    dropped if it rolls back; a commit inside writes the queue first.
+    """
+    depth = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = depth + 1
+    try:
+        yield
+    finally:
+        session.info[_DEPTH] = depth
+    if depth == 0:
+        write_queued(session)
+
+
+def write_queued(session: Session) -> None:
+    """Chain and write the queued entries now: each chain's head locked once, in chain order."""
+    queued = session.info.pop(_QUEUE, None)
+    if not queued:
+        return
+    by_chain: dict[str, list[_Queued]] = {}
+    for item in queued:
+        by_chain.setdefault(item.row["chain"], []).append(item)
+    # Heads in a fixed order, so two transactions writing two chains cannot deadlock.
+    for chain in sorted(by_chain):
+        items = by_chain[chain]
+        _append(session, chain, [item.row for item in items])
+        for item in items:
+            if item.entry is not None:
+                for column in ("seq", "created_at", "prev_hash", "hash"):
+                    setattr(item.entry, column, item.row[column])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Entries recorded in a transaction (or savepoint) that rolled back are never written."""
+    queued = session.info.get(_QUEUE)
+    if not queued:
+        return
+    session.info[_QUEUE] = [
+        item for item in queued if not _within(item.transaction, previous_transaction)
+    ]
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    """Queued entries are written in the transaction that recorded them, whatever commits it."""
+    if session.info.get(_QUEUE) and not session.in_nested_transaction():
+        write_queued(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_queue(session: Session, transaction: SessionTransaction) -> None:
+    """Nothing queued outlives its transaction (a closed session's, say)."""
+    if transaction.parent is None and _QUEUE in session.info:
+        del session.info[_QUEUE]
 
 
 @dataclass

@@ -5,8 +5,10 @@ written. Confirm re-validates, claims the row with a conditional UPDATE (so of t
 confirms exactly one proceeds), executes the handler through the ERP services in a savepoint,
 and stores the result with an audit entry marked ``via_ai``. A chat turn does it in two
 steps, ``claim_confirmation`` and then ``execute_claimed``, and prepares what it needs to
-answer and record itself in between: the rows the execution locks (a stock level, the audit
-chain's head) then stay locked only while the turn writes, not while it builds its answer.
+answer and record itself in between: the rows the execution locks (a stock level) then stay
+locked only while the turn writes, not while it builds its answer. The audit entries are
+chained after everything else (``audit.written_last``, opened by the turn or by ``confirm``),
+so the company's audit head is locked last and only for those writes and the commit.
 """
 
 from __future__ import annotations
@@ -135,7 +137,10 @@ def propose(
     check_allowed(session, ctx, handler)
     check_params(params)
     ratelimit.check(session, ctx, now, settings.proposals_per_minute)
-    proposal = handler.propose(session, ctx.as_ai(), params)
+    # A preview's dry run queues its audit entries and rolls them back with its savepoint:
+    # it never waits for (or holds) the company's audit head.
+    with audit.written_last(session):
+        proposal = handler.propose(session, ctx.as_ai(), params)
     row = AiAction(
         company_id=ctx.company_id,
         user_id=ctx.user_id,
@@ -200,13 +205,17 @@ def confirm(
     settings: ActionSettings,
     message_id: str | None = None,
 ) -> Confirmed:
-    """Confirm ``token``: execute it once, or record the first of two approvals."""
-    claimed = claim_confirmation(
-        session, ctx, token, now=now, settings=settings, message_id=message_id
-    )
-    if isinstance(claimed, Confirmed):
-        return claimed
-    return execute_claimed(session, ctx, claimed)
+    """Confirm ``token``: execute it once, or record the first of two approvals.
+
+    Its audit entries are chained last (``audit.written_last``), after the ERP's posting.
+    """
+    with audit.written_last(session):
+        claimed = claim_confirmation(
+            session, ctx, token, now=now, settings=settings, message_id=message_id
+        )
+        if isinstance(claimed, Confirmed):
+            return claimed
+        return execute_claimed(session, ctx, claimed)
 
 
 def claim_confirmation(
@@ -323,7 +332,8 @@ def _execute(
         row.result = _error(exc)
         session.flush()
         raise ExecutionFailed(exc, token) from exc
-    row = _reread(session, ctx, token)
+    # ``row`` is still current: the savepoint was released, not rolled back (no SELECT again
+    # while the action's rows are locked).
     row.result = jsonable(
         {"message": outcome.message, "document_ref": outcome.document_ref, **outcome.result}
     )

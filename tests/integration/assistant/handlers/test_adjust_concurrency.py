@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from companion.assistant import context as turn_context
 from companion.assistant.actions.handlers.support import voucher_preview
 from companion.assistant.actions.models import AiAction
+from companion.assistant.learning import telemetry as learning_telemetry
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.schemas import ChatRequest, ChatResponse
 from companion.assistant.service import Assistant
@@ -258,4 +259,44 @@ def test_an_adjustment_committed_meanwhile_is_checked_under_the_lock(
     with shared.factory() as session:
         row = session.query(AiAction).filter_by(token=token).one()
         assert row.status == "failed"
+        assert verify(session).ok
+
+
+def _head_locked(shared: Shared) -> bool:
+    """Whether another transaction holds the company's audit head (PostgreSQL, NOWAIT)."""
+    chain = f"company:{shared.world.storekeeper.company_id}"
+    with shared.engine.connect() as conn:
+        try:
+            conn.execute(
+                text("SELECT seq FROM audit_heads WHERE chain = :c FOR UPDATE NOWAIT"), {"c": chain}
+            )
+        except OperationalError:
+            return True
+        finally:
+            conn.rollback()
+    return False
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_yes_locks_the_audit_head_only_after_everything_else(
+    shared: Shared, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """The action has run (its level is locked) and the turn records itself: the company's
+    audit head is still free; its entries are chained last, and the chain is whole."""
+    before = _on_hand(shared)
+    proposed = _turn(shared, "add 1 Steel Rod to Dhaka Central Warehouse, found in count")
+    assert proposed.pending_confirmation is not None
+    seen: list[tuple[bool, bool]] = []
+    record_turn = learning_telemetry.record_turn
+
+    def recording(session: Session, *args: Any, **kwargs: Any) -> None:
+        seen.append((_level_locked(shared), _head_locked(shared)))
+        record_turn(session, *args, **kwargs)
+
+    monkeypatch.setattr(learning_telemetry, "record_turn", recording)
+    done = _turn(shared, "yes", proposed.conversation_id)
+    assert done.message.startswith("Adjusted Steel Rod by +1")
+    assert seen == [(True, False)]
+    assert _on_hand(shared) == before + 1
+    with shared.factory() as session:
         assert verify(session).ok

@@ -503,9 +503,10 @@ class AdjustInventory:
     @checked
     def execute(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Outcome:
         """Adjust through the stock service."""
+        # Read before the adjustment: from its level's lock to the commit, only what needs it.
+        item = items_repo.get_item(session, ctx, int(params["item_id"]))
         move = self._adjust(session, ctx, params)
         on_hand = stock_repo.on_hand(session, ctx, move.item_id, int(params["warehouse_id"]))
-        item = items_repo.get_item(session, ctx, move.item_id)
         f = fmt(ctx)
         return Outcome(
             message=f"Adjusted {item.name} by {AdjustInventory._delta(params):+} in "
