@@ -427,7 +427,7 @@ class WaitSampler:
     QUERY = text(
         "SELECT a.state, a.wait_event_type, a.wait_event, left(a.query, 90),"
         " (SELECT left(b.query, 90) FROM pg_stat_activity b"
-        "  WHERE b.pid = (pg_blocking_pids(a.pid))[1])"
+        "  WHERE b.pid = (pg_blocking_pids(a.pid))[1] LIMIT 1)"
         " FROM pg_stat_activity a"
         " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
         " AND a.backend_type = 'client backend'"
