@@ -59,7 +59,9 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
         "invoice_count",
     ),
     (
-        r"(?:quantity|qty|units|volume|pieces)\s+(?:sold|of\s+sales)|how\s+many\s+units"
+        # "how many units of stock do we hold" is stock on hand: units are sold only when said.
+        r"(?:quantity|qty|units|volume|pieces)\s+(?:sold|of\s+sales)"
+        r"|how\s+many\s+units(?=.*\b(?:sold|sell|selling|sales|bought|buy|ordered)\b)"
         r"|units\s+of\s+\w+\s+sold",
         "quantity_sold",
     ),
@@ -98,7 +100,8 @@ _MEASURE_WORDS: tuple[tuple[str, str], ...] = (
     ),
     # What suppliers billed us: "purchases", "what we bought from", "spend with a supplier".
     (
-        r"purchases|purchasing\s+spend|(?:buy|bought|purchased?)\s+from|spen[dt]\s+with"
+        r"purchases|purchasing\s+spend|(?:buy|bought|purchased?)\s+from"
+        r"|spen[dt](?:\s+(?:the\s+)?(?:most|least|more|less))?\s+with"
         r"|(?:did|do|have|had)\s+we\s+(?:buy|bought|purchased?)\b|we\s+(?:bought|purchased)\b",
         "purchases",
     ),
@@ -314,6 +317,28 @@ _AWAITING = re.compile(
     r"(?:delivered|received|dispatched|shipped)\b",
     re.IGNORECASE,
 )
+_UNITS_ASKED = re.compile(
+    r"\b(?:how\s+many|total|number\s+of|count\s+of)\s+(?:\w+\s+)?(?:units|pieces|pcs)\b",
+    re.IGNORECASE,
+)
+# "who did we buy the most from?", "who paid us the least?": the party of the measure ranked.
+_WHO_RANKED = re.compile(
+    r"^\W*who\b.*\b(?:most|least|highest|lowest|biggest|largest|best|worst)\b", re.IGNORECASE
+)
+_PARTY_OF = {
+    "purchases": "supplier",
+    "supplier_payments": "supplier",
+    "open_ap": "supplier",
+    "po_value": "supplier",
+    "sales": "customer",
+    "receipts": "customer",
+    "open_ar": "customer",
+    "order_count": "customer",
+    "invoice_count": "customer",
+    "average_invoice": "customer",
+}
+# "how many sales orders are still open?": those open today, as waiting ones are.
+_OPEN_ASKED = re.compile(r"\b(?:still\s+)?open\b|\bunfulfilled\b", re.IGNORECASE)
 _COUNTED_ASKED = re.compile(r"\b(?:how\s+many|number\s+of|count\s+of)\b", re.IGNORECASE)
 _FIGURE_ASKED = re.compile(
     r"\b(?:how\s+(?:much|many)|total|sum|number\s+of|count\s+of)\b", re.IGNORECASE
@@ -335,7 +360,8 @@ _RANKED_EXPENSE = re.compile(
 # ("what falls due next week") are not forecasts.
 _FORECAST_ASKED = re.compile(
     r"\b(?:forecast\w*|predict\w*|project(?:ed|ion|ions)|will\s+(?:we|our|the|there|it)"
-    r"\s+(?:have|be|make|earn|end|close|sell|hold|owe)\b|going\s+to\s+(?:have|be|sell|make|earn)"
+    r"\s+(?:[a-z']+\s+){0,3}?(?:have|be|make|earn|end|close|sell|hold|owe)\b"
+    r"|going\s+to\s+(?:have|be|sell|make|earn)"
     r"|expect(?:ed)?\s+to\s+(?:have|be|sell|make|earn|receive|collect))",
     re.IGNORECASE,
 )
@@ -440,6 +466,67 @@ _UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "a conversion rate or sales pipeline: Companion records orders and invoices, not leads",
         ("sales orders by customer this month", "sales by customer this month"),
     ),
+    (
+        # Quotes we sent or won; "how many quotations do we need" is procurement's policy.
+        r"quot(?:e|es|ation|ations)\s+(?:(?:did|have|had|do)\s+)?(?:we\s+)?(?:sent|send|issued|gave"
+        r"|given|made|won|lost|converted)\b|(?:open|pending|outstanding|sales)\s+quot(?:e|es|ations?)"
+        r"\b|(?:price\s+)?offers?\s+(?:we\s+)?(?:sent|made|gave)",
+        "quotations: Companion records sales orders and invoices, not quotes",
+        ("sales orders by customer last month", "sales by customer last month"),
+    ),
+    # A person's pay, asked of any role: the ledger has no staff, only expense accounts.
+    (
+        r"(?:(?!(?:what|that|who|it|here|there|let|today|company)\b)[a-z]+(?:'s|s'|\u2019s)\s+"
+        r"|\bmy\s+)(?:monthly\s+|annual\s+|basic\s+|gross\s+|net\s+)?"
+        r"(?:salary|wages?|pay|remuneration)\b"
+        r"|(?:salary|salaries|wages?|remuneration)\s+(?:of|for|does|do|is)\s+(?!(?:this|last|next)\b)"
+        r"|how\s+much\s+(?:does|do|did|is)\s+(?!(?:we|us|our|you|i|it|they|the\s+company)\b)"
+        r"(?:\w+\s+){1,3}(?:earn|paid|make)\b|payslips?",
+        "a person's pay: Companion holds no staff or payroll records (salaries are one "
+        "expense account in the ledger)",
+        ("expenses by account this month",),
+    ),
+    (
+        r"loans?\b|borrowings?\b|overdrafts?\b|mortgages?\b|credit\s+lines?\b",
+        "loans or their interest: Companion records bank balances, not loans or their terms",
+        ("cash balance", "cash flow this month"),
+    ),
+    (
+        r"competitors?|competition\b|market\s+shares?|rivals?\b|industry\s+average",
+        "how we compare with competitors or the market: Companion holds only this company's "
+        "own records",
+        ("sales this year", "sales by month for the last 12 months"),
+    ),
+    (
+        r"(?:customers?|clients?|buyers?|people)\s+(?:are\s+|have\s+been\s+)?(?:saying|say|said"
+        r"|think|thought|feel)\b|feedback|reviews\b|customer\s+reviews?|complaints?"
+        r"|satisfaction",
+        "what customers say or think: Companion records orders, invoices and payments, not "
+        "feedback",
+        ("sales by item this month", "top customers this year"),
+    ),
+    (
+        r"(?:shelf|shelves|bin|bins|rack|racks|aisle|aisles)\b(?:\s+(?:location|number|position)s?)?",
+        "where an item sits inside a warehouse: Companion records stock per warehouse, not "
+        "shelves or bins",
+        ("stock levels by warehouse",),
+    ),
+    (
+        r"lead\s+times?|(?:shipping|delivery|transit)\s+times?|how\s+long\s+(?:does|do|will|did)"
+        r"\s+.{0,50}?(?:take|takes)\s+to\s+(?:arrive|come|deliver|ship|reach)",
+        "delivery lead times: Companion doesn't record when goods were shipped against when "
+        "they arrived",
+        ("open purchase orders", "purchase orders by supplier this year"),
+    ),
+    # Advice or a judgement, not a figure: the figures it would rest on are offered.
+    (
+        r"^\W*should\s+(?:we|i)\b"
+        r"|(?:reliable|trustworthy|dependable|risky|good|bad)\s+(?:customer|client|supplier|vendor"
+        r"|payer)s?\b|(?:is|are)\s+it\s+(?:a\s+)?(?:good|wise|smart)\s+(?:idea|time)",
+        "an opinion or advice: Companion reports the company's figures and leaves judgements "
+        "and decisions to you",
+        ("gross margin by item this year", "overdue invoices"),
+    ),
 )
 _UNSUPPORTED_RE = [(re.compile(rf"\b(?:{p})", re.IGNORECASE), w, o) for p, w, o in _UNSUPPORTED]
 
@@ -491,6 +578,16 @@ class Reading:
 Answerable = (
     Reading | Refusal | adhoc_shapes.Documents | adhoc_shapes.Inactive | adhoc_shapes.Shared
 )
+
+
+def asks_last_time(text: str) -> bool:
+    """Whether the message asks when a party last bought, ordered or billed."""
+    return adhoc_shapes.asks_last_time(text)
+
+
+def asks_awaited(text: str) -> bool:
+    """Whether the message asks what is still waiting for a step ("not yet received")."""
+    return bool(_AWAITING.search(" ".join(text.split())))
 
 
 def asks_breakdown(text: str) -> bool:
@@ -563,7 +660,7 @@ def read(
         measure = "sales"  # "customer ranking by purchases": what customers buy from us
     if measure == "expenses" and _SPEND.search(said) and _names(entities, "supplier"):
         measure = "purchases"  # "how much did we spend with Penang ...": what they billed
-    if _AWAITING.search(said) and _FIGURE_ASKED.search(said):
+    if (_AWAITING.search(said) or _OPEN_ASKED.search(said)) and _FIGURE_ASKED.search(said):
         # "how many sales orders are waiting to be delivered?": the orders open today, not
         # those delivered; "how many purchase orders are still waiting for delivery?".
         if measure == "order_count" or (measure == "po_value" and _COUNTED_ASKED.search(said)):
@@ -592,6 +689,8 @@ def read(
     by, unknown_by = _dimensions(said, entities)
     if unknown_by is not None:
         return _no_dimension(measure, unknown_by)
+    if not by and measure in _PARTY_OF and _WHO_RANKED.search(said):
+        by = (_PARTY_OF[measure],)  # "who did we buy the most from": the supplier ranked first
     if not by and measure == "expenses" and _RANKED_EXPENSE.search(said):
         by = ("account",)  # "our biggest expense this year": the expense account ranked first
     if not by and measure in ("sales", "purchases", "quantity_sold") and _WHAT_BOUGHT.search(said):
@@ -601,8 +700,11 @@ def read(
     average = measure == "average_invoice" or bool(_AVERAGE.search(said))
     if measure == "sales" and average:
         measure = "average_invoice"
+    # "how many units of stock do we hold?": the units in all, not the list of stock lines.
+    units = measure == "stock_quantity" and not by and bool(_UNITS_ASKED.search(said))
     shaped = (
         mismatch
+        or units
         or bool(by)
         or top is not None
         or compare is not None
@@ -623,7 +725,10 @@ def read(
     # list doesn't rank (the top customers' list does, naming the largest first).
     ranks = intent == "top_customers"
     asked_top = top if _TOP.search(said) or (top == 1 and not ranks) else None
-    if not shaped or _fixed_answers(intent, measure, by, asked_top, compare, entities, order):
+    # "which customers bought from us last week": every one of them, not the top 5.
+    ranked = bool(_RANK.search(said)) or top is not None or bool(entities.get("top_n"))
+    fixed = _fixed_answers(intent, measure, by, asked_top, compare, entities, order, ranked)
+    if not shaped or (fixed and not units):
         return None
     return _reading(said, measure, by, top, order, compare, other, entities, today, fy_start)
 
@@ -647,6 +752,7 @@ def _fixed_answers(
     compare: Comparison | None,
     entities: dict[str, Any],
     order: str = "desc",
+    ranked: bool = True,
 ) -> bool:
     """Whether the fixed query the NLU picked answers this exactly (it then keeps it)."""
     if compare is not None or (top is not None and not 1 <= top <= MAX_TOP):
@@ -657,7 +763,8 @@ def _fixed_answers(
         # A name it can't filter by is answered for the whole company, saying so; the
         # ranking is largest first with the NLU's top-N.
         same_top = top is None or top == entities.get("top_n")
-        return by in ((), ("customer",)) and order == "desc" and same_top
+        listed = by == ("customer",) and not ranked  # which customers bought: all of them
+        return by in ((), ("customer",)) and order == "desc" and same_top and not listed
     if intent == "inventory_valuation" and measure == "stock_value":
         return by in ((), ("item",)) and top is None
     if intent == "stock_levels" and measure == "stock_quantity":

@@ -205,6 +205,12 @@ def read(text: str, entities: dict[str, Any], today: dt.date, intent: str = "") 
     return documents
 
 
+def asks_last_time(text: str) -> bool:
+    """ "When did X last buy?", "when was the last time X ordered?": the shape alone."""
+    said = " ".join(text.split())
+    return bool(_LAST_TIME.match(said) and _LAST_DONE.search(said))
+
+
 def last_document(said: str, entities: dict[str, Any], today: dt.date) -> Documents | None:
     """ "When did X last buy/order?": X's newest invoice or order (a bill or purchase order
     for a supplier), over all time up to today; None unless one party is named."""

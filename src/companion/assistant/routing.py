@@ -144,6 +144,30 @@ class AdHoc:
         return route.by(self.name, resolved=resolved, adhoc=found)
 
 
+class Awaited:
+    """ "Which purchase orders are still waiting to be received?": the open ones, not those
+    with the status the words name (received)."""
+
+    name = "awaited"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        status = route.resolved.entities.get("status")
+        return (
+            route.resolved.intent in _OPEN_STATUS_INTENTS
+            and isinstance(status, str)
+            and status.lower() in _AWAITED_STATUSES
+            and adhoc.asks_awaited(message.text)
+        )
+
+    def run(self, message: Message, route: Route) -> Route:
+        return _with_entities(route, self.name, {**route.resolved.entities, "status": "open"})
+
+
+# Fixed queries whose status words include "open" (still to be received or delivered).
+_OPEN_STATUS_INTENTS = frozenset({"purchase_orders"})
+_AWAITED_STATUSES = frozenset({"received", "delivered", "shipped", "dispatched"})
+
+
 class PageRecord:
     """ "approve this PO" on a purchase order's page: the page's document."""
 
@@ -213,6 +237,7 @@ READING: tuple[ReadingRule, ...] = (
     FollowUp(),
     MemoryRequest(),
     AdHoc(),
+    Awaited(),
     PageRecord(),
     Recall(),
     OneDocument(),

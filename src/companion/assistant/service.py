@@ -390,7 +390,10 @@ class Assistant:
         fy = ctx.fiscal_year_start_month
         args = (understood.intent, entities, state, today, fy)
         reading = adhoc.read(text, *args)
-        if reading is None:
+        # "When was the last time Zebra Foods bought anything?" read as no data question: its
+        # trimmed entities lack the name the question turns on, so it is read again in full.
+        trimmed = understood.intent not in self._data_intents
+        if reading is None and not (trimmed and adhoc.asks_last_time(text)):
             return None
         # Entities of a message the NLU read as no data question were trimmed: read them all.
         if picked is not None or understood.intent not in self._data_intents:

@@ -48,6 +48,7 @@ def test_the_rules_run_in_this_order() -> None:
         "follow_up",
         "memory_request",
         "adhoc",
+        "awaited",
         "page_record",
         "recall",
         "one_document",

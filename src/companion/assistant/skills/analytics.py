@@ -12,15 +12,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from companion.analytics import AnalyticsResult, Unanswerable, run
+from companion.analytics import AnalyticsQuery, AnalyticsResult, Unanswerable, run
 from companion.assistant import adhoc, choices
 from companion.assistant import adhoc_shapes as shapes
 from companion.assistant.answers import AnswerFormat, date_text, period_text
 from companion.assistant.progress import report
 from companion.assistant.queries.runner import read_only
 from companion.assistant.skills import analytics_shapes as shape_answers
+from companion.assistant.skills.analytics_shapes import status_words
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.assistant.skills.data_query import denied_answer
+from companion.erp.sales.models import SalesOrderStatus
+from companion.erp.sales.rules import TRANSITIONS as SALES_TRANSITIONS
 from companion.errors import PermissionDenied
 
 _FILTER_WORD = {
@@ -96,8 +99,12 @@ class AnalyticsSkill:
             return refusal_answer(turn, adhoc.Refusal(_sentence(exc.message)))
         fmt = AnswerFormat.of(turn.ctx)
         scope = _scope(result, reading, turn.today)
+        text = _summary(result, fmt, scope)
+        passed = _passed_through(turn, reading.query)
+        if passed is not None:
+            text = _passed_summary(result, fmt, reading, turn.today, passed)
         return Answer(
-            text=_summary(result, fmt, scope),
+            text=text,
             skill=self.name,
             data=_data(result, fmt, reading, scope, turn.now),
             remember={
@@ -146,8 +153,67 @@ def _scope(result: AnalyticsResult, reading: adhoc.Reading, today: dt.date) -> s
         for k, v in sorted(reading.query.filters.items())
     ]
     if reading.query.status:
-        filters.append(f"with status {reading.query.status.replace('_', ' ')}")
+        filters.append(status_words(reading.query.status))
     return ", ".join([when, *filters])
+
+
+def _later_statuses(status: str) -> tuple[str, ...]:
+    """The sales-order statuses an order at ``status`` can only reach by passing through it
+    (a delivered order becomes invoiced), from the order's transitions; cancelled is none."""
+    try:
+        start = SalesOrderStatus(status)
+    except ValueError:
+        return ()
+    seen: list[str] = []
+    todo = [start]
+    while todo:
+        for nxt in SALES_TRANSITIONS.get(todo.pop(), frozenset()):
+            if nxt is not SalesOrderStatus.CANCELLED and nxt.value not in seen:
+                seen.append(nxt.value)
+                todo.append(nxt)
+    return tuple(seen)
+
+
+def _passed_through(turn: Turn, query: AnalyticsQuery) -> tuple[Decimal, tuple[str, ...]] | None:
+    """How many sales orders asked at a status (delivered) have since moved past it
+    (invoiced): a count by status alone would miss them. None when no status is passed."""
+    if query.measure != "order_count" or not query.status or query.by or query.compare:
+        return None
+    later = _later_statuses(query.status)
+    if not later:
+        return None
+    total = Decimal(0)
+    with read_only(turn.session):
+        for status in later:
+            found = run(
+                turn.session, turn.ctx, query.model_copy(update={"status": status}), turn.today
+            )
+            total += found.total or Decimal(0)
+    return total, later
+
+
+def _passed_summary(
+    result: AnalyticsResult,
+    fmt: AnswerFormat,
+    reading: adhoc.Reading,
+    today: dt.date,
+    passed: tuple[Decimal, tuple[str, ...]],
+) -> str:
+    """'57 sales orders placed in October 2026 have been delivered: 0 still at status
+    delivered, 57 since invoiced. An order keeps no delivery date ...'"""
+    status = str(reading.query.status)
+    later, statuses = passed
+    now = result.total or Decimal(0)
+    plain = dataclasses.replace(reading, query=reading.query.model_copy(update={"status": None}))
+    scope = _scope(result, plain, today).removeprefix("in ")
+    n = int(now + later)
+    head = fmt.count(n, "sales order")
+    return (
+        f"{head} placed in {scope} {'has' if n == 1 else 'have'} been {status}: "
+        f"{fmt.number(now)} still at status {status} and {fmt.number(later)} since "
+        f"{' or '.join(statuses)}. An order keeps no {status} date, so orders are counted "
+        "by the date they were placed."
+    )
 
 
 def _period(start: dt.date, end: dt.date, asked_end: dt.date | None, default: str | None) -> str:

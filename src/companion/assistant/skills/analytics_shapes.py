@@ -133,7 +133,7 @@ def _doc_scope(result: DocumentResult, reading: Documents, fmt: AnswerFormat) ->
         word = "for" if result.kind.party_word == "customer" else "from"
         parts.append(f"{word} {reading.party_name}")
     if query.status:
-        parts.append(f"with status {query.status.replace('_', ' ')}")
+        parts.append(status_words(query.status))
     elif query.open_only:
         parts.append("still open")
     fmt_min = fmt.money(query.min_amount) if query.min_amount is not None else None
@@ -232,3 +232,17 @@ def _plain(value: Any) -> Any:
 def either(names: list[str]) -> str:
     """'A', 'A or B', 'A, B or C'."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+# Statuses no record holds: each is worked out (invoicing.is_overdue, the open statuses) and
+# said as what it means, never as a stored status.
+_COMPUTED_STATUS = {
+    "overdue": "past their due date",
+    "unpaid": "not yet paid in full",
+    "open": "still open",
+}
+
+
+def status_words(status: str) -> str:
+    """'with status delivered', or what a computed status means ('past their due date')."""
+    return _COMPUTED_STATUS.get(status, f"with status {status.replace('_', ' ')}")

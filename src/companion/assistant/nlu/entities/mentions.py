@@ -65,6 +65,7 @@ _PREPOSITIONS = {
     "owe": ("supplier", "customer"),
     "in": ("warehouse",),
     "at": ("warehouse",),
+    "many": ("product",),  # "how many Galaxy S24 do we have?"
 }
 # A phrase ending in one of these is a business name even when written in lower case.
 _LEGAL = {
@@ -72,6 +73,11 @@ _LEGAL = {
     "traders", "trading", "enterprise", "enterprises", "industries", "agency", "mart",
     "sons", "group", "partners", "distributors", "telecom", "electronics",
 }  # fmt: skip
+# Verbs whose capitalised subject is a party: "... Zebra Foods bought", "Zebra Foods owes".
+_PARTY_VERBS = {
+    "bought", "buys", "ordered", "orders", "paid", "pays", "owes", "purchased", "placed",
+}  # fmt: skip
+_ADVERBS = {"last", "first", "ever", "recently", "also", "still", "just", "already", "never"}
 # Capitalised words that are not names: acronyms, calendar words, the assistant's own terms.
 _NOT_NAME = {
     "i", "ar", "ap", "po", "pos", "so", "vat", "tax", "fy", "ytd", "mtd", "qtd", "q1", "q2",
@@ -146,7 +152,42 @@ def find_unknown_names(text: str, master: MasterData) -> list[Mention]:
             )
         )
         i = j
-    return found + _named_before_cue(text, tokens, master, found)
+    found += _named_before_cue(text, tokens, master, found)
+    return found + _named_before_verb(text, tokens, master, found)
+
+
+def _named_before_verb(
+    text: str, tokens: list[tuple[str, int, int]], master: MasterData, found: list[Mention]
+) -> list[Mention]:
+    """Capitalised names that buy, order, pay or owe: "when was the last time Zebra Foods
+    bought anything?" names a customer (or supplier) as much as "sales to Zebra Foods"."""
+    more: list[Mention] = []
+    for j, (word, _, _) in enumerate(tokens):
+        if word.lower() not in _PARTY_VERBS:
+            continue
+        end = j
+        while end > 0 and tokens[end - 1][0].lower() in _ADVERBS:
+            end -= 1  # "Zebra Foods last bought"
+        first = end
+        while (
+            first > 0
+            and end - first < MAX_NAME_WORDS
+            and is_name_word(tokens[first - 1][0])
+            and text[tokens[first - 1][2] : tokens[first][1]] == " "
+        ):
+            first -= 1
+        # One capitalised word opening the message is as likely "Everyone" as a name.
+        if first == end or (first == 0 and end == 1):
+            continue
+        start, stop = tokens[first][1], tokens[end - 1][2]
+        if any(m.start < stop and start < m.end for m in [*found, *more]):
+            continue
+        name = text[start:stop]
+        kinds = ("customer", "supplier")
+        more.append(
+            Mention(name, start, stop, kinds, {k: close_records(name, master, k) for k in kinds})
+        )
+    return more
 
 
 def _named_before_cue(
