@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,12 +13,29 @@ from companion.tenancy.context import RequestContext, scoped
 from companion.tenancy.models import Company
 
 
+class OpenConfirmation(NamedTuple):
+    """What the turn context shows of a confirmation still waiting for an answer."""
+
+    action: str
+    summary: str
+    token: str
+    expires_at: dt.datetime
+
+
 def open_confirmations(
     session: Session, ctx: RequestContext, now: dt.datetime, limit: int
-) -> list[AiAction]:
-    """The caller's confirmations still waiting for an answer, newest first."""
+) -> list[OpenConfirmation]:
+    """The caller's confirmations still waiting for an answer, newest first.
+
+    Read as rows, not objects: every chat turn reads them, and loading ``AiAction`` objects
+    cost more than the statement.
+    """
     stmt = (
-        scoped(select(AiAction), AiAction, ctx)
+        scoped(
+            select(AiAction.action, AiAction.summary, AiAction.token, AiAction.expires_at),
+            AiAction,
+            ctx,
+        )
         .where(
             AiAction.user_id == ctx.user_id,
             AiAction.status.in_(OPEN_STATUSES),
@@ -26,7 +44,7 @@ def open_confirmations(
         .order_by(AiAction.created_at.desc())
         .limit(limit)
     )
-    return list(session.execute(stmt).scalars())
+    return [OpenConfirmation(*row) for row in session.execute(stmt).all()]
 
 
 def company(session: Session, ctx: RequestContext) -> Company | None:

@@ -29,10 +29,12 @@ _MASTER_MODELS: tuple[Any, ...] = (Customer, Supplier, Item, Warehouse, BankAcco
 
 
 def signature_statement() -> Select[Any]:
-    """A cheap fingerprint of a company's master data (one round trip), for any company.
+    """A cheap fingerprint of a company's master data (one round trip), for any company,
+    followed by its promoted model's version and fingerprint (two more columns).
 
     Built once per process (``CompanyNLU``): every turn runs it, and building its ten scalar
     subqueries (and their cache key) each time took 1.1 ms of CPU against 0.16 ms to run it.
+    The promoted model rides along so that a turn reads it without a statement of its own.
     """
     columns: list[Any] = []
     for model in _MASTER_MODELS:
@@ -40,6 +42,7 @@ def signature_statement() -> Select[Any]:
             scoped_later(select(func.count()).select_from(model), model).scalar_subquery()
         )
         columns.append(scoped_later(select(func.max(model.updated_at)), model).scalar_subquery())
+    columns.extend(learning_repo.active_version_columns())
     return select(*columns)
 
 
@@ -97,21 +100,33 @@ class CompanyNLU:
 
     def nlu_for(self, session: Session, ctx: RequestContext) -> NLU:
         """The caller's company's promoted model, else the shipped one."""
-        if self._models is None:
-            return self._nlu
-        active = learning_repo.active_version(session, ctx)
-        if active is None:
+        return self._nlu_of(session, ctx, self._read(session, ctx)[1])
+
+    def _nlu_of(self, session: Session, ctx: RequestContext, active: tuple[int, str] | None) -> NLU:
+        if self._models is None or active is None:
             return self._nlu
 
         def pairs() -> list[tuple[str, str]]:
+            assert active is not None
             row = learning_repo.get_model(session, ctx, active[0])
             return [(str(t), str(i)) for t, i in row.examples]
 
         return self._models.nlu_for(ctx.company_id, active, pairs=pairs)
 
+    def _read(
+        self, session: Session, ctx: RequestContext
+    ) -> tuple[tuple[Any, ...], tuple[int, str] | None]:
+        """The master data's fingerprint and the promoted model (version, fingerprint)."""
+        row = tuple(session.execute(self._signature, company_param(ctx)).one())
+        return row[:-2], learning_repo.active_of(*row[-2:])
+
     def master(self, session: Session, ctx: RequestContext) -> MasterData:
         """The cached master data of the caller's company, rebuilt when it changed."""
-        signature = tuple(session.execute(self._signature, company_param(ctx)).one())
+        return self._master_of(session, ctx, self._read(session, ctx)[0])
+
+    def _master_of(
+        self, session: Session, ctx: RequestContext, signature: tuple[Any, ...]
+    ) -> MasterData:
         with self._lock:
             cached = self._master.get(ctx.company_id)
         if cached is not None and cached[0] == signature:
@@ -127,9 +142,10 @@ class CompanyNLU:
         self, session: Session, ctx: RequestContext, text: str, today: dt.date
     ) -> Understanding:
         """Intent, confidence and entities of ``text`` for the caller."""
-        return self.nlu_for(session, ctx).parse(
+        signature, active = self._read(session, ctx)  # one statement for both
+        return self._nlu_of(session, ctx, active).parse(
             text,
             today=today,
             fiscal_year_start_month=ctx.fiscal_year_start_month,
-            master=self.master(session, ctx),
+            master=self._master_of(session, ctx, signature),
         )

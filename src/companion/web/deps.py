@@ -65,10 +65,12 @@ _DATE_PARAMS: weakref.WeakKeyDictionary[Any, tuple[str, ...]] = weakref.WeakKeyD
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def iso_query_dates(request: Request) -> None:
+async def iso_query_dates(request: Request) -> None:
     """422 for a day in the query that is not ``YYYY-MM-DD`` (app-wide dependency).
 
     Pydantic would read ``?as_of=0`` as a Unix time; the OpenAPI says ``format: date``.
+    A coroutine, as the other dependencies that neither block nor touch the database: a plain
+    function dependency is run on the thread pool, a hand-off per request that costs CPU.
     """
     route = request.scope.get("route")
     bad = [
@@ -93,7 +95,7 @@ def iso_query_dates(request: Request) -> None:
         )
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     """The process's container (``app.state.container``)."""
     container: Container = request.app.state.container
     return container
@@ -218,7 +220,7 @@ class RequirePermission:
     def __init__(self, permission: str) -> None:
         self.permission = permission
 
-    def __call__(self, ctx: ContextDep) -> RequestContext:
+    async def __call__(self, ctx: ContextDep) -> RequestContext:
         ctx.require(self.permission)
         return ctx
 

@@ -37,3 +37,40 @@ def test_each_company_gets_its_own_names_cached_until_they_change(session: Sessi
     make_supplier(session, acme, "S1")
     assert {r.name for r in nlu.master(session, acme_ctx).suppliers} == {"Supplier S1"}
     assert nlu.master(session, globex_ctx) is globex_master  # another company's change
+
+
+def test_the_promoted_model_is_read_with_the_master_datas_fingerprint(session: Session) -> None:
+    """A turn reads its company's promoted model in the fingerprint's statement: the same
+    answer as ``active_version``, per company, the newest active version."""
+    from companion.assistant.learning import repository as learning_repo
+    from companion.assistant.learning.models import ModelStatus, NluModel
+
+    acme, globex = make_company(session, "acme"), make_company(session, "globex")
+    acme_ctx = make_context(session, acme, ["finance"])
+    globex_ctx = make_context(session, globex, ["finance"])
+    nlu = CompanyNLU(cast(NLU, None))
+    assert nlu._read(session, acme_ctx)[1] is None  # none promoted: the shipped model
+
+    for company, version, status in [
+        (acme, 1, ModelStatus.RETIRED),
+        (acme, 2, ModelStatus.ACTIVE),
+        (acme, 3, ModelStatus.REFUSED),
+        (globex, 1, ModelStatus.ACTIVE),
+    ]:
+        session.add(
+            NluModel(
+                company_id=company.id,
+                version=version,
+                status=status.value,
+                examples=[],
+                fingerprint=f"{company.slug}-v{version}",
+                parameters={},
+                gate={},
+                train_seconds=0.0,
+            )
+        )
+    session.flush()
+    assert nlu._read(session, acme_ctx)[1] == (2, "acme-v2")
+    assert nlu._read(session, globex_ctx)[1] == (1, "globex-v1")
+    for ctx in (acme_ctx, globex_ctx):
+        assert nlu._read(session, ctx)[1] == learning_repo.active_version(session, ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from companion.assistant.learning.models import (
 )
 from companion.assistant.models import Message
 from companion.errors import NotFound
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, scoped, scoped_later
 
 # -- telemetry ------------------------------------------------------------------------------
 
@@ -237,6 +238,24 @@ def active_version(session: Session, ctx: RequestContext) -> tuple[int, str] | N
     )
     row = session.execute(stmt.order_by(NluModel.version.desc()).limit(1)).one_or_none()
     return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def active_version_columns() -> tuple[Any, Any]:
+    """``active_version`` as two scalar subqueries for any company (``scoped_later``), to be
+    read in a statement every turn runs anyway (``understanding.signature_statement``)."""
+    newest = (
+        scoped_later(select(NluModel.version), NluModel)
+        .where(NluModel.status == ModelStatus.ACTIVE)
+        .order_by(NluModel.version.desc())
+        .limit(1)
+    )
+    fingerprint = newest.with_only_columns(NluModel.fingerprint)
+    return newest.scalar_subquery(), fingerprint.scalar_subquery()
+
+
+def active_of(version: Any, fingerprint: Any) -> tuple[int, str] | None:
+    """``active_version``'s answer from the two columns of ``active_version_columns``."""
+    return (int(version), str(fingerprint)) if version is not None else None
 
 
 def next_model_version(session: Session, ctx: RequestContext) -> int:

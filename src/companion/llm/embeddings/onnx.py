@@ -38,7 +38,7 @@ class OnnxEmbedder:
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
         *,
-        threads: int = 0,
+        threads: int = 1,
     ) -> None:
         try:
             import onnxruntime as ort  # type: ignore[import-untyped]
@@ -57,6 +57,10 @@ class OnnxEmbedder:
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # One intra-op thread by default (0: one a core). On two shared cores a pool's threads
+        # only add hand-offs: a question's embedding took 5.5 ms of CPU with the pool against
+        # 4.3-4.7 without, 1,500 texts in batches 6.4 against 5.7-6.0 s (no slower in wall
+        # time at load 8-15), and the vectors are the same bit for bit.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3

@@ -72,3 +72,12 @@ def test_a_span_past_the_token_limit_is_embedded_on_its_own(onnx: OnnxEmbedder) 
 def test_embed_spans_needs_one_list_of_spans_per_text(onnx: OnnxEmbedder) -> None:
     with pytest.raises(ValueError, match="one list of spans per text"):
         onnx.embed_spans(["a", "b"], [[]])
+
+
+def test_one_thread_gives_the_vectors_of_a_thread_pool(onnx: OnnxEmbedder) -> None:
+    """The default single intra-op thread changes no vector, alone or in a batch, bit for bit."""
+    pooled = OnnxEmbedder(threads=0)
+    texts = ["what's our cash balance?", "show me the receivables aging", "নগদ কত আছে?", "x" * 3000]
+    assert np.array_equal(onnx.embed(texts), pooled.embed(texts))
+    for text in texts:
+        assert np.array_equal(onnx.embed([text]), pooled.embed([text]))
