@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from companion.assistant.answers import date_text
 from companion.assistant.queries.common import (
     Answer,
     Window,
@@ -82,6 +83,11 @@ def _sales_by_day(
     return stmt
 
 
+def _first_sale(ctx: RequestContext) -> Select[dt.date | None]:
+    """The date of the caller's company's first sale (None: no sale recorded)."""
+    return select(func.min(SALES_DATE)).where(in_company(Invoice, ctx), is_sale())
+
+
 def sales_total(session: Session, ctx: RequestContext, window: Window) -> tuple[Decimal, int]:
     """Sales (net of tax) and the number of invoices in a period."""
     total, count = ZERO, 0
@@ -129,6 +135,15 @@ def sales_summary(
     what = "Sales" + (f" of {item}" if item else "") + (f" to {customer}" if customer else "")
     if not rows:
         summary = f"{what} in {window.text()} were nil: no invoices were issued."
+        first = session.execute(_first_sale(ctx)).scalar()
+        if first is None or first > window.end:
+            # Nothing recorded yet then: "no invoices were issued" would claim what the
+            # records can't say (the company may have sold before using Companion).
+            since = f"before {date_text(first)}" if first is not None else "yet"
+            summary = (
+                f"Companion has no sales recorded {since}, so it can't say what sales were in "
+                f"{window.text()}."
+            )
         return answer.result(columns, [], {"sales": total}, summary, 0)
     fmt = answer.fmt
     summary = (
