@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from companion.assistant.actions.models import OPEN_STATUSES, AiAction
 from companion.tenancy.context import RequestContext, scoped
-from companion.tenancy.models import Company
+from companion.tenancy.models import Company, Membership
 
 
 class OpenConfirmation(NamedTuple):
@@ -50,3 +50,17 @@ def open_confirmations(
 def company(session: Session, ctx: RequestContext) -> Company | None:
     """The caller's active company (a global table: read by the context's own id)."""
     return session.get(Company, ctx.company_id)
+
+
+def active_companies(session: Session) -> list[tuple[int, str, str]]:
+    """Every active company of the installation: id, slug and name (a global table)."""
+    stmt = select(Company.id, Company.slug, Company.name).where(Company.is_active.is_(True))
+    return [(i, s, n) for i, s, n in session.execute(stmt).all()]
+
+
+def is_member(session: Session, user_id: int, company_id: int) -> bool:
+    """Whether the user belongs to the company (memberships: a global table)."""
+    stmt = select(Membership.id).where(
+        Membership.user_id == user_id, Membership.company_id == company_id
+    )
+    return session.execute(stmt).first() is not None

@@ -2,7 +2,9 @@
 
 ``READING`` turns the NLU's reading into the turn's route: a pick of an offered choice or a
 follow-up to the last question, a memory request, an ad-hoc breakdown, the page's document
-and remembered records, one named document, a how-to question, an action in progress.
+and remembered records, one named document, a how-to question, an action in progress, and
+last a question naming another company than the active one (said, not answered with this
+company's figures).
 ``answering`` then tries, in order, the documents-or-data weighing, a model choosing the tool
 for an unsure reading, and the route's skill. Each rule says when it ``applies`` and what it
 does (``run``); a rule that applies may still leave the route as it is (no ad-hoc reading).
@@ -45,6 +47,10 @@ def _unclaimed(resolved: followup.Resolved) -> bool:
     return False
 
 
+def _no_other_company(entities: dict[str, Any]) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Message:
     """What the reading rules read: the words, the NLU's reading, the conversation's state."""
@@ -60,6 +66,8 @@ class Message:
     read_adhoc: Callable[[], AdhocReading | None] = _no_adhoc
     recall: Callable[[dict[str, Any]], dict[str, Any]] = _same
     claims: Callable[[followup.Resolved], bool] = _unclaimed
+    # What to say when the words name another company than the active one (its entities in):
+    other_company: Callable[[dict[str, Any]], str | None] = _no_other_company
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class Route:
     claimed: bool = False  # the actions skill takes the turn
     adhoc: adhoc.Answerable | None = None
     taken: tuple[str, ...] = ()  # the rules that changed the route, in order
+    elsewhere: bool = False  # the words name another company: said, nothing weighed or chosen
 
     def skill(self) -> Skill:
         """The skill that answers the route (the actions skill when it claims the turn)."""
@@ -233,6 +242,25 @@ class ActionInProgress:
         return route.by(self.name, claimed=True) if message.claims(route.resolved) else route
 
 
+class OtherCompany:
+    """ "What's Acme's cash balance?" asked in Globex: every figure would be Globex's, so the
+    turn says whose records it answers from instead of answering (kept: a memory request, a
+    how-to question)."""
+
+    name = "other_company"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        return not route.remembering and not route.how_to
+
+    def run(self, message: Message, route: Route) -> Route:
+        said = message.other_company(route.resolved.entities)
+        if said is None:
+            return route
+        resolved = followup.Resolved(adhoc.INTENT, 1.0, route.resolved.entities, False)
+        refusal = adhoc.Refusal(said)
+        return route.by(self.name, resolved=resolved, adhoc=refusal, claimed=False, elsewhere=True)
+
+
 READING: tuple[ReadingRule, ...] = (
     FollowUp(),
     MemoryRequest(),
@@ -243,6 +271,7 @@ READING: tuple[ReadingRule, ...] = (
     OneDocument(),
     HowTo(),
     ActionInProgress(),
+    OtherCompany(),
 )
 
 
@@ -296,7 +325,9 @@ class DocumentsOrData:
     name = "documents_or_data"
 
     def applies(self, route: Route) -> bool:
-        return not route.claimed and not route.how_to and not route.remembering
+        return (
+            not route.claimed and not route.how_to and not route.remembering and not route.elsewhere
+        )
 
     def run(self, answerer: Answerer, route: Route) -> Answered | None:
         weighed = answerer.documents_or_data()
@@ -314,7 +345,12 @@ class ToolChoice:
     name = "tool_choice"
 
     def applies(self, route: Route) -> bool:
-        return not route.claimed and not route.how_to and unsure(route.resolved, self.below)
+        return (
+            not route.claimed
+            and not route.how_to
+            and not route.elsewhere
+            and unsure(route.resolved, self.below)
+        )
 
     def run(self, answerer: Answerer, route: Route) -> Answered | None:
         return answerer.choose_tool()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from companion.assistant import (
     adhoc,
     choices,
+    companies,
     context_repository,
     documents_or_data,
     followup,
@@ -305,6 +306,9 @@ class Assistant:
                     confidence=resolved.confidence,
                     entities=resolved.entities,
                     text=text,
+                ),
+                other_company=lambda entities: companies.other_company(
+                    session, ctx, text, entities
                 ),
             )
         )

@@ -54,6 +54,7 @@ def test_the_rules_run_in_this_order() -> None:
         "one_document",
         "how_to",
         "action_in_progress",
+        "other_company",
     ]
 
 

@@ -262,27 +262,29 @@ def pending_approvals(
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
         .where(in_company(Supplier, ctx), actionable_tasks(ctx))
     )
+    asked = []  # the question's filters, on the caller's tasks and on every pending order
     if params.supplier_id is not None:
-        stmt = stmt.where(PurchaseOrder.supplier_id == params.supplier_id)
+        asked.append(PurchaseOrder.supplier_id == params.supplier_id)
     if params.min_amount is not None:
-        stmt = stmt.where(PurchaseOrder.total >= params.min_amount)
+        asked.append(PurchaseOrder.total >= params.min_amount)
     if params.max_amount is not None:
-        stmt = stmt.where(PurchaseOrder.total <= params.max_amount)
+        asked.append(PurchaseOrder.total <= params.max_amount)
     if params.min_days is not None:
-        stmt = stmt.where(PurchaseOrder.order_date <= today - dt.timedelta(days=params.min_days))
+        asked.append(PurchaseOrder.order_date <= today - dt.timedelta(days=params.min_days))
     if params.max_days is not None:
-        stmt = stmt.where(PurchaseOrder.order_date >= today - dt.timedelta(days=params.max_days))
+        asked.append(PurchaseOrder.order_date >= today - dt.timedelta(days=params.max_days))
     waiting = f"waiting {age_words(params)}" if age_words(params) else "waiting"
-    found = sorted(session.execute(stmt).all(), key=lambda r: (-r[3], r[0]))
+    found = sorted(session.execute(stmt.where(*asked)).all(), key=lambda r: (-r[3], r[0]))
     rows: list[list[Any]] = [[n, s, d.isoformat(), t, lv, ro] for n, s, d, t, lv, ro in found]
     total = sum((r[3] for r in rows), ZERO)
+    others = _awaiting_others(session, ctx, asked, {r[0]: r[3] for r in rows}, answer.fmt)
     if not rows:
         nothing = (
-            "No purchase orders are waiting for your approval."
+            "No purchase orders are waiting for your approval"
             if waiting == "waiting"
-            else f"No purchase order has been {waiting} for your approval."
+            else f"No purchase order has been {waiting} for your approval"
         )
-        return answer.result(columns, [], {"total": total}, nothing, 0)
+        return answer.result(columns, [], {"total": total}, nothing + others, 0)
     fmt = answer.fmt
     verb = "is" if len(rows) == 1 else "are"
     if waiting != "waiting":
@@ -294,6 +296,8 @@ def pending_approvals(
     )
     shown, _ = cut(rows, params.top_n)
     summary += shown_note(len(shown), len(rows), "largest first")
+    if others:
+        summary = summary.removesuffix(".") + others
     return answer.result(
         columns,
         shown,
@@ -301,6 +305,27 @@ def pending_approvals(
         summary,
         len(rows),
         {"matched": len(rows), "shown": len(shown)},
+    )
+
+
+def _awaiting_others(
+    session: Session, ctx: RequestContext, asked: list[Any], mine: dict[str, Any], fmt: Any
+) -> str:
+    """ "; 2 more (BDT ...) are waiting for someone else's approval." for the orders awaiting
+    approval that the caller can't decide now ("which POs are awaiting approval?" asks for
+    all of them), or "." when there are none."""
+    stmt = scoped(select(PurchaseOrder.number, PurchaseOrder.total), PurchaseOrder, ctx).where(
+        PurchaseOrder.status == POStatus.PENDING_APPROVAL.value, *asked
+    )
+    rest = [(n, t) for n, t in session.execute(stmt).all() if n not in mine]
+    if not rest:
+        return "."
+    amount = sum((t for _, t in rest), ZERO)
+    more = "more " if mine else ""
+    verb = "is" if len(rest) == 1 else "are"
+    return (
+        f"; {fmt.count(len(rest), f'{more}purchase order')} ({fmt.money(amount)}) {verb} "
+        f"waiting for someone else's approval."
     )
 
 

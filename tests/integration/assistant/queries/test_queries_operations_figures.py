@@ -496,3 +496,20 @@ def test_purchase_orders_and_approvals_by_how_long_they_have_waited(qs: Session,
     assert old.rows == [r[:5] for r in every if (TODAY - dt.date.fromisoformat(r[2])).days >= 30]
     assert 0 < len(old.rows) < len(every)
     assert "dated more than 29 days ago" in old.summary
+
+
+@pytest.mark.parametrize("role", ["procurement", "board", "finance"])
+def test_pending_approvals_say_how_many_wait_for_someone_else(
+    qs: Session, a: World, role: str
+) -> None:
+    # "which POs are awaiting approval?" reads as the caller's queue: the orders awaiting
+    # someone else's approval are counted beside it, not left out unsaid.
+    mine = {r[0] for r in ask(qs, a.ctx[role], "pending_approvals").rows}
+    waiting = [r for r in all_pos(qs, a.id) if r[3] == "pending_approval"]
+    others = [r for r in waiting if r[0] not in mine]
+    assert others  # every role here leaves some to another approver
+    summary = ask(qs, a.ctx[role], "pending_approvals").summary
+    amount = sum((r[4] for r in others), ZERO)
+    assert f"{len(others)} {'more ' if mine else ''}purchase order" in summary, summary
+    assert f"{amount:.2f}" in summary.replace(",", "")  # grouped the company's way
+    assert "waiting for someone else's approval" in summary
