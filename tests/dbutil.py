@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 PG_ADMIN_URL = os.environ.get(
     "COMPANION_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -173,3 +174,17 @@ def demo_database(
 
     key = f"demo-{today:%Y%m%d}-{months}m-{str(scale).replace('.', '')}"
     return database_from_template(backend, key, build, factory, made)
+
+
+def audit_head_locked(engine: Engine, chain: str) -> bool:
+    """Whether another transaction holds ``chain``'s audit head (PostgreSQL, ``NOWAIT``)."""
+    with engine.connect() as conn:
+        try:
+            conn.execute(
+                text("SELECT seq FROM audit_heads WHERE chain = :c FOR UPDATE NOWAIT"), {"c": chain}
+            )
+        except OperationalError:
+            return True
+        finally:
+            conn.rollback()
+    return False

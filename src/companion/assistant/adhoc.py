@@ -531,9 +531,21 @@ _UNSUPPORTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _UNSUPPORTED_RE = [(re.compile(rf"\b(?:{p})", re.IGNORECASE), w, o) for p, w, o in _UNSUPPORTED]
 
 
+# A staff scheme or policy ("is there a housing loan scheme?", "can staff apply for a loan?")
+# is the documents' to answer, not a ledger figure Companion lacks.
+_SCHEME = re.compile(
+    r"\b(?:schemes?|polic(?:y|ies)|eligib\w*|entitle\w*|apply|applying|benefits?|staff"
+    r"|employees?|advances?)\b",
+    re.IGNORECASE,
+)
+_LOANS = "loans or their interest"
+
+
 def _unsupported(text: str) -> Refusal | None:
     """A figure asked by a name Companion can't compute ("current ratio", "DSO"), said so."""
     for pattern, what, offers in _UNSUPPORTED_RE:
+        if what.startswith(_LOANS) and _SCHEME.search(text):
+            continue
         if pattern.search(text):
             shown = ", ".join(offers[:-1]) + (" or " if len(offers) > 1 else "") + offers[-1]
             return Refusal(f"I can't work out {what}. I can show {shown} instead.", offers)

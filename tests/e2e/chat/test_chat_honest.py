@@ -92,3 +92,26 @@ def test_what_is_not_recorded_is_refused_not_answered_with_another_figure(
         assert body["message"].startswith("I can't"), question
         assert body["data"] is None
         assert body["choices"]
+
+
+def test_a_breakdown_by_customer_and_month_counts_customer_months(
+    chat_client, login, demo_session
+) -> None:
+    # "across 270 customers" counted customer-months as customers (93 had bought).
+    sold = demo_session.execute(
+        text(
+            """SELECT customer_id, issue_date FROM invoices WHERE company_id =
+            (SELECT id FROM companies WHERE slug = 'acme') AND kind = 'ar'
+            AND status IN ('posted', 'partially_paid', 'paid')
+            AND issue_date BETWEEN '2026-01-01' AND '2026-03-15'"""
+        )
+    ).all()
+    months = {(c, str(d)[:7]) for c, d in sold}  # a date or its ISO text, by backend
+    pairs, customers = len(months), len({c for c, _ in sold})
+    assert pairs > customers > 0
+    body = ask(
+        chat_client,
+        login("finance"),
+        "sales by customer by month from 1 January 2026 to 15 March 2026",
+    )
+    assert f"across {pairs:,} customer-months" in body["message"], body["message"]

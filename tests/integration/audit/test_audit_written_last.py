@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from companion.audit import service as audit
@@ -22,7 +21,7 @@ from companion.kit import migrate
 from companion.kit.db import make_engine, make_session_factory, session_scope
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
-from dbutil import new_database_url
+from dbutil import audit_head_locked, new_database_url
 from factories import make_company, make_user
 
 
@@ -152,19 +151,6 @@ def own_engine(
     engine.dispose()
 
 
-def _head_locked(engine: Engine, chain: str) -> bool:
-    with engine.connect() as conn:
-        try:
-            conn.execute(
-                text("SELECT seq FROM audit_heads WHERE chain = :c FOR UPDATE NOWAIT"), {"c": chain}
-            )
-        except OperationalError:
-            return True
-        finally:
-            conn.rollback()
-    return False
-
-
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_the_head_is_locked_only_from_the_scopes_end(own_engine: Engine, backend: str) -> None:
     factory = make_session_factory(own_engine)
@@ -178,9 +164,9 @@ def test_the_head_is_locked_only_from_the_scopes_end(own_engine: Engine, backend
         with audit.written_last(session):
             audit.record(session, ctx, "posted", "x", 1)
             session.flush()
-            seen.append(_head_locked(own_engine, chain))
-        seen.append(_head_locked(own_engine, chain))  # written, not yet committed
-    seen.append(_head_locked(own_engine, chain))
+            seen.append(audit_head_locked(own_engine, chain))
+        seen.append(audit_head_locked(own_engine, chain))  # written, not yet committed
+    seen.append(audit_head_locked(own_engine, chain))
     assert seen == [False, True, False]
     with factory() as session:
         assert session.execute(select(func.count()).select_from(AuditEntry)).scalar() == 2

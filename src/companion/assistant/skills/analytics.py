@@ -312,7 +312,10 @@ def _summary(result: AnalyticsResult, fmt: AnswerFormat, scope: str) -> str:
         return f"{count} by {label} {scope}{more}: {listed}.{share}"
     best = max((r for r in result.rows if r[n] is not None), key=lambda r: r[n], default=None)
     total = f"{_amount(result, fmt, value)}{qual}"
-    groups = f"{fmt.count(result.matched, _singular(dim))}"
+    unit = _singular(dim)
+    if query.dimension and query.grain:
+        unit = f"{unit}-{query.grain}"  # 270 customer-months, not 270 customers (93 were)
+    groups = fmt.count(result.matched, unit)
     text = f"{head} by {' and '.join(query.by)} {scope}: {total} across {groups}"
     if not m.additive:
         text = f"{head} by {' and '.join(query.by)} {scope}: {total} overall, across {groups}"

@@ -39,7 +39,7 @@ from companion.kit import migrate
 from companion.kit.clock import FixedClock
 from companion.kit.db import make_engine, make_session_factory, session_scope
 from companion.tenancy.context import RequestContext
-from dbutil import new_database_url
+from dbutil import audit_head_locked, new_database_url
 
 ADJ = "adjust_inventory"
 NOW = dt.datetime(2026, 3, 16, 10, 0, tzinfo=dt.UTC)
@@ -264,17 +264,7 @@ def test_an_adjustment_committed_meanwhile_is_checked_under_the_lock(
 
 def _head_locked(shared: Shared) -> bool:
     """Whether another transaction holds the company's audit head (PostgreSQL, NOWAIT)."""
-    chain = f"company:{shared.world.storekeeper.company_id}"
-    with shared.engine.connect() as conn:
-        try:
-            conn.execute(
-                text("SELECT seq FROM audit_heads WHERE chain = :c FOR UPDATE NOWAIT"), {"c": chain}
-            )
-        except OperationalError:
-            return True
-        finally:
-            conn.rollback()
-    return False
+    return audit_head_locked(shared.engine, f"company:{shared.world.storekeeper.company_id}")
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
