@@ -19,6 +19,7 @@ from companion.assistant import (
     companies,
     context_repository,
     documents_or_data,
+    expense_accounts,
     followup,
     phases,
     repository,
@@ -387,6 +388,9 @@ class Assistant:
             # question, or a question about one document ("has INV-… been paid?") is not a
             # breakdown to compute; "receipts by item", read as an action, still is one.
             return None
+        spent = expense_accounts.reading(session, ctx, text, dict(understood.entities), today)
+        if spent is not None:  # "how much did we pay in salaries?": that expense account
+            return spent, dict(understood.entities)
         picked = choices.pick(state, text, understood.intent)
         if picked is not None and picked.intent == adhoc.INTENT:
             text = str(picked.entities.get("text") or text)

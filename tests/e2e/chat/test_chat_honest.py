@@ -115,3 +115,34 @@ def test_a_breakdown_by_customer_and_month_counts_customer_months(
         "sales by customer by month from 1 January 2026 to 15 March 2026",
     )
     assert f"across {pairs:,} customer-months" in body["message"], body["message"]
+
+
+def test_an_expense_account_named_is_that_accounts_expenses(
+    chat_client, login, demo_session
+) -> None:
+    # "how much did we pay in salaries last month?" answered the supplier payments.
+    spent = demo_session.execute(
+        text(
+            """SELECT SUM(jl.debit - jl.credit) FROM journal_lines jl
+            JOIN accounts a ON a.id = jl.account_id
+            JOIN journal_vouchers v ON v.id = jl.voucher_id
+            WHERE a.company_id = (SELECT id FROM companies WHERE slug = 'acme')
+            AND a.name = 'Salaries and wages'
+            AND v.voucher_date BETWEEN '2026-02-01' AND '2026-02-28'"""
+        )
+    ).scalar_one()
+    assert spent and spent > 0
+    headers = login("finance")
+    body = ask(chat_client, headers, "how much did we pay in salaries last month?")
+    assert body["data"]["query"]["measure"] == "expenses", body["message"]
+    assert "on Salaries and wages" in body["message"], body["message"]
+    assert f"{spent:.2f}" in body["message"].replace(",", ""), body["message"]
+    suppliers = ask(chat_client, headers, "how much did we pay our suppliers last month?")
+    assert suppliers["data"]["query"]["measure"] != "expenses", suppliers["message"]
+
+
+def test_an_expense_no_account_holds_is_said(chat_client, login) -> None:
+    body = ask(chat_client, login("finance"), "how much did we spend on electricity last month?")
+    assert body["data"] is None, body["message"]
+    assert body["message"].startswith("I can't find what was spent on electricity"), body
+    assert "Utilities" in body["message"]  # the accounts there are, named
