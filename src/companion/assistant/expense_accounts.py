@@ -16,13 +16,13 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from companion.analytics.query import AnalyticsQuery
 from companion.assistant import adhoc
-from companion.erp.ledger.models import Account, AccountType
-from companion.tenancy.context import RequestContext, scoped
+from companion.erp.ledger import repository as ledger_repo
+from companion.erp.ledger.models import AccountType
+from companion.tenancy.context import RequestContext
 
 _ASKS_SPENDING = re.compile(
     r"\b(?:spen[dt]|spending|expenses?|costs?|cost\s+us|paid|pay|paying)\b", re.IGNORECASE
@@ -77,18 +77,19 @@ def reading(
     """Expenses on the account the question names, or why none is; None if it names none."""
     if not _ASKS_SPENDING.search(text):
         return None
-    stmt = scoped(select(Account.id, Account.name), Account, ctx).where(
-        Account.account_type == AccountType.EXPENSE.value
-    )
-    accounts = session.execute(stmt).all()
+    accounts = [
+        (a.id, a.name)
+        for a in ledger_repo.list_accounts(session, ctx)
+        if a.account_type == AccountType.EXPENSE.value
+    ]
     said = {_stem(w) for w in _WORD.findall(text.lower())}
     named = [(i, n) for i, n in accounts if any(p <= said for p in _parts(n))]
     if len(named) == 1:
-        (account_id, name), start, end = named[0], *_period(entities, today)[:2]
+        (account_id, name), (start, end, defaulted) = named[0], _period(entities, today)
         query = AnalyticsQuery(
             measure="expenses", filters={"account": account_id}, start=start, end=end
         )
-        return adhoc.Reading(query, {"account": name}, _period(entities, today)[2])
+        return adhoc.Reading(query, {"account": name}, defaulted)
     on = _SPENT_ON.search(text)
     records = any(isinstance(v, dict) and v.get("id") is not None for v in entities.values())
     if named or on is None or records:
