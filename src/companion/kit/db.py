@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import (
@@ -417,3 +418,23 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def add_to_totals(
+    session: Session,
+    model: Any,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    summed: Sequence[str],
+) -> None:
+    """Insert rows of running totals, or add their ``summed`` columns to the rows already
+    there with the same ``keys`` (the table's unique key): one upsert, atomic under
+    concurrent writers on SQLite and PostgreSQL (``account_days``, ``sales_months``)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(list(rows))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={column: getattr(model, column) + stmt.excluded[column] for column in summed},
+    )
+    session.execute(stmt)

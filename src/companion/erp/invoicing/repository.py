@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from companion.erp.invoicing.models import (
@@ -22,6 +21,7 @@ from companion.erp.parties.models import Customer, Supplier
 from companion.erp.purchasing.models import PurchaseOrder
 from companion.erp.sales.models import SalesOrder
 from companion.errors import NotFound
+from companion.kit.db import add_to_totals
 from companion.tenancy.context import RequestContext, scoped
 
 
@@ -161,22 +161,13 @@ def add_sales_month(session: Session, invoice: Invoice, sign: int) -> None:
     in its customer's month of issue; anything but a sale (``is_sale``) changes nothing."""
     if invoice.kind != InvoiceKind.AR.value or invoice.status not in SALES_STATUSES:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SalesMonth).values(
-        company_id=invoice.company_id,
-        customer_id=invoice.customer_id,
-        month=invoice.issue_date.replace(day=1),
-        amount=sign * invoice.subtotal,
-        tax=sign * invoice.tax_total,
-        invoices=sign,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["company_id", "month", "customer_id"],
-        set_={
-            "amount": SalesMonth.amount + stmt.excluded.amount,
-            "tax": SalesMonth.tax + stmt.excluded.tax,
-            "invoices": SalesMonth.invoices + stmt.excluded.invoices,
-        },
-    )
-    session.execute(stmt)
+    row = {
+        "company_id": invoice.company_id,
+        "customer_id": invoice.customer_id,
+        "month": invoice.issue_date.replace(day=1),
+        "amount": sign * invoice.subtotal,
+        "tax": sign * invoice.tax_total,
+        "invoices": sign,
+    }
+    keys = ("company_id", "month", "customer_id")
+    add_to_totals(session, SalesMonth, [row], keys, ("amount", "tax", "invoices"))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from companion.erp.ledger.models import (
@@ -25,6 +24,7 @@ from companion.erp.ledger.models import (
 from companion.erp.ledger.rules import natural_balance, trial_balance_sides
 from companion.erp.parties.models import Customer, Supplier
 from companion.errors import NotFound
+from companion.kit.db import add_to_totals
 from companion.kit.money import ZERO
 from companion.tenancy.context import RequestContext, scoped
 
@@ -344,27 +344,17 @@ def add_account_days(session: Session, voucher: JournalVoucher) -> None:
         sums[line.account_id] = (debit + line.debit, credit + line.credit, n + 1)
     if not sums:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(AccountDay).values(
-        [
-            {
-                "company_id": voucher.company_id,
-                "account_id": account_id,
-                "day": voucher.voucher_date,
-                "debit": debit,
-                "credit": credit,
-                "lines": n,
-            }
-            for account_id, (debit, credit, n) in sorted(sums.items())
-        ]
+    rows = [
+        {
+            "company_id": voucher.company_id,
+            "account_id": account_id,
+            "day": voucher.voucher_date,
+            "debit": debit,
+            "credit": credit,
+            "lines": n,
+        }
+        for account_id, (debit, credit, n) in sorted(sums.items())
+    ]
+    add_to_totals(
+        session, AccountDay, rows, ("company_id", "account_id", "day"), ("debit", "credit", "lines")
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["company_id", "account_id", "day"],
-        set_={
-            "debit": AccountDay.debit + stmt.excluded.debit,
-            "credit": AccountDay.credit + stmt.excluded.credit,
-            "lines": AccountDay.lines + stmt.excluded.lines,
-        },
-    )
-    session.execute(stmt)
