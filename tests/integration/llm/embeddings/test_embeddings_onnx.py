@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,38 @@ def test_meaning_is_captured(onnx: OnnxEmbedder) -> None:
         ["how much cash do we have in the bank", "what is our bank balance", "tell me a joke"]
     )
     assert float(a @ b) > 0.5 > float(a @ c)
+
+
+def test_the_same_single_text_again_reuses_the_vector_without_a_model_run(
+    onnx: OnnxEmbedder,
+) -> None:
+    # The intent classifier and retrieval embed a knowledge question one after the other.
+    first = onnx.embed(["what is the travel policy?"])
+    runs: list[list[str]] = []
+    real = onnx._run
+
+    def counted(texts: list[str]) -> object:
+        runs.append(texts)
+        return real(texts)
+
+    onnx._run = counted  # type: ignore[method-assign]
+    try:
+        again = onnx.embed(["what is the travel policy?"])
+        again[0, 0] = 99.0  # a caller's change to its copy reaches no one else
+        third = onnx.embed(["what is the travel policy?"])
+        other = onnx.embed(["what is the leave policy?"])
+        # Another thread has its own last text: it runs the model.
+        box: list[np.ndarray] = []
+        worker = threading.Thread(
+            target=lambda: box.append(onnx.embed(["what is the leave policy?"]))
+        )
+        worker.start()
+        worker.join()
+    finally:
+        del onnx._run
+    assert np.array_equal(first, third) and third[0, 0] != 99.0
+    assert runs == [["what is the leave policy?"], ["what is the leave policy?"]]
+    assert np.array_equal(other, box[0]) and not np.array_equal(first, other)
 
 
 HOTEL = "Hotels in Dhaka cost BDT 6,000 a night."
