@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from companion.assistant.learning.company_models import CompanyModels
 
 _MASTER_MODELS: tuple[Any, ...] = (Customer, Supplier, Item, Warehouse, BankAccount)
+# Session.info: the master data this transaction's understanding used (``turn_master``).
+_TURN_MASTER = "companion_turn_master"
 
 
 def signature_statement() -> Select[Any]:
@@ -75,6 +77,20 @@ def load_master(session: Session, ctx: RequestContext) -> MasterData:
             )
         ),
     )
+
+
+def turn_master(session: Session, ctx: RequestContext) -> MasterData:
+    """The master data the turn's understanding used, else read from the database.
+
+    A chat turn's action handlers find products in the same sentence the understanding
+    just read: they take its (cached) master data rather than reading the five tables
+    again. Kept per transaction: a later one (SQLite's write phase) reads afresh.
+    """
+    kept = session.info.get(_TURN_MASTER)
+    if kept is not None and kept[0] == (session.get_transaction(), ctx.company_id):
+        master: MasterData = kept[1]
+        return master
+    return load_master(session, ctx)
 
 
 class CompanyNLU:
@@ -131,11 +147,13 @@ class CompanyNLU:
             cached = self._master.get(ctx.company_id)
         if cached is not None and cached[0] == signature:
             telemetry.tally("cache", cache="master_data", result="hit")
-            return cached[1]
-        telemetry.tally("cache", cache="master_data", result="miss")
-        master = load_master(session, ctx)
-        with self._lock:
-            self._master[ctx.company_id] = (signature, master)
+            master = cached[1]
+        else:
+            telemetry.tally("cache", cache="master_data", result="miss")
+            master = load_master(session, ctx)
+            with self._lock:
+                self._master[ctx.company_id] = (signature, master)
+        session.info[_TURN_MASTER] = ((session.get_transaction(), ctx.company_id), master)
         return master
 
     def understand(

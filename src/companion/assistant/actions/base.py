@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -82,6 +82,32 @@ class ActionHandler(Protocol):
 
     def execute(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Outcome:
         """Do it through the ``erp`` services with ``ctx`` (already ``as_ai()``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Rechecked:
+    """A proposal checked again at confirmation: what is compared with the preview."""
+
+    document_ref: str | None
+    amount: Decimal | None
+    # ORM objects the execution reads again: held until it runs, so the session's identity
+    # map (which holds objects only weakly) still has them and ``session.get`` costs nothing.
+    kept: tuple[Any, ...] = ()
+
+
+@runtime_checkable
+class RechecksByReading(Protocol):
+    """A handler whose proposal can be re-checked at confirmation by reading alone.
+
+    ``recheck`` refuses what ``propose`` would refuse and returns what the confirmation
+    compares with the preview without writing anything, so the confirmation needs no
+    savepoint and rolls nothing back (which would expire every object the turn has read).
+    Other handlers are re-checked by proposing again in a ``dry_run``.
+    """
+
+    def recheck(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Rechecked:
+        """The document and amount as ``propose`` would give them; raise as it would."""
         ...
 
 

@@ -19,13 +19,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from companion.assistant.actions import ratelimit
 from companion.assistant.actions import repository as repo
-from companion.assistant.actions.base import ActionHandler, Outcome, action_for, dry_run
+from companion.assistant.actions.base import (
+    ActionHandler,
+    Outcome,
+    Rechecked,
+    RechecksByReading,
+    action_for,
+    dry_run,
+)
 from companion.assistant.actions.models import ActionStatus, AiAction
 from companion.assistant.actions.params import check_params
-from companion.assistant.actions.settings import rule_for
+from companion.assistant.actions.settings import ActionRule, rule_for
 from companion.audit import service as audit
 from companion.config import ActionSettings
 from companion.errors import CompanionError, Conflict, InvalidState, NotFound, PermissionDenied
@@ -100,6 +108,10 @@ class Claimed:
     handler: ActionHandler
     actx: RequestContext
     link: str | None
+    # The confirmation's row, carrying the claim's values: executing it reads it no more.
+    row: AiAction
+    # What the re-check read that the execution reads again (``Rechecked.kept``).
+    kept: tuple[Any, ...] = ()
 
 
 def handler_of(action: str) -> ActionHandler:
@@ -110,16 +122,25 @@ def handler_of(action: str) -> ActionHandler:
     return handler
 
 
-def check_allowed(session: Session, ctx: RequestContext, handler: ActionHandler) -> None:
-    """The caller holds the action's permission and the company allows it for the AI."""
+def check_allowed(
+    session: Session, ctx: RequestContext, handler: ActionHandler, rule: ActionRule | None = None
+) -> ActionRule:
+    """The caller holds the action's permission and the company allows it for the AI.
+
+    Returns the company's rule for the action (read here unless ``rule`` is the one this
+    turn already read), so a turn reads it once.
+    """
     ctx.require(handler.permission)
-    if rule_for(session, ctx, handler.action).disabled:
+    if rule is None or rule.action != handler.action:
+        rule = rule_for(session, ctx, handler.action)
+    if rule.disabled:
         what = handler.action.replace("_", " ")
         raise ActionDisabled(
             f"The assistant is not allowed to {what} in {ctx.company_slug}; please do it in "
             "the ERP itself.",
             details={"action": handler.action},
         )
+    return rule
 
 
 def propose(
@@ -132,9 +153,13 @@ def propose(
     settings: ActionSettings,
     conversation_id: str | None = None,
     message_id: str | None = None,
+    rule: ActionRule | None = None,
 ) -> AiAction:
-    """Validate ``params`` and store a pending confirmation; nothing else is written."""
-    check_allowed(session, ctx, handler)
+    """Validate ``params`` and store a pending confirmation; nothing else is written.
+
+    ``rule``: the action's rule as the caller's ``check_allowed`` just read it.
+    """
+    check_allowed(session, ctx, handler, rule)
     check_params(params)
     ratelimit.check(session, ctx, now, settings.proposals_per_minute)
     # A preview's dry run queues its audit entries and rolls them back with its savepoint:
@@ -177,9 +202,14 @@ def visible(session: Session, ctx: RequestContext, token: str) -> AiAction:
     loser of two concurrent approvals gets the winner's result rather than a 404.
     """
     row = repo.get_action(session, ctx, token)
-    if row is not None and (row.user_id == ctx.user_id or _may_second(ctx, row)):
+    if row is not None and _may_see(ctx, row):
         return row
     raise NotFound("No such action confirmation", details={"token": token})
+
+
+def _may_see(ctx: RequestContext, row: AiAction) -> bool:
+    """Whether the caller may see ``row``, a confirmation read for the caller's company."""
+    return row.user_id == ctx.user_id or _may_second(ctx, row)
 
 
 def _may_second(ctx: RequestContext, row: AiAction) -> bool:
@@ -226,18 +256,23 @@ def claim_confirmation(
     now: dt.datetime,
     settings: ActionSettings,
     message_id: str | None = None,
+    row: AiAction | None = None,
 ) -> Confirmed | Claimed:
     """Check and win ``token`` for execution (``Claimed``), or record a first approval.
+
+    ``row``: the confirmation as this turn already read it (fresh, in this transaction), so
+    it is not read again; the conditional claim below still decides any race.
 
     Raises what ``confirm`` raises before anything is executed: expired, already decided,
     refused (``ExecutionFailed`` when re-validation shows the document moved on).
     """
-    row = visible(session, ctx, token)
+    if row is None or row.token != token or not _may_see(ctx, row):
+        row = visible(session, ctx, token)
     _refuse_closed(row, now)
     handler = handler_of(row.action)
-    check_allowed(session, ctx, handler)
+    rule = check_allowed(session, ctx, handler)
     if row.status == S.PENDING:
-        threshold = rule_for(session, ctx, row.action).second_approval_above
+        threshold = rule.second_approval_above
         if threshold is not None and row.amount is not None and row.amount > threshold:
             won = repo.claim(
                 session,
@@ -264,7 +299,7 @@ def claim_confirmation(
     )
     # Re-validate now, before claiming: a caller the ERP refuses changes nothing.
     try:
-        dry_run(session, lambda: _revalidate(session, actx, handler, row))
+        rechecked = _revalidate(session, actx, handler, row)
     except CompanionError as exc:
         latest = _reread(session, ctx, token)
         if latest.status not in (S.PENDING, S.AWAITING_SECOND_APPROVAL):
@@ -275,23 +310,24 @@ def claim_confirmation(
         if repo.claim(session, ctx, token, row.status, status=S.FAILED.value, result=_error(exc)):
             raise ExecutionFailed(exc, token) from exc
         raise _lost(session, ctx, token) from exc
-    if not repo.claim(
-        session,
-        ctx,
-        token,
-        row.status,
-        status=S.EXECUTED.value,
-        executed_by=ctx.user_id,
-        executed_at=now,
-    ):
+    claim: dict[str, Any] = {
+        "status": S.EXECUTED.value,
+        "executed_by": ctx.user_id,
+        "executed_at": now,
+    }
+    if not repo.claim(session, ctx, token, row.status, **claim):
         raise _lost(session, ctx, token)
-    return Claimed(token, row.action, row.user_id, handler, actx, link)
+    # What the UPDATE wrote, without reading the row again (its ``updated_at`` is written
+    # anew when the execution stores the result).
+    for key, value in claim.items():
+        set_committed_value(row, key, value)
+    return Claimed(token, row.action, row.user_id, handler, actx, link, row, rechecked.kept)
 
 
 def execute_claimed(session: Session, ctx: RequestContext, claimed: Claimed) -> Confirmed:
     """Run a claimed action through the ERP services; ``ExecutionFailed`` marks it failed."""
     token, link = claimed.token, claimed.link
-    done = Confirmed(*_execute(session, ctx, claimed.actx, claimed.handler, token, link))
+    done = Confirmed(*_execute(session, ctx, claimed.actx, claimed.handler, claimed.row, link))
     telemetry.emit(
         session,
         telemetry.ACTION_CONFIRMED,
@@ -305,13 +341,23 @@ def execute_claimed(session: Session, ctx: RequestContext, claimed: Claimed) -> 
 
 def _revalidate(
     session: Session, actx: RequestContext, handler: ActionHandler, row: AiAction
-) -> None:
-    again = handler.propose(session, actx, dict(row.params))
+) -> Rechecked:
+    """Propose again and refuse when the document or the amount is no longer the previewed one.
+
+    A handler that can re-check by reading alone (``RechecksByReading``) does so; any other
+    proposes again in a savepoint rolled back afterwards (``dry_run``).
+    """
+    if isinstance(handler, RechecksByReading):
+        again = handler.recheck(session, actx, dict(row.params))
+    else:
+        proposal = dry_run(session, lambda: handler.propose(session, actx, dict(row.params)))
+        again = Rechecked(proposal.document_ref, proposal.amount)
     if again.document_ref != row.document_ref or again.amount != row.amount:
         raise InvalidState(
             "The document changed since this was proposed; nothing was done. Please ask again.",
             details={"document_ref": row.document_ref},
         )
+    return again
 
 
 def _execute(
@@ -319,10 +365,10 @@ def _execute(
     ctx: RequestContext,
     actx: RequestContext,
     handler: ActionHandler,
-    token: str,
+    row: AiAction,
     link: str | None,
 ) -> tuple[AiAction, Outcome]:
-    row = _reread(session, ctx, token)
+    token = row.token
     try:
         with session.begin_nested():
             outcome = handler.execute(session, actx, dict(row.params))

@@ -136,11 +136,13 @@ def claims(
     text: str,
 ) -> bool:
     """Whether this turn belongs to the actions skill rather than the intent's own skill."""
+    if conversation_id:
+        session.info.pop(_OPEN_ACTION, None)  # an earlier turn's reading is never this one's
     if intent in ACTION_INTENTS:
         return True
     draft = state.action
     has_open = bool(conversation_id) and (
-        repo.open_in_conversation(session, ctx, str(conversation_id)) is not None
+        _open_action(session, ctx, str(conversation_id), text, keep=True) is not None
     )
     if not has_open and draft is None:
         return False
@@ -172,7 +174,7 @@ class ActionSkill:
         state = ConversationState.from_json(turn.state)
         draft = state.action
         pending = (
-            repo.open_in_conversation(turn.session, turn.ctx, turn.conversation_id)
+            _open_action(turn.session, turn.ctx, turn.conversation_id, turn.text)
             if turn.conversation_id
             else None
         )
@@ -229,7 +231,7 @@ class ActionSkill:
                 remember=remember_action(None),
             )
         try:
-            service.check_allowed(session, ctx, handler)
+            rule = service.check_allowed(session, ctx, handler)
         except service.ActionDisabled as exc:
             return Answer(text=exc.message, skill=self.name, remember=remember_action(None))
         except PermissionDenied as exc:
@@ -276,6 +278,7 @@ class ActionSkill:
                 settings=_settings(turn),
                 conversation_id=turn.conversation_id,
                 message_id=turn.message_id,
+                rule=rule,
             )
         except RateLimited as exc:
             return Answer(
@@ -335,6 +338,7 @@ class ActionSkill:
                 now=_now(turn),
                 settings=_settings(turn),
                 message_id=turn.message_id,
+                row=pending,
             )
         except service.ActionExpired:
             repo.claim(session, ctx, pending.token, pending.status, status="expired")
@@ -505,6 +509,32 @@ def _settled_answer(turn: Turn, row: AiAction) -> Answer:
         remember=remember_action(again),
         extra=extra,
     )
+
+
+# Session.info: the open confirmation ``claims`` read, for ``handle`` in the same turn.
+_OPEN_ACTION = "companion_open_action"
+
+
+def _open_action(
+    session: Session, ctx: RequestContext, conversation_id: str, text: str, *, keep: bool = False
+) -> AiAction | None:
+    """The caller's open confirmation in the conversation, read once per turn.
+
+    ``claims`` reads it and keeps the reading (``keep``); ``handle`` takes it when it is of
+    the same message in the same transaction, else reads. On SQLite the turn's write phase
+    begins a new transaction, so ``handle`` reads it again there, under the write lock. What
+    another worker changes meanwhile on PostgreSQL is caught where it matters: a claim is a
+    conditional UPDATE, and its loser says what the winner did.
+    """
+    key = (session.get_transaction(), ctx.company_id, ctx.user_id, conversation_id, text)
+    kept = session.info.pop(_OPEN_ACTION, None)
+    if not keep and kept is not None and kept[0] == key:
+        found: AiAction | None = kept[1]
+        return found
+    row = repo.open_in_conversation(session, ctx, conversation_id)
+    if keep:
+        session.info[_OPEN_ACTION] = (key, row)
+    return row
 
 
 def _reread(turn: Turn, row: AiAction) -> AiAction:

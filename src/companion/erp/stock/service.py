@@ -116,10 +116,34 @@ def adjust_stock(
     on: dt.date,
 ) -> StockMove:
     """Correct the count of a tracked item (inventory.adjust), posting Inventory vs Adjustments."""
+    move, _ = adjust_stock_counted(
+        session,
+        ctx,
+        item_id=item_id,
+        warehouse_id=warehouse_id,
+        quantity_delta=quantity_delta,
+        reason=reason,
+        on=on,
+    )
+    return move
+
+
+def adjust_stock_counted(
+    session: Session,
+    ctx: RequestContext,
+    *,
+    item_id: int,
+    warehouse_id: int,
+    quantity_delta: Decimal,
+    reason: str,
+    on: dt.date,
+) -> tuple[StockMove, Decimal]:
+    """``adjust_stock``, also returning the quantity on hand after it (no read to learn it)."""
     item, warehouse, delta, qty, reason = _adjustment(
         session, ctx, item_id, warehouse_id, quantity_delta, reason
     )
     before, after = _change_level(session, ctx, item, warehouse, delta)
+    assert after is not None  # an adjusted item is tracked, so it has a level
     move = _move(
         ctx,
         MoveType.ADJUSTMENT,
@@ -144,7 +168,7 @@ def adjust_stock(
         source_type="stock_move",
         source_id=move.id,
     )
-    return move
+    return move, after.quantize(_QTY_PLACES)  # as the level stores it
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from handler_world import TODAY, World, handler, say
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from companion.assistant.actions.base import RechecksByReading
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.understanding import load_master
 from companion.erp.ledger import repository as ledger_repo
@@ -18,6 +19,7 @@ from companion.erp.purchasing import repository as po_repo
 from companion.erp.purchasing.models import PurchaseOrder
 from companion.erp.stock import repository as stock_repo
 from companion.erp.stock.models import StockMove
+from companion.erp.stock.service import adjust_stock
 from companion.errors import BusinessRuleViolation, NotFound, PermissionDenied
 
 PO, ADJ = "create_purchase_order", "adjust_inventory"
@@ -184,6 +186,36 @@ def test_adjustment_refusals(session: Session, acme: World, globex: World) -> No
         h.propose(session, acme.storekeeper, {**params, "item_id": globex.rod.id})
     with pytest.raises(PermissionDenied, match="role inventory"):
         h.propose(session, acme.sales, {**params, "quantity": "1"})
+
+
+def test_a_confirmation_rechecks_an_adjustment_by_reading(session: Session, acme: World) -> None:
+    """The confirmation's re-check gives the proposal's amount, refuses what the level no
+    longer allows (the stale-plan check), and sees a changed cost as a changed amount."""
+    h = handler(ADJ)
+    assert isinstance(h, RechecksByReading)
+    params = say(
+        session, acme.storekeeper, ADJ, "reduce Steel Rod in Chattogram Port Depot by 4, damaged"
+    )
+    proposal = h.propose(session, acme.storekeeper, params)
+    again = h.recheck(session, acme.storekeeper, proposal.params)
+    assert (again.document_ref, again.amount) == (None, proposal.amount)
+    assert proposal.amount == Decimal("1200.00")
+    assert {type(o).__name__ for o in again.kept} == {"Item", "Warehouse"}
+    acme.rod.unit_cost = Decimal("310.00")
+    assert h.recheck(session, acme.storekeeper, proposal.params).amount == Decimal("1240.00")
+    adjust_stock(
+        session,
+        acme.storekeeper,
+        item_id=acme.rod.id,
+        warehouse_id=acme.ctg.id,
+        quantity_delta=Decimal("-2"),
+        reason="Lost",
+        on=TODAY,
+    )
+    with pytest.raises(
+        BusinessRuleViolation, match="Not enough SR-10 in CTG: 3.000 on hand, 4 needed"
+    ):
+        h.recheck(session, acme.storekeeper, proposal.params)
 
 
 def test_naming_the_warehouse_does_not_undo_the_chosen_supplier(

@@ -14,7 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from companion.assistant.actions.base import Ask, Outcome, Proposal, dry_run, register_action
+from companion.assistant.actions.base import (
+    Ask,
+    Outcome,
+    Proposal,
+    Rechecked,
+    dry_run,
+    register_action,
+)
 from companion.assistant.actions.handlers.lines import gather_lines, lone_number, parse_lines
 from companion.assistant.actions.handlers.support import (
     REASON_WORDS,
@@ -34,13 +41,14 @@ from companion.assistant.actions.handlers.support import (
 )
 from companion.assistant.nlu.entities.numbers import normalise_decimal
 from companion.erp.items import repository as items_repo
+from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger import repository as ledger_repo
 from companion.erp.parties import repository as parties_repo
 from companion.erp.purchasing.models import PurchaseOrder
 from companion.erp.purchasing.service import create_purchase_order, submit_purchase_order
 from companion.erp.stock import repository as stock_repo
 from companion.erp.stock.models import MoveType, StockMove
-from companion.erp.stock.service import adjust_stock, plan_adjustment
+from companion.erp.stock.service import adjust_stock, adjust_stock_counted, plan_adjustment
 from companion.errors import BusinessRuleViolation
 from companion.kit.money import ZERO, money
 from companion.tenancy.context import RequestContext
@@ -391,15 +399,11 @@ class AdjustInventory:
         adjustment being confirmed, which holds the level's and the audit chain's locks until
         it commits. The confirmation runs ``adjust_stock``, which checks again under the lock.
         """
-        item = items_repo.get_item(session, ctx, int(params["item_id"]))
-        warehouse = items_repo.get_warehouse(session, ctx, int(params["warehouse_id"]))
-        delta = self._delta(params)
-        if delta == 0:
-            raise BusinessRuleViolation("An adjustment of zero changes nothing")
+        item, warehouse, delta = self._requested(session, ctx, params)
         done = self._planned(session, ctx, params)
         before = done["before"]
         f = fmt(ctx)
-        value = (abs(delta) * item.unit_cost).quantize(Decimal("0.01"))
+        value = self._value(delta, item)
         direction = "Add" if delta > 0 else "Remove"
         reason = str(params["reason"])
         return Proposal(
@@ -438,6 +442,39 @@ class AdjustInventory:
             },
             amount=value,
         )
+
+    @checked
+    def recheck(self, session: Session, ctx: RequestContext, params: dict[str, Any]) -> Rechecked:
+        """What ``propose`` checks and the amount it gives, by ``plan_adjustment`` alone:
+        the level as last committed must still allow the change (the stale-plan check); the
+        voucher's accounts are not read, since the preview's lines are not compared."""
+        item, warehouse, delta = self._requested(session, ctx, params)
+        plan_adjustment(
+            session,
+            ctx,
+            item_id=int(params["item_id"]),
+            warehouse_id=int(params["warehouse_id"]),
+            quantity_delta=delta,
+            reason=str(params["reason"]),
+        )
+        return Rechecked(None, self._value(delta, item), kept=(item, warehouse))
+
+    @staticmethod
+    def _requested(
+        session: Session, ctx: RequestContext, params: dict[str, Any]
+    ) -> tuple[Item, Warehouse, Decimal]:
+        """The item, the warehouse and the signed change asked for; zero is refused."""
+        item = items_repo.get_item(session, ctx, int(params["item_id"]))
+        warehouse = items_repo.get_warehouse(session, ctx, int(params["warehouse_id"]))
+        delta = AdjustInventory._delta(params)
+        if delta == 0:
+            raise BusinessRuleViolation("An adjustment of zero changes nothing")
+        return item, warehouse, delta
+
+    @staticmethod
+    def _value(delta: Decimal, item: Item) -> Decimal:
+        """The amount the proposal shows and the confirmation compares."""
+        return (abs(delta) * item.unit_cost).quantize(Decimal("0.01"))
 
     def _planned(
         self, session: Session, ctx: RequestContext, params: dict[str, Any]
@@ -505,8 +542,15 @@ class AdjustInventory:
         """Adjust through the stock service."""
         # Read before the adjustment: from its level's lock to the commit, only what needs it.
         item = items_repo.get_item(session, ctx, int(params["item_id"]))
-        move = self._adjust(session, ctx, params)
-        on_hand = stock_repo.on_hand(session, ctx, move.item_id, int(params["warehouse_id"]))
+        move, on_hand = adjust_stock_counted(
+            session,
+            ctx,
+            item_id=int(params["item_id"]),
+            warehouse_id=int(params["warehouse_id"]),
+            quantity_delta=AdjustInventory._delta(params),
+            reason=str(params.get("reason") or ""),
+            on=day(params),
+        )
         f = fmt(ctx)
         return Outcome(
             message=f"Adjusted {item.name} by {AdjustInventory._delta(params):+} in "

@@ -20,7 +20,7 @@ from companion.assistant.actions.base import Ask
 from companion.assistant.answers import AnswerFormat
 from companion.assistant.nlu.entities.docrefs import extract_document_refs, format_ref
 from companion.assistant.nlu.entities.master import MasterData
-from companion.assistant.understanding import load_master
+from companion.assistant.understanding import turn_master
 from companion.erp.documents import DocLineIn
 from companion.erp.items import repository as items_repo
 from companion.erp.items.models import Warehouse
@@ -105,8 +105,9 @@ def day(params: dict[str, Any]) -> dt.date:
 
 
 def master_data(session: Session, ctx: RequestContext) -> MasterData:
-    """The caller's company's names, for finding products in a sentence."""
-    return load_master(session, ctx)
+    """The caller's company's names, for finding products in a sentence (those the turn's
+    understanding used, when it did)."""
+    return turn_master(session, ctx)
 
 
 def dec(value: Any) -> Decimal | None:
