@@ -135,3 +135,42 @@ def test_a_chat_post_signs_in_without_the_write_lock(
         if holder is not None:
             holder.execute("ROLLBACK")
             holder.close()
+
+
+def test_signing_in_is_one_statement_and_a_turn_reads_no_company_or_policy(
+    served: tuple[TestClient, Container, FixedClock, str],
+) -> None:
+    """A bearer token's sign-in reads the user and their companies in one statement, an API
+    key's its key, owner, company and membership in one; a chat turn then reads neither the
+    company (the context carries its name and time zone) nor the memory policy (no provider
+    marked external), and sweeps no memories (the scheduled job does)."""
+    client, container, _, key = served
+    login = {"username": "alice", "password": PASSWORD}
+    token = client.post("/api/v1/auth/login", json=login).json()["access_token"]
+    assert client.get("/api/v1/me", headers={"X-Api-Key": key}).status_code == 200  # stamped
+    statements: list[str] = []
+    listener = _statements(container.engine, statements)
+    try:
+        for headers in ({"Authorization": f"Bearer {token}"}, {"X-Api-Key": key}):
+            statements.clear()
+            # Refused after the sign-in (no message): only the sign-in's statements ran.
+            assert client.post("/api/v1/ai/chat", json={}, headers=headers).status_code == 422
+            reads = [s.split(" FROM ")[1].split()[0] for s in statements if " FROM " in s]
+            # (An API key is then looked at by id, to know whether its use is due a stamp.)
+            assert reads == (["USERS"] if "Authorization" in headers else ["API_KEYS"] * 2)
+        statements.clear()
+        answer = client.post(
+            "/api/v1/ai/chat",
+            json={"message": "sales this month"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200, answer.text
+        context = answer.json()["context"]
+        assert (context["company_name"], context["timezone"]) == ("Acme", "UTC")
+        reads = [s for s in statements if s.startswith("SELECT")]
+        # The Company row (the usage meter reads its time zone alone, once per company).
+        assert not [s for s in reads if s.startswith("SELECT COMPANIES.SLUG, COMPANIES.NAME,")]
+        assert not [s for s in reads if "MEMORY_POLICIES" in s]
+        assert not [s for s in reads if s.startswith("SELECT MEMORIES.ID")]
+    finally:
+        event.remove(container.engine, "before_cursor_execute", listener)

@@ -79,20 +79,32 @@ def build(
     embedder: Callable[[], TextEmbedder] | None = None,
 ) -> TurnContext:
     """The context of the caller's message ``text``."""
-    company = repo.company(session, ctx)
+    name, zone = company_facts(session, ctx)
     return TurnContext(
         company=ctx.company_slug,
         roles=list(ctx.roles),
         module=module,
         page=page,
-        company_name=company.name if company else None,
+        company_name=name,
         currency=ctx.currency,
         fiscal_year_start_month=ctx.fiscal_year_start_month,
-        timezone=company.timezone if company else None,
+        timezone=zone,
         pending=pending_items(session, ctx, now),
         memories=related_memories(session, ctx, text, now, embedder),
         alerts=open_alerts(session, ctx),
     )
+
+
+def company_facts(session: Session, ctx: RequestContext) -> tuple[str | None, str | None]:
+    """The caller's company's name and time zone (None: no such company).
+
+    Signing in carries them in the context; a context made elsewhere (a job, a test) without
+    them has the company read.
+    """
+    if ctx.company_name is not None:
+        return ctx.company_name, ctx.timezone
+    company = repo.company(session, ctx)
+    return (company.name, company.timezone) if company else (None, None)
 
 
 def pending_items(session: Session, ctx: RequestContext, now: dt.datetime) -> list[dict[str, Any]]:

@@ -17,7 +17,6 @@ from companion.assistant import (
     adhoc,
     choices,
     companies,
-    context_repository,
     documents_or_data,
     expense_accounts,
     followup,
@@ -174,11 +173,18 @@ class Assistant:
         The turn reads first and takes the write lock only to record itself (or, for a turn
         that changes something, from the moment that is known: ``assistant.phases``).
         A company in compliance mode (governance.memory's policy) reaches no provider marked
-        external during the turn: its chain skips them. Its audit entries are chained last
-        (``audit.written_last``): the company's audit head is locked only from then to the commit.
+        external during the turn: its chain skips them (the policy is read only when one is
+        about to be used). Its audit entries are chained last (``audit.written_last``): the
+        company's audit head is locked only from then to the commit.
         """
         begin_reading(session)
-        allowed = memory_policy.policy_of(session, ctx.company_id).allows_external_providers()
+
+        def allowed() -> bool:
+            # Not flushing: asking must not move the turn's writes earlier than they are.
+            with session.no_autoflush:
+                policy = memory_policy.policy_of(session, ctx.company_id)
+            return policy.allows_external_providers()
+
         with external_providers(allowed), audit.written_last(session):
             if self._usage is None:
                 return self._answer(session, ctx, request, progress)
@@ -421,8 +427,8 @@ class Assistant:
         if turn.intent not in self._data_intents and turn.intent != adhoc.INTENT:
             return None
         ledger = documents_or_data.ledger_words(self._data_intents)
-        company = context_repository.company(turn.session, turn.ctx)
-        own = documents_or_data.own_words(turn.ctx.company_slug, company.name if company else "")
+        name, _ = turn_context.company_facts(turn.session, turn.ctx)
+        own = documents_or_data.own_words(turn.ctx.company_slug, name or "")
         if not documents_or_data.subject_of(turn.text, ledger, turn.entities, own):
             return None  # "what's our cash balance?": nothing but the ledger's words
         found = documents_found(turn)

@@ -349,6 +349,8 @@ def _context(
         permissions=permissions_for(known),
         locale=company.locale,
         fiscal_year_start_month=company.fiscal_year_start_month,
+        company_name=company.name,
+        timezone=company.timezone,
         api_key_id=api_key_id,
     )
 
@@ -362,9 +364,9 @@ def _no_access(slug: str) -> PermissionDenied:
 
 
 def _pick_company(
-    session: Session, user: User, company_slug: str | None
+    memberships: list[tuple[Membership, Company]], company_slug: str | None
 ) -> tuple[Membership, Company]:
-    memberships = repo.active_memberships(session, user.id)
+    """The membership the request acts in: the one of ``company_slug``, or the only one."""
     if company_slug:
         for membership, company in memberships:
             if company.slug == company_slug:
@@ -391,10 +393,10 @@ def _context_from_token(
             "The Authorization header must be 'Bearer <token>'", "invalid_authorization_header"
         )
     claims = decode_token(settings.auth, token.strip(), clock.now())
-    user = repo.get_user(session, claims.user_id)
+    user, memberships = repo.user_with_memberships(session, claims.user_id)
     if user is None or not user.is_active:
         raise _refuse("The token's user is unknown or inactive", "inactive_user")
-    membership, company = _pick_company(session, user, slug)
+    membership, company = _pick_company(memberships, slug)
     return _context(user, company, membership.roles)
 
 
@@ -402,9 +404,10 @@ def _context_from_api_key(
     session: Session, clock: Clock, api_key: str, slug: str | None
 ) -> RequestContext:
     match = API_KEY_RE.match(api_key.strip())
-    key = repo.get_api_key_by_prefix(session, match.group(1)) if match else None
-    if match is None or key is None:
+    found = repo.api_key_with_owner(session, match.group(1)) if match else None
+    if match is None or found is None:
         raise _refuse("The API key is not valid", "invalid_api_key")
+    key, user, company, membership = found
     if not hmac.compare_digest(key.key_hash, _hash_secret(match.group(2))):
         raise _refuse("The API key is not valid", "invalid_api_key")
     now = clock.now()
@@ -412,13 +415,10 @@ def _context_from_api_key(
         raise _refuse("The API key has been revoked", "api_key_revoked")
     if key.expires_at is not None and key.expires_at <= now:
         raise _refuse("The API key has expired", "api_key_expired")
-    user = repo.get_user(session, key.user_id)
     if user is None or not user.is_active:
         raise _refuse("The API key's owner is inactive", "inactive_user")
-    company = session.get(Company, key.company_id)
     if company is None or not company.is_active or (slug and slug != company.slug):
         raise _no_access(slug or (company.slug if company else "?"))
-    membership = repo.get_membership(session, user.id, company.id)
     if membership is None:
         raise _refuse("The API key's owner no longer belongs to its company", "owner_not_member")
     # A key never grants more than its owner holds today, whatever it was created with.
@@ -478,5 +478,5 @@ def context_for_user(session: Session, username: str, company_slug: str | None) 
     user = repo.get_user_by_username(session, username)
     if user is None or not user.is_active:
         raise NotFound(f"No active user named '{username[:64]}'", details={"user": username[:64]})
-    membership, company = _pick_company(session, user, company_slug)
+    membership, company = _pick_company(repo.active_memberships(session, user.id), company_slug)
     return _context(user, company, membership.roles)

@@ -14,6 +14,7 @@ one (a chat turn rephrasing an answer) takes a free slot or none: it never waits
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -43,14 +44,21 @@ def acting_for(caller: str | int | None) -> Iterator[None]:
         _caller.reset(token)
 
 
-# Whether providers marked external may be called (a company in compliance mode: no).
-_external_ok: ContextVar[bool] = ContextVar("companion_llm_external_ok", default=True)
+# Whether providers marked external may be called (a company in compliance mode: no), or
+# the memoised question that says so.
+_external_ok: ContextVar[bool | Callable[[], bool]] = ContextVar(
+    "companion_llm_external_ok", default=True
+)
 
 
 @contextmanager
-def external_providers(allowed: bool) -> Iterator[None]:
-    """Inside the block, providers marked external are skipped unless ``allowed``."""
-    token = _external_ok.set(allowed)
+def external_providers(allowed: bool | Callable[[], bool]) -> Iterator[None]:
+    """Inside the block, providers marked external are skipped unless ``allowed``.
+
+    ``allowed`` may be a callable: it is called once, the first time a provider marked
+    external is about to be used, so work that uses none never asks (a policy read saved).
+    """
+    token = _external_ok.set(allowed if isinstance(allowed, bool) else functools.cache(allowed))
     try:
         yield
     finally:
@@ -59,7 +67,8 @@ def external_providers(allowed: bool) -> Iterator[None]:
 
 def external_allowed() -> bool:
     """Whether the current work may reach a provider marked external."""
-    return _external_ok.get()
+    allowed = _external_ok.get()
+    return allowed if isinstance(allowed, bool) else allowed()
 
 
 def current_caller() -> str | None:

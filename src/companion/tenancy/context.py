@@ -27,6 +27,9 @@ class RequestContext:
     permissions: frozenset[str]
     locale: str = "en"
     fiscal_year_start_month: int = 1
+    # The company's name and time zone as signed in (None: not known, read when needed).
+    company_name: str | None = None
+    timezone: str | None = None
     via_ai: bool = False
     api_key_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)

@@ -125,7 +125,11 @@ def test_expiry_deletes_and_an_expired_memory_is_never_returned(session: Session
     assert short.memory.expires_at == NOW + dt.timedelta(hours=1)
     assert kept.memory.expires_at is None
     later = NOW + dt.timedelta(hours=2)
-    # Read lazily: the caller's company's expired rows are deleted, not only hidden.
+    # A chat turn's read skips the expired rows and deletes nothing (the sweep's work).
+    found = memories.relevant(session, sales, later, query_vector=None)
+    assert [m.id for m in found] == [kept.memory.id]
+    assert session.get(Memory, short.memory.id) is not None
+    # Listing sweeps lazily: the caller's company's expired rows are deleted, not only hidden.
     assert [m.id for m in memories.list_memories(session, sales, later)[0]] == [kept.memory.id]
     assert session.get(Memory, short.memory.id) is None
     assert session.get(Memory, other.memory.id) is not None  # another company: the job's work

@@ -226,3 +226,28 @@ def test_compliance_mode_keeps_every_prompt_from_an_external_provider(recorder: 
     with external_providers(False):
         assert local.generate("summarize", "acme", message).text
     assert len(recorder.bodies) == 2
+
+
+def test_compliance_is_asked_only_when_an_external_provider_comes_up(recorder: Recorder) -> None:
+    """A chat turn passes its policy read as a callable: a provider not marked external never
+    asks it, a provider marked external asks it once and is refused in compliance mode."""
+    from companion.llm.admission import external_providers
+
+    asked: list[bool] = []
+
+    def in_compliance_mode() -> bool:
+        asked.append(True)
+        return False
+
+    local = build_llm_service(_settings(recorder), scrubber=PiiScrubber())
+    external = build_llm_service(_settings(recorder, external=True), scrubber=PiiScrubber())
+    message = [{"role": "user", "content": SECRET_MESSAGE}]
+    with external_providers(in_compliance_mode):
+        assert local.generate("summarize", "acme", message).text
+        assert asked == []
+        for _ in range(2):
+            with pytest.raises(LLMUnavailable) as refused:
+                external.generate("summarize", "acme", message)
+            assert "compliance mode" in refused.value.message
+    assert asked == [True]
+    assert len(recorder.bodies) == 1  # the local provider's call only

@@ -9,7 +9,7 @@ import pytest
 
 from companion.errors import RateLimited, ServiceUnavailable
 from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry
-from companion.llm.admission import ModelGate, acting_for
+from companion.llm.admission import ModelGate, acting_for, external_allowed, external_providers
 from companion.llm.errors import LLMBusy, LLMError, LLMUserBusy
 
 
@@ -149,3 +149,17 @@ def test_admitted_holds_one_slot_for_the_request_and_its_model_calls() -> None:
     with pytest.raises(LLMBusy), llm.admitted("summarize", "acme", caller=2):
         pass
     gate.release("busy")
+
+
+def test_external_providers_asks_a_callable_once_and_only_when_a_provider_needs_it() -> None:
+    asked: list[bool] = []
+
+    def allowed() -> bool:
+        asked.append(True)
+        return False
+
+    with external_providers(allowed):
+        assert asked == []  # nothing asked until a provider marked external comes up
+        assert not external_allowed() and not external_allowed()
+    assert asked == [True]
+    assert external_allowed()  # outside the block: the default

@@ -310,8 +310,8 @@ def forget(session: Session, ctx: RequestContext, memory_id: int) -> None:
 def sweep_expired(session: Session, now: dt.datetime) -> int:
     """Delete every memory (all companies, and global ones) whose expiry has passed.
 
-    The scheduler's TTL job calls this; reads also sweep their company lazily, so an
-    expired memory is never returned even when no job runs.
+    Reads skip expired memories, so one is never returned even before a sweep deletes it;
+    listing a caller's memories also deletes their company's expired ones.
     """
     count = repo.delete_expired(session, now)
     session.flush()
@@ -336,9 +336,9 @@ def relevant(
     """The memories most related to a message: by meaning, the newest first on a tie.
 
     ``query_vector`` is called only when there are more memories than ``limit`` (a user with
-    a few memories gets them all, and no model is loaded for them).
+    a few memories gets them all, and no model is loaded for them). Every chat turn asks, so
+    it only reads: expired memories are skipped here and deleted by the scheduled sweep.
     """
-    repo.delete_expired_for(session, ctx, now)
     rows: list[Memory | GlobalMemory] = [
         *repo.newest_memories(session, ctx, now, limit=RANKED),
         *repo.list_global(session, now, limit=RANKED // 4),
