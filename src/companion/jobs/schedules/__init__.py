@@ -26,5 +26,6 @@ periodic(
     "companion.assistant.learning.export:scheduled_export",
     container=True,
 )
-# Memories past their retention class's expiry (reads also skip and delete them).
+# Memories past their retention class's expiry: deleted here (a chat turn skips them; listing
+# memories also deletes the company's expired ones first).
 periodic("memory.sweep", every(minutes=15), "companion.jobs.tasks:sweep_memories")
