@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import func, insert, null, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.models import Conversation, Message
 from companion.errors import NotFound
+from companion.kit.db import utcnow
 from companion.tenancy.context import RequestContext, scoped
 
 
@@ -67,6 +70,22 @@ def next_seq(session: Session, conversation: Conversation) -> int:
         select(func.max(Message.seq)).where(Message.conversation_id == conversation.id)
     ).scalar_one()
     return int(last or 0) + 1
+
+
+def add_messages(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store messages in one INSERT, each row as the unit of work would store it alone.
+
+    The unit of work sends rows with different columns as separate INSERTs; one statement
+    needs the same columns in every row. A column a row leaves out stays SQL NULL there
+    (``null()``), as it would; a JSON column given None holds JSON ``null``, as it would.
+    """
+    columns = dict.fromkeys(key for row in rows for key in row)  # in a steady order
+    now = utcnow()
+    values = [
+        {"created_at": now} | {column: row.get(column, null()) for column in columns}
+        for row in rows
+    ]
+    session.execute(insert(Message).values(values))
 
 
 def get_answer(session: Session, ctx: RequestContext, message_id: str) -> Message:

@@ -28,7 +28,7 @@ from companion.assistant import context as turn_context
 from companion.assistant import tools as tool_choice
 from companion.assistant.learning import telemetry as learning_telemetry
 from companion.assistant.memory import recall
-from companion.assistant.models import Conversation, Message, new_id
+from companion.assistant.models import Conversation, new_id
 from companion.assistant.nlu.entities import extract_entities
 from companion.assistant.nlu.entities.master import MasterData
 from companion.assistant.nlu.guard import is_action_verb
@@ -224,7 +224,7 @@ class Assistant:
             embedder=self._memory_embedder,
         )
         if is_reading(session):  # answered by reading: now the short write transaction
-            self._begin_writing(session, ctx, read)
+            self._begin_writing(session, ctx, read, store=answer.finish is not None)
         if answer.finish is not None:
             # A confirmed action runs now, with everything but the turn's writes done: the
             # rows it locks stay locked only until the commit that follows them.
@@ -351,16 +351,20 @@ class Assistant:
             reply_id=reply_id,
         )
 
-    def _begin_writing(self, session: Session, ctx: RequestContext, read: _Reading) -> bool:
+    def _begin_writing(
+        self, session: Session, ctx: RequestContext, read: _Reading, *, store: bool = True
+    ) -> bool:
         """Start the turn's write transaction; True when the conversation moved on since read.
 
-        A new conversation is stored here, before anything that points at it. A continuing
-        one is locked again (SQLite: the write transaction is new, and another turn of the
-        same conversation may have been recorded in between; PostgreSQL: still locked).
+        A new conversation is stored here, before anything that points at it; with ``store``
+        False (nothing but the turn's own record is written) ``_record`` inserts it once, with
+        its final state. A continuing one is locked again (SQLite: the write transaction is
+        new, and another turn of the same conversation may have been recorded in between;
+        PostgreSQL: still locked).
         """
         fresh = begin_writing(session)
         if read.new:
-            if read.conversation not in session:
+            if store and read.conversation not in session:
                 session.add(read.conversation)
                 session.flush()
             return False
@@ -516,44 +520,43 @@ class Assistant:
         seq = 1 if first else repository.next_seq(session, conversation)
         meta = AnswerMeta.of(answer.extra)
         entities = jsonable(resolved.entities)
-        session.add_all(
-            [
-                Message(
-                    company_id=conversation.company_id,
-                    conversation_id=conversation.id,
-                    seq=seq,
-                    role="user",
-                    content=text,
-                    intent=resolved.intent,
-                    confidence=resolved.confidence,
-                    entities=entities,
-                ),
-                Message(
-                    id=reply_id,
-                    company_id=conversation.company_id,
-                    conversation_id=conversation.id,
-                    seq=seq + 1,
-                    role="assistant",
-                    content=answer.text,
-                    intent=resolved.intent,
-                    confidence=resolved.confidence,
-                    entities=entities,
-                    skill=answer.skill,
-                    data=jsonable(answer.data) if answer.data else None,
-                    sources=answer.sources,
-                    latency_ms=latency_ms,
-                    action_type=meta.action_type,
-                    action_result=jsonable(meta.action_result),
-                ),
-            ]
-        )
         # Small talk in between keeps the last question but withdraws an offer; an action
         # being drafted survives questions in between (``ConversationState.after``).
         before = ConversationState.from_json(conversation.state)
         if answer.remember is not None or before.offer is not None:
             conversation.state = jsonable(before.after(answer.remember).to_json())
-        conversation.updated_at = utcnow()
-        session.flush()
+        now = utcnow()
+        conversation.updated_at = now
+        if conversation not in session:  # begun by this turn, nothing else written: insert once
+            conversation.created_at = now
+            session.add(conversation)
+        session.flush()  # the conversation before the messages that point at it
+        # The user's message leaves the answer's columns unset (SQL NULL); the answer's JSON
+        # columns are set even when None (JSON null), as they always were.
+        user = {
+            "id": new_id(),
+            "company_id": conversation.company_id,
+            "conversation_id": conversation.id,
+            "seq": seq,
+            "role": "user",
+            "content": text,
+            "intent": resolved.intent,
+            "confidence": resolved.confidence,
+            "entities": entities,
+        }
+        reply = user | {
+            "id": reply_id,
+            "seq": seq + 1,
+            "role": "assistant",
+            "content": answer.text,
+            "skill": answer.skill,
+            "data": jsonable(answer.data) if answer.data else None,
+            "sources": answer.sources,
+            "latency_ms": latency_ms,
+            "action_type": meta.action_type,
+            "action_result": jsonable(meta.action_result),
+        }
+        repository.add_messages(session, [user, reply])
 
 
 def conversation_out(conversation: Conversation) -> ConversationOut:

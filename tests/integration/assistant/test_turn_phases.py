@@ -2,13 +2,15 @@
 
 On a database of their own (committed data, several connections), on SQLite and PostgreSQL:
 a data question leaves the write lock free while it answers; a turn that writes (a memory)
-is still one transaction; concurrent turns of one conversation get consecutive seqs; and a
-skill that writes without saying so fails loudly instead of risking "database is locked".
+is still one transaction; concurrent turns of one conversation get consecutive seqs; a turn
+records itself in few statements, its rows as they always were; and a skill that writes
+without saying so fails loudly instead of risking "database is locked".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -246,3 +248,60 @@ def test_a_skill_that_writes_without_saying_so_fails_loudly(world: World) -> Non
             _turn(world, "scribble on the company's name")
     with world.factory() as session:
         assert session.get(Company, world.ctx.company_id).name != "Scribbled"  # type: ignore[union-attr]
+
+
+def test_a_turn_records_itself_in_few_statements_and_the_same_rows(world: World) -> None:
+    written: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        words = statement.split()[:3]
+        if words[0] in ("INSERT", "UPDATE") and {"conversations", "messages"} & set(words):
+            written.append(" ".join(words))
+
+    event.listen(world.engine, "before_cursor_execute", note)
+    try:
+        first = _turn(world, "what's our cash balance, to record?")
+        begun = list(written)
+        written.clear()
+        again = _turn(world, "and the cash balance to record now?", first.conversation_id)
+    finally:
+        event.remove(world.engine, "before_cursor_execute", note)
+    # A new conversation is inserted once, with its final state; both messages in one INSERT.
+    assert begun == ["INSERT INTO conversations", "INSERT INTO messages"]
+    assert written == ["UPDATE conversations SET", "INSERT INTO messages"]
+    columns = "seq, role, content, intent, skill, latency_ms IS NULL, action_type"
+    nulls = "data IS NULL, sources IS NULL, action_result IS NULL, entities IS NULL"
+    with world.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                f"SELECT id, {columns}, {nulls}, CAST(data AS TEXT), CAST(sources AS TEXT),"
+                " CAST(action_result AS TEXT), created_at FROM messages"
+                " WHERE conversation_id = :c ORDER BY seq"
+            ),
+            {"c": first.conversation_id},
+        ).all()
+        conversation = conn.execute(
+            text("SELECT title, state, created_at, updated_at FROM conversations WHERE id = :c"),
+            {"c": first.conversation_id},
+        ).one()
+    answer_text = first.message
+    # The user's message leaves the answer's columns SQL NULL; the answer's empty JSON columns
+    # hold JSON null, as the unit of work always wrote them.
+    user = (1, "user", "what's our cash balance, to record?", "cash_balance", None, True, None)
+    assert rows[0][1:12] == (*user, True, True, True, False)
+    reply = (2, "assistant", answer_text, "cash_balance", "data_query", False, None)
+    assert rows[1][1:12] == (*reply, False, False, False, False)
+    assert [r[13:15] for r in rows[1::2]] == [("null", "null")] * 2
+    assert [json.loads(r[12])["columns"] for r in rows[1::2]] == [
+        ["account", "bank", "balance"]
+    ] * 2
+    assert [r[1] for r in rows] == [1, 2, 3, 4]
+    assert [rows[1][0], rows[3][0]] == [first.message_id, again.message_id]
+    assert all(r[0] for r in rows) and len({r[0] for r in rows}) == 4
+    assert conversation.title == "what's our cash balance, to record?"
+    state = conversation.state  # PostgreSQL's driver decodes JSON; SQLite's gives the text
+    assert (json.loads(state) if isinstance(state, str) else state) == {
+        "intent": "cash_balance",
+        "entities": {},
+    }
+    assert conversation.updated_at >= conversation.created_at
