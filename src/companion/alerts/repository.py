@@ -6,7 +6,16 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,7 +23,7 @@ from sqlalchemy.orm import Session
 from companion.alerts.models import OPEN_STATUSES, Alert
 from companion.auth.models import User
 from companion.errors import NotFound
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, company_param, scoped, scoped_later
 
 
 def upsert(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -65,9 +74,12 @@ def clear(session: Session, company_id: int, ids: Sequence[int], now: dt.datetim
 
 
 def _visible(ctx: RequestContext) -> Select[Alert]:
-    return scoped(select(Alert), Alert, ctx).where(
-        Alert.permission.in_(sorted(ctx.permissions)), Alert.cleared_at.is_(None)
-    )
+    return scoped(select(Alert), Alert, ctx).where(*_readable(sorted(ctx.permissions)))
+
+
+def _readable(permissions: list[str] | BindParameter[Any]) -> tuple[ColumnElement[bool], ...]:
+    """Alerts of a permission the caller holds, not cleared (within their company)."""
+    return Alert.permission.in_(permissions), Alert.cleared_at.is_(None)
 
 
 def list_alerts(
@@ -90,10 +102,21 @@ def list_alerts(
     return list(session.execute(page).scalars()), int(total)
 
 
+# Built once, run with parameters (see companion.kit.db): every chat turn reads it.
+# ``_visible`` with the company and the caller's permissions bound.
+_OPEN_ALERTS = (
+    scoped_later(select(Alert), Alert)
+    .where(*_readable(bindparam("permissions", expanding=True)))
+    .where(Alert.status.in_(OPEN_STATUSES))
+    .order_by(Alert.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def open_alerts(session: Session, ctx: RequestContext, limit: int = 200) -> list[Alert]:
     """The caller's unread and read alerts (not dismissed, acted or cleared)."""
-    stmt = _visible(ctx).where(Alert.status.in_(OPEN_STATUSES))
-    return list(session.execute(stmt.order_by(Alert.id.desc()).limit(limit)).scalars())
+    params = {**company_param(ctx), "permissions": sorted(ctx.permissions), "limit": limit}
+    return list(session.execute(_OPEN_ALERTS, params).scalars())
 
 
 def unread_count(session: Session, ctx: RequestContext) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.actions.models import OPEN_STATUSES, AiAction
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, company_param, scoped_later
 from companion.tenancy.models import Company, Membership
 
 
@@ -22,6 +22,21 @@ class OpenConfirmation(NamedTuple):
     expires_at: dt.datetime
 
 
+# Built once, run with parameters (see companion.kit.db): every chat turn reads it.
+_OPEN_CONFIRMATIONS = (
+    scoped_later(
+        select(AiAction.action, AiAction.summary, AiAction.token, AiAction.expires_at), AiAction
+    )
+    .where(
+        AiAction.user_id == bindparam("user_id"),
+        AiAction.status.in_(OPEN_STATUSES),
+        AiAction.expires_at > bindparam("now"),
+    )
+    .order_by(AiAction.created_at.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def open_confirmations(
     session: Session, ctx: RequestContext, now: dt.datetime, limit: int
 ) -> list[OpenConfirmation]:
@@ -30,21 +45,8 @@ def open_confirmations(
     Read as rows, not objects: every chat turn reads them, and loading ``AiAction`` objects
     cost more than the statement.
     """
-    stmt = (
-        scoped(
-            select(AiAction.action, AiAction.summary, AiAction.token, AiAction.expires_at),
-            AiAction,
-            ctx,
-        )
-        .where(
-            AiAction.user_id == ctx.user_id,
-            AiAction.status.in_(OPEN_STATUSES),
-            AiAction.expires_at > now,
-        )
-        .order_by(AiAction.created_at.desc())
-        .limit(limit)
-    )
-    return [OpenConfirmation(*row) for row in session.execute(stmt).all()]
+    params = {**company_param(ctx), "user_id": ctx.user_id, "now": now, "limit": limit}
+    return [OpenConfirmation(*row) for row in session.execute(_OPEN_CONFIRMATIONS, params).all()]
 
 
 def company(session: Session, ctx: RequestContext) -> Company | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from companion.auth.models import ApiKey, User
@@ -50,6 +50,16 @@ def active_memberships(session: Session, user_id: int) -> list[tuple[Membership,
     return [(m, c) for m, c in rows]
 
 
+# Built once, run with parameters (see companion.kit.db): every request signs in.
+_USER_WITH_MEMBERSHIPS = (
+    select(User, Membership, Company)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Company, Company.id == Membership.company_id)
+    .where(User.id == bindparam("user_id"))
+    .order_by(Company.slug)
+)
+
+
 def user_with_memberships(
     session: Session, user_id: int
 ) -> tuple[User | None, list[tuple[Membership, Company]]]:
@@ -57,13 +67,7 @@ def user_with_memberships(
 
     One statement (a request's sign-in): the user outer-joined to their memberships.
     """
-    rows = session.execute(
-        select(User, Membership, Company)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .outerjoin(Company, Company.id == Membership.company_id)
-        .where(User.id == user_id)
-        .order_by(Company.slug)
-    ).all()
+    rows = session.execute(_USER_WITH_MEMBERSHIPS, {"user_id": user_id}).all()
     user = rows[0][0] if rows else None
     active = [(m, c) for _, m, c in rows if m is not None and c is not None and c.is_active]
     return user, active
@@ -82,21 +86,24 @@ def memberships_by_user(session: Session) -> dict[int, list[tuple[str, list[str]
     return result
 
 
+_API_KEY_WITH_OWNER = (
+    select(ApiKey, User, Company, Membership)
+    .outerjoin(User, User.id == ApiKey.user_id)
+    .outerjoin(Company, Company.id == ApiKey.company_id)
+    .outerjoin(
+        Membership,
+        and_(Membership.user_id == ApiKey.user_id, Membership.company_id == ApiKey.company_id),
+    )
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
+
+
 def api_key_with_owner(
     session: Session, prefix: str
 ) -> tuple[ApiKey, User | None, Company | None, Membership | None] | None:
     """The API key with public prefix ``prefix``, its owner, its company and the owner's
     membership there, in one statement (lookup before authentication)."""
-    row = session.execute(
-        select(ApiKey, User, Company, Membership)
-        .outerjoin(User, User.id == ApiKey.user_id)
-        .outerjoin(Company, Company.id == ApiKey.company_id)
-        .outerjoin(
-            Membership,
-            and_(Membership.user_id == ApiKey.user_id, Membership.company_id == ApiKey.company_id),
-        )
-        .where(ApiKey.prefix == prefix)
-    ).one_or_none()
+    row = session.execute(_API_KEY_WITH_OWNER, {"prefix": prefix}).one_or_none()
     if row is None:
         return None
     key, user, company, membership = row

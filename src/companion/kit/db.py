@@ -2,6 +2,13 @@
 
 SQL lives in repositories; services never commit. The request, job or CLI command that
 opened a session commits it once (``session_scope``).
+
+The reads every request or chat turn makes (sign-in, the turn context, a follow-up's
+conversation) are statements built once, at import, with ``bindparam()``s, and run with a
+parameters dict; their company filter is ``tenancy.context.scoped_later``. SQLAlchemy
+memoises a statement's cache key and ORM compile state on the statement object, so a reused
+one skips building them: ~0.18 ms of client CPU per execution against ~0.40 ms for the same
+``select()`` built at the call (``lambda_stmt``: 0.44 ms).
 """
 
 from __future__ import annotations

@@ -234,6 +234,7 @@ def test_each_role_sees_only_its_alerts_and_no_other_company(session: Session, s
     assert {a.type for a in repo.open_alerts(session, shop.sales)} == {"low_stock"}
     mine = {a.company_id for a in repo.open_alerts(session, shop.admin)}
     assert mine == {shop.company.id}
+    assert {a.company_id for a in repo.open_alerts(session, other.admin)} == {other.company.id}
     foreign = repo.alerts_of_company(session, other.company.id)[0]
     with pytest.raises(NotFound):
         repo.get_alert(session, shop.admin, foreign.id)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from companion.audit import service as audit
 from companion.audit.models import AuditEntry
 from companion.errors import NotFound, PermissionDenied, ValidationFailed
+from companion.governance.memory import repository as memory_repo
 from companion.governance.memory import service as memories
 from companion.governance.memory.models import GlobalMemory, Memory
 from companion.llm.embeddings import load_embedder
@@ -105,6 +106,10 @@ def test_another_users_or_companys_memory_is_never_visible(session: Session) -> 
         memories.forget(session, finance, shared.memory.id)
     with pytest.raises(PermissionDenied):
         memories.remember(session, sales, "we are closed on Friday", now=NOW, scope="company")
+    # A turn's read (one statement built once, the caller bound at each run): the same page.
+    for caller in (sales, finance, admin, globex):
+        page = memories.list_memories(session, caller, NOW)[0]
+        assert memory_repo.newest_memories(session, caller, NOW, limit=50) == page
     memories.forget(session, sales, mine.memory.id)
     assert memories.list_memories(session, sales, NOW)[1] == 1
 

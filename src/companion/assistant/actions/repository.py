@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from companion.assistant.actions.models import OPEN_STATUSES, AiAction, AiActionSetting
 from companion.kit.db import utcnow
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, company_param, scoped, scoped_later
 
 
 def get_action(session: Session, ctx: RequestContext, token: str) -> AiAction | None:
@@ -23,22 +23,26 @@ def get_action(session: Session, ctx: RequestContext, token: str) -> AiAction | 
     return session.execute(stmt).scalar_one_or_none()
 
 
+# Built once, run with parameters (see companion.kit.db): every follow-up turn reads it.
+_OPEN_IN_CONVERSATION = (
+    scoped_later(select(AiAction), AiAction)
+    .where(
+        AiAction.conversation_id == bindparam("conversation_id"),
+        AiAction.user_id == bindparam("user_id"),
+        AiAction.status.in_(OPEN_STATUSES),
+    )
+    .order_by(AiAction.created_at.desc())
+    .limit(1)
+    .execution_options(populate_existing=True)
+)
+
+
 def open_in_conversation(
     session: Session, ctx: RequestContext, conversation_id: str
 ) -> AiAction | None:
     """The caller's newest open confirmation in a conversation (pending or awaiting)."""
-    stmt = (
-        scoped(select(AiAction), AiAction, ctx)
-        .where(
-            AiAction.conversation_id == conversation_id,
-            AiAction.user_id == ctx.user_id,
-            AiAction.status.in_(OPEN_STATUSES),
-        )
-        .order_by(AiAction.created_at.desc())
-        .limit(1)
-        .execution_options(populate_existing=True)
-    )
-    return session.execute(stmt).scalar_one_or_none()
+    params = {**company_param(ctx), "conversation_id": conversation_id, "user_id": ctx.user_id}
+    return session.execute(_OPEN_IN_CONVERSATION, params).scalar_one_or_none()
 
 
 def list_actions(

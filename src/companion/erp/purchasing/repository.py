@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from companion.auth.models import User
@@ -15,7 +15,7 @@ from companion.erp.purchasing.models import (
     TaskStatus,
 )
 from companion.errors import NotFound
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, company_param, scoped, scoped_later
 from companion.tenancy.models import Membership
 
 _WITH_CHILDREN = (selectinload(PurchaseOrder.lines), selectinload(PurchaseOrder.tasks))
@@ -133,29 +133,33 @@ def pending_tasks(session: Session, ctx: RequestContext) -> list[ApprovalTask]:
 _SIBLING = aliased(ApprovalTask, name="sibling_task")
 
 
-def pending_task_rows(session: Session, ctx: RequestContext) -> list[tuple[str, str, int | None]]:
-    """``pending_tasks`` as (order number, assigned role, assigned user) rows, in its order,
-    without the orders the caller approved a level of: no objects loaded."""
-    approved_by_caller = (
-        select(_SIBLING.id)
+# Built once, run with parameters (see companion.kit.db): every chat turn reads the caller's
+# pending approvals. The EXISTS drops the orders the caller approved a level of.
+_PENDING_TASK_ROWS = (
+    scoped_later(
+        select(PurchaseOrder.number, ApprovalTask.assigned_role, ApprovalTask.assigned_user_id),
+        ApprovalTask,
+    )
+    .join(PurchaseOrder, PurchaseOrder.id == ApprovalTask.order_id)
+    .where(
+        ApprovalTask.status == TaskStatus.PENDING.value,
+        ~select(_SIBLING.id)
         .where(
             _SIBLING.order_id == ApprovalTask.order_id,
             _SIBLING.status == TaskStatus.APPROVED.value,
-            _SIBLING.decided_by_id == ctx.user_id,
+            _SIBLING.decided_by_id == bindparam("user_id"),
         )
-        .exists()
+        .exists(),
     )
-    stmt = (
-        scoped(
-            select(PurchaseOrder.number, ApprovalTask.assigned_role, ApprovalTask.assigned_user_id),
-            ApprovalTask,
-            ctx,
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == ApprovalTask.order_id)
-        .where(ApprovalTask.status == TaskStatus.PENDING.value, ~approved_by_caller)
-        .order_by(PurchaseOrder.order_date, PurchaseOrder.number)
-    )
-    return [(str(n), str(r), u) for n, r, u in session.execute(stmt).all()]
+    .order_by(PurchaseOrder.order_date, PurchaseOrder.number)
+)
+
+
+def pending_task_rows(session: Session, ctx: RequestContext) -> list[tuple[str, str, int | None]]:
+    """``pending_tasks`` as (order number, assigned role, assigned user) rows, in its order,
+    without the orders the caller approved a level of: no objects loaded."""
+    params = {**company_param(ctx), "user_id": ctx.user_id}
+    return [(str(n), str(r), u) for n, r, u in session.execute(_PENDING_TASK_ROWS, params).all()]
 
 
 def level_name(session: Session, company_id: int, level: int) -> str | None:

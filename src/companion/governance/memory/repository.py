@@ -5,23 +5,43 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, undefer
 
 from companion.auth.models import User
 from companion.errors import NotFound
 from companion.governance.memory.models import GlobalMemory, Memory, MemoryPolicy, PurgeReceipt
-from companion.tenancy.context import RequestContext, in_company, scoped
+from companion.tenancy.context import (
+    RequestContext,
+    company_param,
+    in_company,
+    scoped,
+    scoped_later,
+)
 from companion.tenancy.models import Company
 
 
-def _live(now: dt.datetime) -> ColumnElement[bool]:
+def _live(now: dt.datetime | BindParameter[dt.datetime]) -> ColumnElement[bool]:
     return or_(Memory.expires_at.is_(None), Memory.expires_at > now)
 
 
 def visible(ctx: RequestContext) -> ColumnElement[bool]:
     """The caller's own memories and their company's shared ones; never another user's."""
-    return or_(Memory.user_id == ctx.user_id, Memory.scope == "company")
+    return _visible_to(ctx.user_id)
+
+
+def _visible_to(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
+    return or_(Memory.user_id == user_id, Memory.scope == "company")
 
 
 def list_memories(
@@ -45,12 +65,22 @@ def list_memories(
     return _newest(session, stmt, limit, offset, with_vectors), int(total)
 
 
+# Built once, run with parameters (see companion.kit.db): every chat turn reads it.
+_NEWEST_MEMORIES = (
+    scoped_later(select(Memory), Memory)
+    .where(_visible_to(bindparam("user_id")), _live(bindparam("now")))
+    .options(undefer(Memory.vector))
+    .order_by(Memory.updated_at.desc(), Memory.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def newest_memories(
     session: Session, ctx: RequestContext, now: dt.datetime, *, limit: int
 ) -> list[Memory]:
     """``list_memories``' first page with vectors, not counted (every chat turn reads it)."""
-    stmt = scoped(select(Memory), Memory, ctx).where(visible(ctx), _live(now))
-    return _newest(session, stmt, limit, 0, True)
+    params = {**company_param(ctx), "user_id": ctx.user_id, "now": now, "limit": limit}
+    return list(session.execute(_NEWEST_MEMORIES, params).scalars())
 
 
 def _newest(
@@ -98,15 +128,17 @@ def get_memory(session: Session, ctx: RequestContext, memory_id: int) -> Memory:
     return memory
 
 
+_LIVE_GLOBAL = (
+    select(GlobalMemory)
+    .where(or_(GlobalMemory.expires_at.is_(None), GlobalMemory.expires_at > bindparam("now")))
+    .order_by(GlobalMemory.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def list_global(session: Session, now: dt.datetime, *, limit: int = 200) -> list[GlobalMemory]:
     """Live global memories, newest first."""
-    stmt = (
-        select(GlobalMemory)
-        .where(or_(GlobalMemory.expires_at.is_(None), GlobalMemory.expires_at > now))
-        .order_by(GlobalMemory.id.desc())
-        .limit(limit)
-    )
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(_LIVE_GLOBAL, {"now": now, "limit": limit}).scalars())
 
 
 def get_global(session: Session, memory_id: int) -> GlobalMemory:
