@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, null, select
+from sqlalchemy import bindparam, func, insert, null, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.models import Conversation, Message
 from companion.errors import NotFound
 from companion.kit.db import utcnow
-from companion.tenancy.context import RequestContext, scoped
+from companion.tenancy.context import RequestContext, company_param, scoped, scoped_later
+
+# Built once, run with parameters (see companion.kit.db): every follow-up turn reads it.
+_CONVERSATION = scoped_later(select(Conversation), Conversation).where(
+    Conversation.id == bindparam("conversation_id"), Conversation.user_id == bindparam("user_id")
+)
+# NO KEY UPDATE: foreign-key checks of rows that point here (ai_actions) still pass.
+_CONVERSATION_FOR_UPDATE = _CONVERSATION.with_for_update(key_share=True).execution_options(
+    populate_existing=True
+)
 
 
 def get_conversation(
@@ -24,13 +33,9 @@ def get_conversation(
     only read overlap, and each locks the conversation again to record itself (next seq,
     state merged onto what is there then); turns that write still run one after the other.
     """
-    stmt = scoped(select(Conversation), Conversation, ctx).where(
-        Conversation.id == conversation_id, Conversation.user_id == ctx.user_id
-    )
-    if for_update:
-        # NO KEY UPDATE: foreign-key checks of rows that point here (ai_actions) still pass.
-        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
-    conv = session.execute(stmt).scalar_one_or_none()
+    stmt = _CONVERSATION_FOR_UPDATE if for_update else _CONVERSATION
+    params = {**company_param(ctx), "conversation_id": conversation_id, "user_id": ctx.user_id}
+    conv = session.execute(stmt, params).scalar_one_or_none()
     if conv is None:
         raise NotFound("Conversation not found", details={"conversation_id": conversation_id})
     return conv
