@@ -48,6 +48,15 @@ class ApiSettings(BaseModel):
     # answers from a thread that a busy machine may not run for seconds while the worker
     # loads (imports, warm start); uvicorn's own 5 s killed workers in a loop at load 15-20.
     worker_healthcheck_s: int = Field(default=60, ge=1, le=3600)
+    # Requests one worker serves with a database session at once; the rest wait their turn
+    # (in arrival order) on the event loop, holding no thread and no connection, and get a
+    # 503 with Retry-After after `db_wait_s`. It stays below the pool's 20 connections a
+    # worker: streamed turns and the background threads take theirs beside it. Without it,
+    # 64 requests at once on a worker held all 40 threads, half of them waiting for a
+    # connection, while the requests holding the connections waited for a thread: 30 s
+    # stalls and 500s (bench/mixed_load.py --clients 128, 2026-12-07).
+    max_db_requests: int = Field(default=12, ge=1, le=1000)
+    db_wait_s: float = Field(default=20.0, gt=0, le=600)
 
 
 class AssistantSettings(BaseModel):

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.sse import EventSourceResponse, format_sse_event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import StreamingResponse
 
 from companion.assistant import repository
@@ -166,7 +167,7 @@ def _run_turn(turn: StreamedTurn, progress: Progress, emit: Any) -> None:
     except CompanionError as exc:
         emit("error", exc.to_dict())
     except Exception as exc:  # the thread's boundary: log the trace, tell the client plainly
-        if is_lock_timeout(exc):
+        if is_lock_timeout(exc) or isinstance(exc, PoolTimeout):
             log.warning("chat.database_busy")
             busy = DatabaseBusy("The database is busy; try again in a moment")
             emit("error", busy.to_dict())

@@ -8,11 +8,12 @@ behind a 200.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from companion.auth.service import api_key_use_due, resolve_context, stamp_api_key_use
 from companion.bootstrap import Container
-from companion.errors import ValidationFailed
+from companion.errors import DatabaseBusy, ValidationFailed
 from companion.governance.memory.service import policy_of
 from companion.kit.db import begin_for_writing, session_scope
 from companion.kit.fields import DB_INT_MAX, Id
@@ -141,7 +142,41 @@ def _writes(request: Request) -> bool:
     return not (getattr(endpoint, _READS_ONLY, False) or getattr(endpoint, _WRITES_LATER, False))
 
 
-def get_session(request: Request, container: ContainerDep) -> Iterator[Session]:
+# One gate per event loop (a worker has one; tests may run an app under several).
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+DB_BUSY_RETRY_AFTER_S = 2
+
+
+async def admitted(request: Request, container: ContainerDep) -> AsyncIterator[None]:
+    """Wait, on the event loop, for one of the worker's ``api.max_db_requests`` places.
+
+    Taken before the request's session and given back after it is closed, so the requests
+    that hold connections always find a thread to finish on (``ApiSettings.max_db_requests``).
+    """
+    loop = asyncio.get_running_loop()
+    gate = _GATES.get(loop)
+    if gate is None:
+        gate = _GATES.setdefault(loop, asyncio.Semaphore(container.settings.api.max_db_requests))
+    try:
+        await asyncio.wait_for(gate.acquire(), container.settings.api.db_wait_s)
+    except TimeoutError:
+        raise DatabaseBusy(
+            "The server is busy; try again in a moment",
+            details={"retry_after": DB_BUSY_RETRY_AFTER_S, "path": request.url.path[:200]},
+        ) from None
+    try:
+        yield
+    finally:
+        gate.release()
+
+
+def get_session(
+    request: Request,
+    container: ContainerDep,
+    _place: Annotated[None, Depends(admitted, scope="function")],
+) -> Iterator[Session]:
     """The request's unit of work: commit on success, roll back on error."""
     session = container.session_factory()
     if _writes(request):

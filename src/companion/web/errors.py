@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from companion.errors import (
@@ -266,6 +267,12 @@ async def database_error_handler(request: Request, exc: Exception) -> JSONRespon
     return await unhandled_error_handler(request, exc)
 
 
+async def pool_timeout_handler(request: Request, exc: Exception) -> JSONResponse:
+    """No database connection was free in time (the pool's timeout): a 503, not a fault."""
+    log.warning("database_pool_exhausted", extra={"path": request.url.path[:200]})
+    return render(database_busy(request.url.path), request)
+
+
 async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """The last resort: 500 with no trace in the body; the trace goes to the log."""
     log.error("unhandled error", exc_info=exc)
@@ -278,4 +285,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
+    app.add_exception_handler(PoolTimeout, pool_timeout_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)
