@@ -542,15 +542,7 @@ class AdjustInventory:
         """Adjust through the stock service."""
         # Read before the adjustment: from its level's lock to the commit, only what needs it.
         item = items_repo.get_item(session, ctx, int(params["item_id"]))
-        move, on_hand = adjust_stock_counted(
-            session,
-            ctx,
-            item_id=int(params["item_id"]),
-            warehouse_id=int(params["warehouse_id"]),
-            quantity_delta=AdjustInventory._delta(params),
-            reason=str(params.get("reason") or ""),
-            on=day(params),
-        )
+        move, on_hand = adjust_stock_counted(session, ctx, **AdjustInventory._arguments(params))
         f = fmt(ctx)
         return Outcome(
             message=f"Adjusted {item.name} by {AdjustInventory._delta(params):+} in "
@@ -561,15 +553,18 @@ class AdjustInventory:
 
     @staticmethod
     def _adjust(session: Session, ctx: RequestContext, params: dict[str, Any]) -> StockMove:
-        return adjust_stock(
-            session,
-            ctx,
-            item_id=int(params["item_id"]),
-            warehouse_id=int(params["warehouse_id"]),
-            quantity_delta=AdjustInventory._delta(params),
-            reason=str(params.get("reason") or ""),
-            on=day(params),
-        )
+        return adjust_stock(session, ctx, **AdjustInventory._arguments(params))
+
+    @staticmethod
+    def _arguments(params: dict[str, Any]) -> dict[str, Any]:
+        """The stock service's keyword arguments for the adjustment ``params`` describe."""
+        return {
+            "item_id": int(params["item_id"]),
+            "warehouse_id": int(params["warehouse_id"]),
+            "quantity_delta": AdjustInventory._delta(params),
+            "reason": str(params.get("reason") or ""),
+            "on": day(params),
+        }
 
     @staticmethod
     def _move_values(move: StockMove) -> dict[str, Any]:
