@@ -429,8 +429,10 @@ def _context_from_api_key(
 def api_key_use_due(session: Session, ctx: RequestContext, now: dt.datetime) -> bool:
     """Whether the caller's API key (if the caller used one) is due a ``last_used_at`` stamp.
 
-    Reads the key the sign-in loaded (no query); the stamp itself is ``stamp_api_key_use``,
-    in a short write transaction of its own, so signing in never makes a request a writer.
+    Reads the key by primary key: the sign-in's object while the session still holds it, else
+    one SELECT (the session holds loaded objects weakly, so by now it usually is one). The stamp
+    itself is ``stamp_api_key_use``, in a short write transaction of its own, so signing in
+    never makes a request a writer.
     """
     if ctx.api_key_id is None:
         return False
