@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, null, select
+from sqlalchemy import JSON, bindparam, func, insert, null, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.models import Conversation, Message
@@ -84,13 +84,22 @@ def add_messages(session: Session, rows: list[dict[str, Any]]) -> None:
     needs the same columns in every row. A column a row leaves out stays SQL NULL there
     (``null()``), as it would; a JSON column given None holds JSON ``null``, as it would.
     """
+    table = Message.__table__
     columns = dict.fromkeys(key for row in rows for key in row)  # in a steady order
     now = utcnow()
     values = [
-        {"created_at": now} | {column: row.get(column, null()) for column in columns}
+        {"created_at": now}
+        | {column: row[column] if column in row else _unset(table.c[column]) for column in columns}
         for row in rows
     ]
-    session.execute(insert(Message).values(values))
+    # The rows as parameters of one statement (sent as one multi-row INSERT), not in
+    # ``values()``: SQLAlchemy compiles a list in ``values()`` anew every time, never cached.
+    session.execute(insert(table), values)
+
+
+def _unset(column: Any) -> Any:
+    """What stores SQL NULL in ``column``: None, or ``null()`` in JSON (where None is JSON null)."""
+    return null() if isinstance(column.type, JSON) else None
 
 
 def get_answer(session: Session, ctx: RequestContext, message_id: str) -> Message:

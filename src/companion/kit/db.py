@@ -167,7 +167,13 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -
         )
         _configure_sqlite(engine, busy_timeout_s)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Rows given as a list of parameters (``execute(insert(t), rows)``) go to PostgreSQL as
+    # one multi-row INSERT, as they do with RETURNING, instead of psycopg's ``executemany``
+    # (one statement a row): one compiled, cached statement and one execution on the server.
+    # SQLAlchemy does the same by default for psycopg2 (``executemany_mode="values_only"``).
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 class WriterQueue:
@@ -439,9 +445,12 @@ def add_to_totals(
     concurrent writers on SQLite and PostgreSQL (``account_days``, ``sales_months``)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(list(rows))
+    table = model.__table__
+    stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
-        set_={column: getattr(model, column) + stmt.excluded[column] for column in summed},
+        set_={column: table.c[column] + stmt.excluded[column] for column in summed},
     )
-    session.execute(stmt)
+    # The rows as parameters, not in ``values()``: SQLAlchemy compiles a statement with a
+    # list in ``values()`` again every time (it is never cached); this one is compiled once.
+    session.execute(stmt, list(rows))
