@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, bindparam, func, insert, null, select
+from sqlalchemy import JSON, Table, bindparam, func, insert, null, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.models import Conversation, Message
@@ -84,7 +84,7 @@ def add_messages(session: Session, rows: list[dict[str, Any]]) -> None:
     needs the same columns in every row. A column a row leaves out stays SQL NULL there
     (``null()``), as it would; a JSON column given None holds JSON ``null``, as it would.
     """
-    table = Message.__table__
+    table = cast(Table, Message.__table__)
     columns = dict.fromkeys(key for row in rows for key in row)  # in a steady order
     now = utcnow()
     values = [
