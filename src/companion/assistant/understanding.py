@@ -20,14 +20,15 @@ from companion.erp.items.models import Item, Warehouse
 from companion.erp.ledger.models import BankAccount
 from companion.erp.parties.models import Customer, Supplier
 from companion.kit import telemetry
+from companion.kit.db import TransactionMemo
 from companion.tenancy.context import RequestContext, company_param, scoped, scoped_later
 
 if TYPE_CHECKING:
     from companion.assistant.learning.company_models import CompanyModels
 
 _MASTER_MODELS: tuple[Any, ...] = (Customer, Supplier, Item, Warehouse, BankAccount)
-# Session.info: the master data this transaction's understanding used (``turn_master``).
-_TURN_MASTER = "companion_turn_master"
+# The master data this transaction's understanding used, by company (``turn_master``).
+_TURN_MASTER: TransactionMemo[MasterData] = TransactionMemo("companion_turn_master")
 
 
 def signature_statement() -> Select[Any]:
@@ -86,11 +87,8 @@ def turn_master(session: Session, ctx: RequestContext) -> MasterData:
     just read: they take its (cached) master data rather than reading the five tables
     again. Kept per transaction: a later one (SQLite's write phase) reads afresh.
     """
-    kept = session.info.get(_TURN_MASTER)
-    if kept is not None and kept[0] == (session.get_transaction(), ctx.company_id):
-        master: MasterData = kept[1]
-        return master
-    return load_master(session, ctx)
+    kept = _TURN_MASTER.get(session, ctx.company_id)
+    return kept.value if kept is not None else load_master(session, ctx)
 
 
 class CompanyNLU:
@@ -153,7 +151,7 @@ class CompanyNLU:
             master = load_master(session, ctx)
             with self._lock:
                 self._master[ctx.company_id] = (signature, master)
-        session.info[_TURN_MASTER] = ((session.get_transaction(), ctx.company_id), master)
+        _TURN_MASTER.put(session, ctx.company_id, master)
         return master
 
     def understand(

@@ -19,10 +19,11 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -45,6 +46,7 @@ from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
+    SessionTransaction,
     mapped_column,
     sessionmaker,
 )
@@ -431,6 +433,55 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Kept(Generic[V]):
+    """A value a ``TransactionMemo`` kept: the transaction and key it is for, and itself."""
+
+    transaction: SessionTransaction | None
+    key: Hashable
+    value: V
+
+
+class TransactionMemo(Generic[V]):
+    """One value kept in ``Session.info`` under ``name`` for the session's current transaction.
+
+    What one step of a request read is reused by a later step of the same transaction, and
+    only there: after a commit or a rollback (SQLite's write phase begins a new transaction)
+    or under another key the value is not seen, so nothing read before is trusted after.
+    One value per name: ``put`` replaces the last one.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def put(self, session: Session, key: Hashable, value: V) -> None:
+        """Keep ``value`` under ``key`` for the session's current transaction."""
+        session.info[self.name] = Kept(session.get_transaction(), key, value)
+
+    def get(self, session: Session, key: Hashable) -> Kept[V] | None:
+        """What was kept under ``key`` in this transaction, else None; it stays kept."""
+        return self._current(session, key, session.info.get(self.name))
+
+    def take(self, session: Session, key: Hashable) -> Kept[V] | None:
+        """Like ``get``, but whatever was kept is dropped, of this key or not: used once."""
+        return self._current(session, key, session.info.pop(self.name, None))
+
+    def clear(self, session: Session) -> None:
+        """Drop whatever was kept."""
+        session.info.pop(self.name, None)
+
+    @staticmethod
+    def _current(session: Session, key: Hashable, kept: Kept[V] | None) -> Kept[V] | None:
+        if kept is None or kept.transaction is not session.get_transaction() or kept.key != key:
+            return None
+        return kept
 
 
 def add_to_totals(

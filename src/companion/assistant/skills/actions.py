@@ -28,7 +28,7 @@ from companion.assistant.skills.base import Answer, Turn, register
 from companion.assistant.state import ActionDraft, AnswerMeta, ConversationState, remember_action
 from companion.config import ActionSettings
 from companion.errors import CompanionError, PermissionDenied, RateLimited
-from companion.kit.db import utcnow
+from companion.kit.db import TransactionMemo, utcnow
 from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
@@ -137,7 +137,7 @@ def claims(
 ) -> bool:
     """Whether this turn belongs to the actions skill rather than the intent's own skill."""
     if conversation_id:
-        session.info.pop(_OPEN_ACTION, None)  # an earlier turn's reading is never this one's
+        _OPEN_ACTION.clear(session)  # an earlier turn's reading is never this one's
     if intent in ACTION_INTENTS:
         return True
     draft = state.action
@@ -511,8 +511,8 @@ def _settled_answer(turn: Turn, row: AiAction) -> Answer:
     )
 
 
-# Session.info: the open confirmation ``claims`` read, for ``handle`` in the same turn.
-_OPEN_ACTION = "companion_open_action"
+# The open confirmation ``claims`` read (None: there is none), for ``handle`` in the same turn.
+_OPEN_ACTION: TransactionMemo[AiAction | None] = TransactionMemo("companion_open_action")
 
 
 def _open_action(
@@ -526,14 +526,13 @@ def _open_action(
     another worker changes meanwhile on PostgreSQL is caught where it matters: a claim is a
     conditional UPDATE, and its loser says what the winner did.
     """
-    key = (session.get_transaction(), ctx.company_id, ctx.user_id, conversation_id, text)
-    kept = session.info.pop(_OPEN_ACTION, None)
-    if not keep and kept is not None and kept[0] == key:
-        found: AiAction | None = kept[1]
-        return found
+    key = (ctx.company_id, ctx.user_id, conversation_id, text)
+    kept = _OPEN_ACTION.take(session, key)
+    if not keep and kept is not None:
+        return kept.value
     row = repo.open_in_conversation(session, ctx, conversation_id)
     if keep:
-        session.info[_OPEN_ACTION] = (key, row)
+        _OPEN_ACTION.put(session, key, row)
     return row
 
 
