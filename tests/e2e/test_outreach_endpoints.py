@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from e2e_support import Tenants, make_settings
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -23,6 +24,7 @@ from companion.erp.items.models import Warehouse
 from companion.erp.parties.models import Customer
 from companion.erp.purchasing.models import POStatus, PurchaseOrder
 from companion.erp.purchasing.service import create_purchase_order
+from companion.governance.memory.models import MemoryPolicy
 from companion.llm import FakeProvider, LLMService, PolicyBook, ProviderRegistry
 from finance_factories import make_customer, make_item, make_supplier
 
@@ -188,6 +190,107 @@ def test_payment_reminder_drafted_by_a_model(
     assert draft["subject"] == f"Reminder: {first}, {second}"
     assert draft["recipients"] == [{"name": "Customer C1", "email": "ap@c1.example"}]
     assert draft["sent"] is False
+
+
+def _model_drafts(container: Container, reply: str, *, external: bool) -> FakeProvider:
+    """The drafts' model: a fake provider, marked external or not."""
+    fake = FakeProvider([reply])
+    llm = LLMService(ProviderRegistry({"default": lambda: fake}), PolicyBook.load())
+    llm.external = frozenset({"default"} if external else ())
+    container._llm = llm
+    return fake
+
+
+def _reminder_reply(acme: Ledger) -> str:
+    first, second = (i.number for i in acme.overdue)
+    body = (
+        f"Invoices {first} (BDT 300.00) and {second} (BDT 100.00) are overdue, BDT 400.00 in all."
+    )
+    return json.dumps({"subject": f"Reminder: {first}, {second}", "body": body})
+
+
+def _compliance_mode(session: Session, tenants: Tenants) -> None:
+    company_id = tenants.companies["acme"].id
+    session.add(MemoryPolicy(company_id=company_id, pii_scrubbing=True, compliance_mode=True))
+    session.commit()
+
+
+def _policy_reads(engine: Engine, run: Any) -> int:
+    """How many statements ``run()`` sends that read the memory policy."""
+    reads: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "memory_policies" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return len(reads)
+
+
+def test_a_model_endpoint_without_an_external_provider_reads_no_memory_policy(
+    client: TestClient,
+    tenants: Tenants,
+    acme: Ledger,
+    container: Container,
+    session: Session,
+    engine: Engine,
+) -> None:
+    """The policy is read only when a provider marked external is about to be used: a local
+    model drafts even in compliance mode, and neither it nor "no model" asks."""
+    _compliance_mode(session, tenants)
+    headers = tenants.headers("acme", "finance")
+    answers: list[Any] = []
+
+    def score_and_draft() -> None:
+        answers.append(client.get(_score_path(acme.late.id), headers=headers))
+        fake = _model_drafts(container, _reminder_reply(acme), external=False)
+        body = {"customer_id": acme.late.id}
+        answers.append(client.post(f"{API}/drafts/payment-reminder", json=body, headers=headers))
+        assert len(fake.calls) == 1
+
+    assert _policy_reads(engine, score_and_draft) == 0
+    score, draft = answers
+    assert score.status_code == 200 and score.json()["rationale_by"] == "template", score.text
+    assert draft.status_code == 200 and draft.json()["drafted_by"] == "model", draft.text
+
+
+@pytest.mark.parametrize("compliance", [True, False])
+def test_compliance_mode_keeps_a_draft_from_an_external_provider(
+    client: TestClient,
+    tenants: Tenants,
+    acme: Ledger,
+    container: Container,
+    session: Session,
+    engine: Engine,
+    compliance: bool,
+) -> None:
+    if compliance:
+        _compliance_mode(session, tenants)
+    fake = _model_drafts(container, _reminder_reply(acme), external=True)
+    answers: list[Any] = []
+
+    def draft() -> None:
+        answers.append(
+            client.post(
+                f"{API}/drafts/payment-reminder",
+                json={"customer_id": acme.late.id},
+                headers=tenants.headers("acme", "finance"),
+            )
+        )
+
+    assert _policy_reads(engine, draft) == 1  # asked once, as the external provider comes up
+    r = answers[0]
+    assert r.status_code == 200, r.text
+    if compliance:
+        assert (r.json()["drafted_by"], r.json()["reason"]) == ("template", "provider_failed")
+        assert fake.calls == []  # nothing reached the provider
+    else:
+        assert (r.json()["drafted_by"], r.json()["reason"]) == ("model", "generated")
+        assert len(fake.calls) == 1
 
 
 def test_supplier_follow_up_by_number_or_id(

@@ -296,5 +296,16 @@ class Page(BaseModel, Generic[T]):
 
 
 def model_scope(session: Session, ctx: RequestContext) -> contextlib.AbstractContextManager[None]:
-    """Model calls made inside for ``ctx``'s company: no external provider in compliance mode."""
-    return external_providers(policy_of(session, ctx.company_id).allows_external_providers())
+    """Model calls made inside for ``ctx``'s company: no external provider in compliance mode.
+
+    The company's memory policy is read only when a provider marked external is about to be
+    used, as in a chat turn: a request that uses none (no model, a local one) never reads it.
+    """
+
+    def allowed() -> bool:
+        # Not flushing: asking must not move the request's writes earlier than they are.
+        with session.no_autoflush:
+            policy = policy_of(session, ctx.company_id)
+        return policy.allows_external_providers()
+
+    return external_providers(allowed)
