@@ -1,8 +1,11 @@
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from companion.audit.models import AuditEntry
@@ -19,6 +22,7 @@ from companion.erp.ledger.service import (
     STANDARD_CHART,
     JournalLineIn,
     account_for_role,
+    accounts_for_roles,
     create_bank_account,
     post_journal,
     reverse_journal,
@@ -87,6 +91,74 @@ def test_account_for_role_sets_up_a_company_without_a_chart(session: Session) ->
         select(func.count()).select_from(Account).where(Account.company_id == company.id)
     ).scalar_one()
     assert count == len(STANDARD_CHART)
+
+
+@contextmanager
+def _account_reads(session: Session) -> Iterator[list[str]]:
+    """The SELECTs of the accounts table run inside the block."""
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM accounts" in statement:
+            seen.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+
+
+def test_accounts_for_several_roles_are_one_read_and_the_first_missing_is_named(
+    session: Session,
+) -> None:
+    company = make_company(session, "roles")
+    with _account_reads(session) as reads:
+        accounts = accounts_for_roles(
+            session, company.id, AccountRole.INVENTORY, AccountRole.STOCK_ADJUSTMENT
+        )
+    # A company without a chart gets one: the read, the setup's keys, the read again.
+    assert len(reads) == 3
+    assert {role: a.code for role, a in accounts.items()} == {
+        AccountRole.INVENTORY: "1200",
+        AccountRole.STOCK_ADJUSTMENT: "6100",
+    }
+    with _account_reads(session) as reads:
+        accounts_for_roles(session, company.id, AccountRole.INVENTORY, AccountRole.COGS)
+    assert len(reads) == 1
+    # Roles taken off the chart (their codes stay, so setup adds nothing): NotFound names
+    # the first one asked for, as account_for_role one role at a time did.
+    session.execute(
+        update(Account)
+        .where(Account.company_id == company.id, Account.role.in_(["cogs", "expense"]))
+        .values(role=None)
+    )
+    with pytest.raises(NotFound) as err:
+        accounts_for_roles(
+            session, company.id, AccountRole.INVENTORY, AccountRole.EXPENSE, AccountRole.COGS
+        )
+    assert err.value.message == "The chart of accounts has no 'expense' account"
+    assert err.value.details == {"role": "expense"}
+
+
+def test_posting_over_accounts_the_session_holds_reads_no_account(session: Session) -> None:
+    books = make_books(session)
+    rent, bank = _account(session, books.company.id, "6200"), books.bank.gl_account_id
+    lines = [
+        JournalLineIn(account_id=rent.id, debit=D("5.00")),
+        JournalLineIn(account_id=bank, credit=D("5.00")),
+    ]
+    held = session.get(Account, bank)  # the bank's GL account, held as well
+    assert held is not None and held.company_id == books.company.id
+    with _account_reads(session) as reads:
+        voucher = _post(session, books, lines)
+    assert reads == [] and [line.account_id for line in voucher.lines] == [rent.id, bank]
+    # An account the session holds expired is read, with the company condition.
+    session.expire(rent)
+    with _account_reads(session) as reads:
+        _post(session, books, lines)
+    assert len(reads) == 1 and "company_id" in reads[0]
 
 
 # --- posting --------------------------------------------------------------------------
@@ -168,6 +240,7 @@ def test_a_voucher_without_lines_or_memo_is_refused(session: Session) -> None:
 def test_another_companys_account_answers_like_a_missing_one(session: Session) -> None:
     books = make_books(session)
     other = make_books(session, "globex")
+    # Held by the session as well: a held account of another company is refused too.
     their_rent = _account(session, other.company.id, "6200")
     with pytest.raises(NotFound) as err:
         _post(

@@ -1,14 +1,16 @@
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from companion.audit.models import AuditEntry
 from companion.erp.ledger import repository as ledger_repo
 from companion.erp.ledger.models import JournalVoucher
+from companion.erp.ledger.service import setup_company_ledger
 from companion.erp.stock import repository as repo
 from companion.erp.stock.models import MoveType, StockLevel, StockMove
 from companion.erp.stock.service import adjust_stock, issue_stock, receive_stock, transfer_stock
@@ -239,6 +241,36 @@ def test_a_storekeepers_loss_posts_adjustments_against_inventory_at_cost(
     assert _voucher_sides(session, shop, move.id) == {
         ("6100", D("150.00"), D("0.00")),
         ("1200", D("0.00"), D("150.00")),
+    }
+
+
+def test_an_adjustment_reads_its_two_accounts_once(session: Session, shop: Shop) -> None:
+    setup_company_ledger(session, shop.company.id)  # a chart to read (posting sets one up)
+    reads: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM accounts" in statement:
+            reads.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        move = adjust_stock(
+            session,
+            shop.storekeeper,
+            item_id=shop.goods.id,
+            warehouse_id=shop.main.id,
+            quantity_delta=D("1"),
+            reason="found in count",
+            on=DAY,
+        )
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+    # One read of both roles; posting finds them in the session.
+    assert len(reads) == 1
+    assert _voucher_sides(session, shop, move.id) == {
+        ("1200", D("60.00"), D("0.00")),
+        ("6100", D("0.00"), D("60.00")),
     }
 
 

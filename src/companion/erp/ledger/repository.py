@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from companion.erp.ledger.models import (
@@ -80,11 +80,15 @@ class TrialBalance:
 # --- accounts -------------------------------------------------------------------------
 
 
-def account_by_role(session: Session, company_id: int, role: str) -> Account | None:
-    """The company's account holding ``role``, if the chart has it."""
-    return session.execute(
-        select(Account).where(Account.company_id == company_id, Account.role == role)
-    ).scalar_one_or_none()
+def accounts_by_roles(
+    session: Session, company_id: int, roles: Iterable[str]
+) -> dict[str, Account]:
+    """The company's accounts holding ``roles``, by role, in one read (a role the chart
+    lacks is absent)."""
+    rows = session.execute(
+        select(Account).where(Account.company_id == company_id, Account.role.in_(set(roles)))
+    )
+    return {a.role: a for a in rows.scalars() if a.role is not None}
 
 
 def chart_keys(session: Session, company_id: int) -> tuple[set[str], set[str]]:
@@ -108,12 +112,33 @@ def get_account(session: Session, ctx: RequestContext, account_id: int) -> Accou
 def accounts_by_ids(
     session: Session, ctx: RequestContext, ids: Iterable[int]
 ) -> dict[int, Account]:
-    """The caller's accounts among ``ids`` (another company's are simply absent)."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = session.execute(scoped(select(Account), Account, ctx).where(Account.id.in_(wanted)))
-    return {a.id: a for a in rows.scalars()}
+    """The caller's accounts among ``ids`` (another company's are simply absent).
+
+    Accounts this session already holds, loaded and not expired, are answered from it
+    (a posting's accounts were usually just read by role): accounts are never deleted and
+    never change company, so such an object says what the read would.
+    """
+    found: dict[int, Account] = {}
+    unknown: set[int] = set()
+    for account_id in set(ids):
+        held = session.identity_map.get(session.identity_key(Account, account_id))
+        if isinstance(held, Account) and _loaded_company(held) is not None:
+            if held.company_id == ctx.company_id:
+                found[account_id] = held
+        else:
+            unknown.add(account_id)
+    if unknown:
+        stmt = scoped(select(Account), Account, ctx).where(Account.id.in_(unknown))
+        found.update((a.id, a) for a in session.execute(stmt).scalars())
+    return found
+
+
+def _loaded_company(account: Account) -> int | None:
+    """The account's company as loaded, or None where reading it would refresh the row."""
+    state = inspect(account)
+    if not state.persistent or state.expired or "company_id" in state.unloaded:
+        return None
+    return account.company_id
 
 
 def list_accounts(session: Session, ctx: RequestContext) -> list[Account]:

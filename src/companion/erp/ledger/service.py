@@ -90,16 +90,24 @@ def setup_company_ledger(session: Session, company_id: int) -> None:
 
 def account_for_role(session: Session, company_id: int, role: AccountRole) -> Account:
     """The account the services post ``role`` to; a company without a chart gets one first."""
-    account = repo.account_by_role(session, company_id, role.value)
-    if account is None:
+    return accounts_for_roles(session, company_id, role)[role]
+
+
+def accounts_for_roles(
+    session: Session, company_id: int, *roles: AccountRole
+) -> dict[AccountRole, Account]:
+    """``account_for_role`` for several roles in one read (NotFound names the first missing)."""
+    found = repo.accounts_by_roles(session, company_id, [role.value for role in roles])
+    if any(role.value not in found for role in roles):
         setup_company_ledger(session, company_id)
-        account = repo.account_by_role(session, company_id, role.value)
-    if account is None:
-        raise NotFound(
-            f"The chart of accounts has no '{role.value}' account",
-            details={"role": role.value},
-        )
-    return account
+        found = repo.accounts_by_roles(session, company_id, [role.value for role in roles])
+    for role in roles:
+        if role.value not in found:
+            raise NotFound(
+                f"The chart of accounts has no '{role.value}' account",
+                details={"role": role.value},
+            )
+    return {role: found[role.value] for role in roles}
 
 
 def post_journal(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from companion.erp.ledger.models import AccountRole, JournalVoucher
-from companion.erp.ledger.service import JournalLineIn, account_for_role, post_journal
+from companion.erp.ledger.service import JournalLineIn, accounts_for_roles, post_journal
 from companion.kit.money import ZERO, money
 from companion.tenancy.context import RequestContext
 
@@ -34,8 +34,8 @@ def post_stock_journal(
     """Dr ``debit`` / Cr ``credit`` for ``amount``; nothing to post when the value is zero."""
     if amount == ZERO:
         return None
-    debit_account = account_for_role(session, ctx.company_id, debit)
-    credit_account = account_for_role(session, ctx.company_id, credit)
+    accounts = accounts_for_roles(session, ctx.company_id, debit, credit)
+    debit_account, credit_account = accounts[debit], accounts[credit]
     return post_journal(
         session,
         _posting_context(ctx),

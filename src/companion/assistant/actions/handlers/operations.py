@@ -494,8 +494,10 @@ class AdjustInventory:
         )
         journal: list[dict[str, Any]] = []
         if plan.value != ZERO:
-            debit = ledger_repo.account_by_role(session, ctx.company_id, plan.debit.value)
-            credit = ledger_repo.account_by_role(session, ctx.company_id, plan.credit.value)
+            accounts = ledger_repo.accounts_by_roles(
+                session, ctx.company_id, (plan.debit.value, plan.credit.value)
+            )
+            debit, credit = accounts.get(plan.debit.value), accounts.get(plan.credit.value)
             if debit is None or credit is None:
                 return self._dry_run(session, ctx, params)
             amount, nothing = str(money(plan.value)), str(money(ZERO))
