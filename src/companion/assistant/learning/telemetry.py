@@ -3,14 +3,25 @@
 ``store`` is the sink installed on ``kit.telemetry`` (by ``install``): every string in an
 event's data passes through ``governance.pii.redact`` before it is written. ``purge`` is the
 retention job; ``trail`` is one user's events for a privacy review.
+
+A transaction's events are written together, in one INSERT: ``store`` queues the redacted
+row, and the queue is inserted when a chat turn has recorded its own events
+(``record_turn``), when the transaction commits, or before a statement that reads or
+deletes events runs in it (so the transaction sees its own events, and a purge removes
+them). Rows queued in a savepoint that rolls back are dropped with it, as rows added there
+would be.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, insert
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from companion.assistant.learning import repository as repo
 from companion.assistant.learning.models import TelemetryEvent
@@ -39,18 +50,80 @@ def scrub(value: Any) -> Any:
 
 
 def store(session: Session, event: telemetry.Event) -> None:
-    """The sink: one redacted row in the caller's unit of work."""
-    session.add(
-        TelemetryEvent(
-            company_id=event.company_id,
-            user_id=event.user_id,
-            kind=event.kind,
-            at=event.at or utcnow(),
-            duration_ms=event.duration_ms,
-            message_id=event.message_id,
-            data=scrub(event.data),
-        )
-    )
+    """The sink: one redacted row in the caller's unit of work (queued; see the module)."""
+    row = {
+        "company_id": event.company_id,
+        "user_id": event.user_id,
+        "kind": event.kind,
+        "at": event.at or utcnow(),
+        "duration_ms": event.duration_ms,
+        "message_id": event.message_id,
+        "data": scrub(event.data),
+    }
+    # The innermost transaction, begun here if none is yet (as adding the row would).
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_QUEUE, []).append(_Queued(row, transaction))
+
+
+_QUEUE = "companion.learning.telemetry.queue"
+_TABLE = cast(Table, TelemetryEvent.__table__)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    row: dict[str, Any]
+    transaction: SessionTransaction
+
+
+def write_queued(session: Session) -> None:
+    """Insert the queued rows now, in one statement."""
+    queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
+    if queued:
+        # Every row has the same columns, so they go as the parameters of one cached
+        # statement: one multi-row INSERT on PostgreSQL, one executemany on SQLite.
+        session.execute(insert(_TABLE), [item.row for item in queued])
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    if session.info.get(_QUEUE) and not session.in_nested_transaction():
+        write_queued(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading_events(state: ORMExecuteState) -> None:
+    """A statement over the events sees (or deletes) the transaction's own: they are
+    written before it runs."""
+    if not state.session.info.get(_QUEUE) or not isinstance(state.statement, ClauseElement):
+        return
+    # By name: an ORM statement's tables are annotated copies of the table.
+    tables = find_tables(state.statement, include_crud=True)
+    if any(table.name == _TABLE.name for table in tables):
+        write_queued(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    queued: list[_Queued] | None = session.info.get(_QUEUE)
+    if queued:
+        session.info[_QUEUE] = [
+            item for item in queued if not _within(item.transaction, previous_transaction)
+        ]
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_queue(session: Session, transaction: SessionTransaction) -> None:
+    """Nothing queued outlives its transaction (a closed session's, say)."""
+    if transaction.parent is None:
+        session.info.pop(_QUEUE, None)
 
 
 def install() -> None:
@@ -137,3 +210,5 @@ def record_turn(
             duration_ms=duration,
             data=data,
         )
+    # The turn's events are all emitted (an action's among them): one INSERT writes them.
+    write_queued(session)
