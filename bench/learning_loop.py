@@ -140,7 +140,9 @@ def corrected(
     ids = []
     for text in texts:
         reading = nlu.parse(text, today=TODAY).intent
-        conversation = Conversation(company_id=ctx.company_id, user_id=ctx.user_id, title=text)
+        conversation = Conversation(
+            company_id=ctx.company_id, user_id=ctx.user_id, title=text, last_seq=2
+        )
         session.add(conversation)
         session.flush()
         session.add(

@@ -65,7 +65,9 @@ HELDOUT = [
 def answered(session: Session, ctx: RequestContext, question: str, intent: str) -> str:
     """A conversation of ``ctx``'s user where ``question`` got an answer read as ``intent``;
     the answer's message id (flushed, not committed)."""
-    conversation = Conversation(company_id=ctx.company_id, user_id=ctx.user_id, title="t")
+    conversation = Conversation(
+        company_id=ctx.company_id, user_id=ctx.user_id, title="t", last_seq=2
+    )
     session.add(conversation)
     session.flush()
     session.add(

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import FetchedValue, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion.kit.db import Base, TenantMixin, UTCDateTime, utcnow
@@ -25,15 +25,27 @@ class Conversation(TenantMixin, Base):
     state: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The seq of the conversation's last message: a turn takes the next ones in the UPDATE it
+    # sends anyway (``last_seq + 2``). "Changed by the server on update" with eager defaults
+    # has that UPDATE return the new value (RETURNING), so reading it sends no SELECT.
+    last_seq: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", server_onupdate=FetchedValue(), nullable=False
+    )
+
+    __mapper_args__ = {"eager_defaults": True}
 
 
 class Message(TenantMixin, Base):
     """One turn's message; the assistant's carries what it understood and answered."""
 
     __tablename__ = "messages"
+    # Unique: two turns never share a number (an index, see migration 0017).
+    __table_args__ = (
+        Index("ix_messages_conversation_id_seq", "conversation_id", "seq", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)

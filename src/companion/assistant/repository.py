@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, null, select
+from sqlalchemy import JSON, Table, bindparam, func, insert, inspect, null, select
 from sqlalchemy.orm import Session
 
 from companion.assistant.models import Conversation, Message
@@ -30,8 +30,9 @@ def get_conversation(
     ``for_update`` locks the row until the transaction ends (PostgreSQL; SQLite's write
     transaction already serialises writers), so two turns of one conversation run one after
     the other: each sees the draft and the proposals the other left. On SQLite turns that
-    only read overlap, and each locks the conversation again to record itself (next seq,
-    state merged onto what is there then); turns that write still run one after the other.
+    only read overlap, and each locks the conversation again to record itself (its state
+    merged onto what is there then, its seqs taken by ``take_seqs``); turns that write still
+    run one after the other.
     """
     stmt = _CONVERSATION_FOR_UPDATE if for_update else _CONVERSATION
     params = {**company_param(ctx), "conversation_id": conversation_id, "user_id": ctx.user_id}
@@ -69,12 +70,20 @@ def messages_of(session: Session, conversation: Conversation) -> list[Message]:
     )
 
 
-def next_seq(session: Session, conversation: Conversation) -> int:
-    """The sequence number for the conversation's next message."""
-    last = session.execute(
-        select(func.max(Message.seq)).where(Message.conversation_id == conversation.id)
-    ).scalar_one()
-    return int(last or 0) + 1
+def take_seqs(session: Session, conversation: Conversation, count: int) -> int:
+    """The first of the conversation's next ``count`` message numbers; flushes the conversation.
+
+    Taken in the conversation's own UPDATE (``last_seq = last_seq + count``, returned by it),
+    so two turns of one conversation never get the same numbers and no SELECT is sent. A
+    conversation not stored yet is inserted once, with its numbers taken.
+    """
+    if inspect(conversation).persistent:
+        conversation.last_seq = Conversation.last_seq + count
+    else:
+        conversation.last_seq = count
+        session.add(conversation)
+    session.flush()
+    return conversation.last_seq - count + 1
 
 
 def add_messages(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -233,9 +233,7 @@ class Assistant:
             latency_ms = round(latency_ms + (time.perf_counter() - finishing) * 1000, 2)
         conversation = read.conversation
         meta = AnswerMeta.of(answer.extra)
-        self._record(
-            session, conversation, text, resolved, answer, latency_ms, read.reply_id, first=read.new
-        )
+        self._record(session, conversation, text, resolved, answer, latency_ms, read.reply_id)
         learning_telemetry.record_turn(
             session,
             ctx,
@@ -513,11 +511,8 @@ class Assistant:
         answer: Answer,
         latency_ms: float,
         reply_id: str,
-        *,
-        first: bool,
     ) -> None:
-        # Only this method writes messages: a conversation begun by this turn has none yet.
-        seq = 1 if first else repository.next_seq(session, conversation)
+        # Only this method writes messages (their numbers: ``Conversation.last_seq``).
         meta = AnswerMeta.of(answer.extra)
         entities = jsonable(resolved.entities)
         # Small talk in between keeps the last question but withdraws an offer; an action
@@ -529,8 +524,9 @@ class Assistant:
         conversation.updated_at = now
         if conversation not in session:  # begun by this turn, nothing else written: insert once
             conversation.created_at = now
-            session.add(conversation)
-        session.flush()  # the conversation before the messages that point at it
+        # The conversation's UPDATE (or INSERT) takes the two numbers, before the messages
+        # that point at it.
+        seq = repository.take_seqs(session, conversation, 2)
         # The user's message leaves the answer's columns unset (SQL NULL); the answer's JSON
         # columns are set even when None (JSON null), as they always were.
         user = {

@@ -3,7 +3,8 @@
 On a database of their own (committed data, several connections), on SQLite and PostgreSQL:
 a data question leaves the write lock free while it answers; a turn that writes (a memory)
 is still one transaction; concurrent turns of one conversation get consecutive seqs; a turn
-records itself in few statements, its rows as they always were; and a skill that writes
+records itself in few statements, its rows as they always were (a follow-up's numbers taken
+by the conversation's UPDATE, no SELECT of messages); and a skill that writes
 without saying so fails loudly instead of risking "database is locked".
 """
 
@@ -305,3 +306,32 @@ def test_a_turn_records_itself_in_few_statements_and_the_same_rows(world: World)
         "entities": {},
     }
     assert conversation.updated_at >= conversation.created_at
+
+
+def test_a_follow_up_takes_its_numbers_in_the_conversations_update(world: World) -> None:
+    first = _turn(world, "what's our cash balance, for the numbers?")
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(world.engine, "before_cursor_execute", note)
+    try:
+        again = _turn(world, "and the cash balance for the numbers now?", first.conversation_id)
+    finally:
+        event.remove(world.engine, "before_cursor_execute", note)
+    # One statement fewer than a SELECT max(seq) first: no read of messages at all.
+    assert [s for s in seen if "messages" in s] == [
+        next(s for s in seen if s.startswith("INSERT INTO messages"))
+    ]
+    updates = [s for s in seen if s.startswith("UPDATE conversations")]
+    assert len(updates) == 1
+    assert updates[0].endswith(("RETURNING last_seq", "RETURNING conversations.last_seq"))
+    assert [(m.seq, m.role) for m in _messages(world, first.conversation_id)][2:] == [
+        (3, "user"),
+        (4, "assistant"),
+    ]
+    assert _messages(world, first.conversation_id)[3].id == again.message_id
+    with world.factory() as session:
+        conversation = session.get(Conversation, first.conversation_id)
+        assert conversation is not None and conversation.last_seq == 4

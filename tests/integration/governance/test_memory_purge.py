@@ -58,7 +58,10 @@ def _said(session: Session, ctx: Any, text: str) -> Conversation:
     """A chat conversation in which the user asked to remember ``text``, as a turn records it,
     with what the learning loop keeps of it (an event, feedback, an example, an export)."""
     conversation = Conversation(
-        company_id=ctx.company_id, user_id=ctx.user_id, title=f"remember that {text}"[:200]
+        company_id=ctx.company_id,
+        user_id=ctx.user_id,
+        title=f"remember that {text}"[:200],
+        last_seq=3,
     )
     session.add(conversation)
     session.flush()
