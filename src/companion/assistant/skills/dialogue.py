@@ -1,8 +1,12 @@
-"""Small talk and help: greetings, help, out of scope, and nothing to confirm."""
+"""Small talk and help: greetings, help, out of scope (``refusals`` says why), and nothing to
+confirm."""
 
 from __future__ import annotations
 
+from companion.assistant.actions import settings as action_settings
+from companion.assistant.actions.base import action_for
 from companion.assistant.queries import registry as queries
+from companion.assistant.skills import refusals
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.assistant.skills.knowledge import answer_from_documents
 
@@ -78,11 +82,30 @@ class OutOfScope:
         from_docs = answer_from_documents(turn)
         if from_docs is not None:
             return from_docs
-        return Answer(
-            text="I can only help with your company's business data — cash, sales, invoices, "
-            "purchasing and stock. Say “help” for examples.",
-            skill=self.name,
+        reason = refusals.classify(turn.text, turn.entities, turn.today)
+        said = refusals.refusal(
+            reason,
+            actions=_actions_allowed(turn) if reason.kind == "action" else (),
+            can_read=lambda intent: _reads(turn, intent),
+            reads_any=any(turn.ctx.can(spec.permission) for spec in queries.all_queries().values()),
         )
+        return Answer(text=said.text, skill=self.name, choices=list(said.choices) or None)
+
+
+def _reads(turn: Turn, intent: str) -> bool:
+    spec = queries.get(intent)
+    return spec is not None and turn.ctx.can(spec.permission)
+
+
+def _actions_allowed(turn: Turn) -> list[str]:
+    """The registered actions the user's roles may take and the company hasn't disabled."""
+    return [
+        rule.action
+        for rule in action_settings.list_rules(turn.session, turn.ctx)
+        if not rule.disabled
+        and (handler := action_for(rule.action)) is not None
+        and turn.ctx.can(handler.permission)
+    ]
 
 
 @register("confirm", "cancel")
