@@ -16,6 +16,8 @@ from starlette.testclient import TestClient
 
 import companion.bootstrap as bootstrap_module
 import companion.llm.embeddings as embeddings
+import companion.llm.factory as llm_factory
+from companion.assistant import documents_or_data
 from companion.bootstrap import Container
 from companion.config import Settings
 from companion.web.app import create_app
@@ -44,6 +46,14 @@ def test_readyz_is_503_until_warm_and_the_first_turn_loads_nothing(
         monkeypatch.setattr(
             bootstrap_module, name, counted(loads, name, getattr(bootstrap_module, name))
         )
+    # Built on a first turn before the warm-up's "turn" step: the language-model service (its
+    # policies parsed) and the data questions' vocabulary (the NLU's training data read).
+    monkeypatch.setattr(
+        llm_factory,
+        "build_llm_service",
+        counted(loads, "build_llm_service", llm_factory.build_llm_service),
+    )
+    documents_or_data.ledger_words.cache_clear()
     for name, factory in list(embeddings._ADAPTERS.items()):
         monkeypatch.setitem(embeddings._ADAPTERS, name, counted(loads, f"embedder:{name}", factory))
     app = create_app(container, warm=True)
@@ -62,8 +72,14 @@ def test_readyz_is_503_until_warm_and_the_first_turn_loads_nothing(
         assert warmup.wait(timeout=300), "the warm-up did not finish"
         assert warmup.failed is None
         assert client.get("/readyz").status_code == 200
-        assert {"build_assistant", "build_company_models", "build_retriever"} <= set(loads)
-        assert set(warmup.timings_ms) == {"held by the test", "nlu", "embedder", "index"}
+        assert {
+            "build_assistant",
+            "build_company_models",
+            "build_retriever",
+            "build_llm_service",
+        } <= set(loads)
+        assert documents_or_data.ledger_words.cache_info().currsize == 1
+        assert set(warmup.timings_ms) == {"held by the test", "nlu", "embedder", "index", "turn"}
 
         loaded_before_turn = list(loads)
         turn = client.post(
@@ -74,6 +90,7 @@ def test_readyz_is_503_until_warm_and_the_first_turn_loads_nothing(
         assert turn.status_code == 200, turn.text
         assert turn.json()["intent"] == "cash_balance"
         assert loads == loaded_before_turn, "the first turn loaded a model"
+        assert documents_or_data.ledger_words.cache_info().misses == 1  # read once, warming
 
 
 def test_a_failed_warm_up_keeps_readyz_503_naming_the_error(container: Container) -> None:

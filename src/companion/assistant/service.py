@@ -161,6 +161,13 @@ class Assistant:
         """The meter in front of every turn (None: turns are not limited or metered)."""
         return self._usage
 
+    def prepare(self) -> None:
+        """Build what every process builds on its first turn: the skills (imported on first
+        use) and the data questions' vocabulary (read from the NLU's training data). The
+        server's warm start calls it, so the first question doesn't pay for them."""
+        skill_for("help")
+        documents_or_data.ledger_words(self._data_intents)
+
     def turn(
         self,
         session: Session,

@@ -28,7 +28,15 @@ def default_steps(container: Container) -> list[Step]:
         # One embedding: the ONNX session's first run allocates its buffers.
         ("embedder", lambda: container.memory_embedder().embed(["warm up"])),
         ("index", lambda: _open_index(container)),  # opened, or rebuilt from the chunk table
+        # The skills' modules, the data questions' vocabulary and the language-model service
+        # (its policies parsed; no model is loaded): a first turn built them, ~80 ms.
+        ("turn", lambda: _prepare_turn(container)),
     ]
+
+
+def _prepare_turn(container: Container) -> None:
+    container.assistant().prepare()
+    container.llm()
 
 
 def _open_index(container: Container) -> None:
