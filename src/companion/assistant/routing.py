@@ -1,10 +1,10 @@
 """The routing of a chat turn as named rules, in order: what the message means, then who answers.
 
 ``READING`` turns the NLU's reading into the turn's route: a pick of an offered choice or a
-follow-up to the last question, a memory request, an ad-hoc breakdown, the page's document
-and remembered records, one named document, a how-to question, an action in progress, and
-last a question naming another company than the active one (said, not answered with this
-company's figures).
+follow-up to the last question, a memory request (and a memory reading without a word of
+memory: out of scope), an ad-hoc breakdown, the page's document and remembered records, one
+named document, a how-to question, an action in progress, and last a question naming another
+company than the active one (said, not answered with this company's figures).
 ``answering`` then tries, in order, the documents-or-data weighing, a model choosing the tool
 for an unsure reading, and the route's skill. Each rule says when it ``applies`` and what it
 does (``run``); a rule that applies may still leave the route as it is (no ad-hoc reading).
@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from companion.assistant import adhoc, followup
 from companion.assistant.memory import phrases as memory_phrases
+from companion.assistant.nlu.classifier import OUT_OF_SCOPE
+from companion.assistant.nlu.guard import mentions_memory, reaches_someone
 from companion.assistant.page import with_page_record
 from companion.assistant.skills import actions as action_skill
 from companion.assistant.skills.base import Answer, Skill, skill_for
@@ -135,13 +137,37 @@ class MemoryRequest:
         return route.by(self.name, resolved=resolved, remembering=True)
 
 
+class NotMemory:
+    """A "remember" reading of words that neither keep anything nor ask what is kept: "will
+    the price of steel go up next month?" sits close to "note down that Padma Cement raised
+    prices", and the memory skill would answer "I don't remember anything for you yet". Out
+    of scope instead, so the refusal says what can't be done. A refinement of the last
+    question ("only for Dhaka Traders") has been taken by ``FollowUp`` before."""
+
+    name = "not_memory"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        resolved = route.resolved
+        return (
+            resolved.intent == "remember"
+            and not resolved.follow_up
+            and not route.remembering
+            and not mentions_memory(message.text)
+        )
+
+    def run(self, message: Message, route: Route) -> Route:
+        resolved = followup.Resolved(OUT_OF_SCOPE, 1.0 - route.resolved.confidence, {}, False)
+        return route.by(self.name, resolved=resolved)
+
+
 class AdHoc:
     """A breakdown, ranking or comparison the fixed queries don't give."""
 
     name = "adhoc"
 
     def applies(self, message: Message, route: Route) -> bool:
-        return not route.remembering
+        # "write a letter to Bengal Foods about their payment" asks for no figures either.
+        return not route.remembering and not reaches_someone(message.text)
 
     def run(self, message: Message, route: Route) -> Route:
         reading = message.read_adhoc()
@@ -264,6 +290,7 @@ class OtherCompany:
 READING: tuple[ReadingRule, ...] = (
     FollowUp(),
     MemoryRequest(),
+    NotMemory(),
     AdHoc(),
     Awaited(),
     PageRecord(),

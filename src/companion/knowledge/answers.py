@@ -147,9 +147,10 @@ def extractive_answer(
     found_words = set().union(*(c[3] | c[4] for c in candidates))
     if wanted and not wanted & found_words:
         return KnowledgeAnswer(text=NOT_FOUND, found=False)
-    if unmatched_modifier(question, found_words):
-        # "night-shift allowance" over passages about allowances: the thing asked about is
-        # not in them, however close the rest is.
+    if unmatched_modifier(question, found_words) or unnamed_figure(question, found_words):
+        # "night-shift allowance" over passages about allowances, "the euro to taka rate" over
+        # passages naming the taka and a salary rate: the thing asked about is not in them,
+        # however close the rest is.
         return KnowledgeAnswer(text=NOT_FOUND, found=False)
     # Rare words say more: weight each question word by its rarity among the candidates.
     weight = {
@@ -312,6 +313,74 @@ def unmatched_modifier(question: str, found_words: set[str]) -> bool:
         if modifier not in found_words and head in found_words:
             return True
     return False
+
+
+# Figures a question asks the value of ("the euro to taka rate", "the price of gold"); words
+# of time say when, not what ("today's rate").
+_FIGURES = frozenset({"rate", "rates", "price", "prices", "value", "worth"})
+_WHEN = frozenset("today todays now current currently latest live present tomorrow".split())
+_JOINING = frozenset({"to", "and", "vs", "versus"})
+_NOW = frozenset({"today", "todays", "now", "tonight", "live"})
+_NAMING_WORDS = 3  # a figure's name is short; further back or on are other words of the question
+
+
+def unnamed_figure(question: str, found_words: set[str]) -> bool:
+    """Whether the question asks for today's figure of something the passages never name.
+
+    "what is the euro to taka rate today?", "what's the price of sugar now?": the words that
+    say what the rate or price is of (in front of it, or after "of") must all be in the
+    passages; one on the taka's use and another on a salary rate don't give the euro's rate.
+    Only a figure asked as of now: a policy sets rates, it doesn't quote them live, while
+    "the mileage rate" of a policy may well be written "BDT 18 per km" (a paraphrase).
+    """
+    words = re.findall(r"[a-z0-9]+", question.lower())
+    if not _NOW & set(words):
+        return False
+
+    def naming(word: str) -> bool:
+        return (
+            len(word) > 1
+            and not word.isdigit()
+            and word not in _STOP
+            and word not in _WHEN
+            and word not in _FIGURES
+        )
+
+    for at, word in enumerate(words):
+        if word not in _FIGURES:
+            continue
+        of_what: list[str] = []
+        before = at - 1
+        while before >= 0 and len(of_what) < _NAMING_WORDS:  # "euro to taka rate"
+            if naming(words[before]):
+                of_what.append(words[before])
+            elif not (words[before] in _JOINING and of_what and before > 0):
+                break
+            before -= 1
+        after = at + 1
+        if after < len(words) and words[after] == "of":  # "price of (the) gold"
+            after += 1
+            while after < len(words) and words[after] in ("the", "a", "an", "one"):
+                after += 1
+            while after < len(words) and naming(words[after]) and len(of_what) < _NAMING_WORDS:
+                of_what.append(words[after])
+                after += 1
+        named = {_stem(w) for w in of_what} - _GENERIC
+        if any(w not in found_words for w in named):
+            return True
+    return False
+
+
+def quoted_share(question: str, found: KnowledgeAnswer) -> float:
+    """The share of the question's naming words (not stop, generic or time words) that the
+    quoted sentences and their sources' headings hold; 1.0 when it names nothing."""
+    named = {w for w in terms(question) if w not in _GENERIC and w not in _WHEN}
+    if not named:
+        return 1.0
+    said = set().union(*(terms(q.text) for q in found.quotes))
+    for source in found.sources:
+        said |= terms(f"{source['title']} {source['section'] or ''}")
+    return len(named & said) / len(named)
 
 
 def source_of(hit: Hit, number: int, quoted: list[str] | None = None) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def test_the_rules_run_in_this_order() -> None:
     assert [rule.name for rule in routing.READING] == [
         "follow_up",
         "memory_request",
+        "not_memory",
         "adhoc",
         "awaited",
         "page_record",
@@ -88,6 +89,30 @@ def test_a_memory_request_is_kept_and_is_no_breakdown() -> None:
     assert got.remembering and got.resolved.intent == "remember"
     assert got.taken == ("memory_request",)
     assert not routing.MemoryRequest().applies(_message("sales by customer"), _start(_message("x")))
+
+
+def test_a_memory_reading_without_a_word_of_memory_is_out_of_scope() -> None:
+    steel = _message("will the price of steel go up next month?", "remember", 0.8,
+                     entities={"period": {"start": "2026-12-01", "end": "2026-12-31"}})  # fmt: skip
+    got = routing.route(steel)
+    assert got.resolved.intent == "out_of_scope" and not got.resolved.follow_up
+    assert got.resolved.entities == {} and got.resolved.confidence == pytest.approx(0.2)
+    assert got.taken == ("not_memory",)
+    kept_readings = (
+        "note that our year end is June",
+        "what do you remember about me?",
+        "from now on show amounts in lakh",
+        "mone rakho ami lakh e dekhte chai",
+    )
+    for kept in kept_readings:
+        assert routing.route(_message(kept, "remember")).resolved.intent == "remember", kept
+    # A refinement of the last question stays one, whatever the classifier heard in it.
+    rahman = {"customer": {"text": "Rahman Traders", "id": 7, "name": "Rahman Traders"}}
+    only = _message("only for Rahman Traders", "remember", 0.5, entities=rahman,
+                    state=ASKED_SALES, read_adhoc=lambda: None)  # fmt: skip
+    refined = routing.route(only)
+    assert refined.resolved.intent == "sales_summary" and refined.resolved.follow_up
+    assert "not_memory" not in refined.taken
 
 
 def test_adhoc_takes_a_breakdown_and_leaves_anything_else() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from companion.knowledge.answers import NOT_FOUND, extractive_answer, terms
+from companion.knowledge.answers import NOT_FOUND, extractive_answer, quoted_share, terms
 from companion.knowledge.retrieval import ChunkDoc, Hit, RetrievalResult
 
 
@@ -125,3 +125,52 @@ def test_passages_sharing_no_word_with_the_question_are_not_an_answer() -> None:
     # Words of the question found in the section heading count as found.
     hotel = extractive_answer("taxes included per night?", result(HOTELS))
     assert hotel.found
+
+
+TERMS = chunk(
+    12,
+    0,
+    None,
+    "Policy owner: Finance Manager. Currency: Bangladeshi taka (BDT).\n"
+    "Advances in other currencies are converted at the bank's rate on the day of payment.",
+)
+LEAVE = chunk(
+    14,
+    4,
+    "4. Carrying forward and encashment",
+    "Unused annual leave above 20 days is paid at the basic salary rate.",
+    title="Leave policy",
+)
+
+
+def test_a_figure_of_something_the_passages_never_name_is_not_found() -> None:
+    # The taka and a rate are in the passages; the euro, gold and steel are not.
+    for question in (
+        "what is the euro to taka rate today?",
+        "what's the price of gold today?",
+        "euro-to-taka rate now",
+    ):
+        answer = extractive_answer(question, result(TERMS, LEAVE, HOTELS))
+        assert answer.text == NOT_FOUND and not answer.found, question
+
+
+def test_a_figure_of_something_the_passages_name_is_answered() -> None:
+    leave = extractive_answer("at what rate is unused leave paid?", result(LEAVE, TERMS))
+    assert leave.found and "basic salary rate" in leave.text
+    bank = extractive_answer("what is the bank rate for advances?", result(TERMS, LEAVE))
+    assert bank.found and "bank's rate" in bank.text
+    hotel = extractive_answer("what is the hotel rate per night in Dhaka?", result(HOTELS))
+    assert hotel.found and "BDT 6,000" in hotel.text
+    # A policy's rate may be written in other words ("per km" for a mileage rate): only a
+    # figure asked as of now must be named.
+    mileage = extractive_answer("what is the mileage rate for the hotel?", result(HOTELS))
+    assert mileage.found
+    assert not extractive_answer("what is the mileage rate today?", result(HOTELS)).found
+
+
+def test_the_share_of_what_the_question_names_that_the_quotes_hold() -> None:
+    hotel = extractive_answer("what is the hotel limit per night in Dhaka?", result(HOTELS))
+    assert quoted_share("what is the hotel limit per night in Dhaka?", hotel) == 1.0
+    weather = extractive_answer("what's the weather in Dhaka today?", result(HOTELS))
+    # Dhaka is quoted, the weather is not ("today" says when, not what).
+    assert quoted_share("what's the weather in Dhaka today?", weather) == 0.5

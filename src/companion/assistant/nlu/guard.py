@@ -104,6 +104,55 @@ ACTION_VERBS = frozenset(
     "deduct remove delete undo scrap purchase sell charge submit transfer deposit settle mark "
     "set update change".split()
 )
+# Common words one letter away from an action verb, which the typo allowance would take for
+# it: "will the price go up?" is not "bill", "tell me" is not "sell", "look up" is not "book".
+_NEAR_VERBS = frozenset(
+    "will well tell till still look took most cost past must avoid chance remote white older "
+    "sing".split()
+)
+# Ways of reaching someone, which no action of Companion's does: "send an email to Dhaka
+# Traders about their overdue invoice", "call Rahim Traders", "remind Bengal Foods to pay".
+# The classifier hears the ledger words after them (invoice, payment, balance) and would start
+# another action or show a figure. "send an invoice to ..." (post it) and "send PO-... back"
+# (reject it) name what an action does, so "send" counts only with a message as its object.
+_MEDIUM = (
+    r"(?:e-?mails?|mails?|messages?|texts?|sms|whats\s?app|letters?|fax(?:es)?|memos?"
+    r"|reminders?|notifications?|notices?|calls?|meetings?|invit(?:es?|ations?)|newsletters?)"
+)
+# Not the nouns: "call off", "email address", "phone number", "contact details", "text of".
+_NOUN_AFTER = (
+    r"(?!\s+(?:off|of|me|address\w*|ids?|numbers?|no|details?|info\w*|person|list|logs?)\b)"
+)
+_REACH = re.compile(
+    r"^(?:(?:send|write|draft|compose|forward|drop|shoot|prepare)\s+(?:\w+\s+){0,3}?"
+    rf"{_MEDIUM}\b"
+    r"|(?:e-?mail|mail|text|sms|whatsapp|message|call|phone|ring|dial|fax|notify|contact|remind"
+    rf"|chase|ping)\b{_NOUN_AFTER})",
+    re.IGNORECASE,
+)
+# Handling a document outside the ledger: never an action ("print INV-2026-0042" is not
+# posting it), though "share the sales figures" or "export the client list" asks for figures.
+_HANDLE = re.compile(
+    rf"^(?:print|download|export|share|forward|tweet|translate|schedule)\b{_NOUN_AFTER}",
+    re.IGNORECASE,
+)
+_REQUEST_LEAD = re.compile(
+    r"^(?:(?:ok|okay|so|and|but|then|also|just|now|hi|hey|hello|pls|please|plz|kindly)\b[\s,!]*)*"
+    r"(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+)?"
+    r"|i(?:\s+(?:want|need|would\s+like)|'d\s+like)\s+(?:you\s+)?to\s+)?"
+    r"(?:please\s+|pls\s+|kindly\s+)?",
+    re.IGNORECASE,
+)
+# Words of keeping something or of what is kept: a "remember" reading needs one ("will the
+# price of steel go up next month?" has none, however close it sits to "note down that Padma
+# Cement raised prices"). Typos ("rmbr", "remeber"), Banglish and Bangla included.
+_MEMORY = re.compile(
+    r"(?:^|(?<=\W))(?:r[ei]?m+[ei]?m*b*[ei]?r\w*|remind\w*|memor\w*|memo|notes?|noted"
+    r"|reminders?|forg[eo]t\w*|recall\w*|keep\s+in\s+mind|sav(?:e|ed|ing)|stor(?:e|ed|ing)"
+    r"|pref\w*|from\s+now\s+on|always|usual\w*|default|favou?rite|mone\s+r[ae]kh\w*"
+    r"|pochond\w*)\b|/(?:remember|remind|note)\b|মনে\s*র[\u09be\u09c7]খ|পছন্দ",
+    re.IGNORECASE,
+)
 
 
 def requests(text: str) -> bool:
@@ -125,6 +174,36 @@ def requests(text: str) -> bool:
     if _DOING.search(folded):
         return True
     return bool(_POLITE.search(folded)) and any(is_action_verb(w) for w in words)
+
+
+def reaches_someone(text: str) -> bool:
+    """Whether ``text`` asks to contact someone, which no action does.
+
+    "please send an email to Dhaka Traders about their overdue invoice", "call Rahim Traders
+    about the payment", "remind Bengal Foods to pay": the verb says what is wanted, whatever
+    ledger words follow it. "send an invoice to Lotus Pharma" and "remind me to ..." are not.
+    """
+    return bool(_REACH.match(_request(text)))
+
+
+def requests_elsewhere(text: str) -> bool:
+    """Whether ``text`` asks for something no action does: to contact someone
+    (``reaches_someone``) or to handle a document outside the ledger ("print INV-...",
+    "forward PO-... to the supplier")."""
+    said = _request(text)
+    return bool(_REACH.match(said) or _HANDLE.match(said))
+
+
+def _request(text: str) -> str:
+    """The request without the words in front that ask nothing ("please", "can you")."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return _REQUEST_LEAD.sub("", folded, count=1)
+
+
+def mentions_memory(text: str) -> bool:
+    """Whether ``text`` has a word of keeping something or of what is kept ("remember", "note
+    that", "remind me", "from now on", "mone rakho"), as every request to the memory has."""
+    return bool(_MEMORY.search(unicodedata.normalize("NFKC", text)))
 
 
 def describes(text: str, entities: Mapping[str, Any]) -> bool:
@@ -227,7 +306,7 @@ def reading_for_question(
 
 def is_action_verb(word: str) -> bool:
     """An action verb, inflected ("approved") or mistyped by a letter ("aprove", "rejct")."""
-    if word in _DOCUMENT_PLURALS:
+    if word in _DOCUMENT_PLURALS or word in _NEAR_VERBS:
         return False
     if word in ACTION_VERBS:
         return True

@@ -29,7 +29,14 @@ from companion.assistant.nlu.entities.master import MasterData
 from companion.assistant.nlu.entities.script import BANGLA, ascii_digits
 from companion.assistant.nlu.entities.words import status_vocabulary
 from companion.assistant.nlu.features import normalise_text
-from companion.assistant.nlu.guard import asks, describes, looks_like_code, reading_for_question
+from companion.assistant.nlu.guard import (
+    asks,
+    describes,
+    looks_like_code,
+    reaches_someone,
+    reading_for_question,
+    requests_elsewhere,
+)
 from companion.assistant.nlu.rasa import TrainingData, load_rasa_nlu
 from companion.llm.embeddings import DEFAULT_EMBEDDER, Embedder, load_embedder
 
@@ -200,6 +207,15 @@ class NLU:
                 cleaned, dict(prediction.ranking), extraction.entities, actions=ACTIONS
             )
             oos = intent == OUT_OF_SCOPE
+        elif intent != OUT_OF_SCOPE and (
+            reaches_someone(cleaned) or (intent in ACTIONS and requests_elsewhere(cleaned))
+        ):
+            # "send an email to Dhaka Traders about their overdue invoice", "remind Dhaka
+            # Traders to pay", "print INV-2026-0042" ask for what no action does: starting the
+            # action their ledger words sound like, listing memories or showing a balance would
+            # answer a different request. Out of scope: the refusal says it can't be done and
+            # what can. ("Share the sales figures" is still a data question.)
+            intent, confidence, oos = OUT_OF_SCOPE, 1.0 - confidence, True
         entities = _entities_for(intent, extraction.entities)
         return Understanding(
             text=text,

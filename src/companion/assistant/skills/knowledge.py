@@ -14,11 +14,19 @@ from companion.assistant.grounding import (
     knowledge_answer,
     stream_knowledge_answer,
 )
+from companion.assistant.nlu import guard
 from companion.assistant.progress import Progress, report
+from companion.assistant.skills import refusals
 from companion.assistant.skills.base import Answer, Turn, register
 from companion.assistant.skills.data_query import denied_answer, generation_usage
 from companion.errors import PermissionDenied
-from companion.knowledge.answers import NOT_FOUND, KnowledgeAnswer, extractive_answer, terms
+from companion.knowledge.answers import (
+    NOT_FOUND,
+    KnowledgeAnswer,
+    extractive_answer,
+    quoted_share,
+    terms,
+)
 from companion.knowledge.index import IndexUnavailable
 from companion.knowledge.retrieval import RetrievalResult
 from companion.llm.service import LLMService
@@ -302,14 +310,23 @@ def answer_from_documents(turn: Turn) -> Answer | None:
 
     Used for product how-to questions under ``help`` ("how do I post an invoice?") and for
     questions the NLU found out of scope ("how much can I spend on a hotel?"). None for a
-    bare "help" (the caller shows its examples), for callers without kb.read, and when
-    retrieval is not confident.
+    bare "help" (the caller shows its examples), for callers without kb.read, when
+    retrieval is not confident, for a request to contact someone ("send an email to
+    ..."), and for a question about the outside world the quotes don't fully name.
     """
     if not (terms(turn.text) - _HELP_WORDS) or not turn.ctx.can("kb.read"):
         return None
+    if guard.reaches_someone(turn.text):
+        return None  # the documents may mention e-mail reminders; quoting them sends none
     result = retrieve(turn)
     if result is None:
         return None
-    if not extractive_answer(turn.text, result).found:
+    found = extractive_answer(turn.text, result)
+    if not found.found:
         return None  # checked first: no model is asked when the documents hold no answer
+    if refusals.classify(turn.text).topic is not None and quoted_share(turn.text, found) < 1:
+        # "what's the weather in Dhaka today?" over the Dhaka hotel limits: a question about
+        # the outside world (weather, markets, news) is answered by the documents only when
+        # they say all of what it names.
+        return None
     return _answer(answer_over(turn, result), result)

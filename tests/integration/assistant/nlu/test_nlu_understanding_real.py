@@ -98,3 +98,37 @@ def test_real_nlu_resolves_entities_of_a_sales_order(real_nlu: NLU) -> None:
     assert result.entities["unit_price"] == Decimal(450)
     assert result.entities["customer"]["id"] == 1
     assert result.entities["product"]["id"] == 21
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Ledger words after a verb of contacting someone: never an action, memory or figure.
+        "please send an email to Dhaka Traders about their overdue invoice",
+        "email Rahim Traders a reminder about their unpaid invoice",
+        "can you send a whatsapp message to Karim Steel about the purchase order?",
+        "write a letter to Bengal Foods about their payment",
+        "call Khulna Emporium about their overdue balance",
+        "remind Dhaka Traders to pay their invoice",
+    ],
+)
+def test_real_nlu_never_reads_a_different_request(real_nlu: NLU, text: str) -> None:
+    result = real_nlu.parse(text, today=TODAY, master=MASTER)
+    assert result.intent == OUT_OF_SCOPE and result.is_out_of_scope, result.intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("remember that our fiscal year starts in July", "remember"),
+        ("remind me to call Khulna Emporium tomorrow", "remember"),
+        ("post invoice INV-2026-0042", "post_ar_invoice"),
+        ("send an invoice to Rahim Traders for 10 bags of cement at 450", "post_ar_invoice"),
+        ("send PO-2026-0042 back, rejected", "reject_purchase_order"),
+        ("share the receivables aging", "ar_aging"),
+    ],
+)
+def test_real_nlu_keeps_real_memory_and_action_requests(
+    real_nlu: NLU, text: str, intent: str
+) -> None:
+    assert real_nlu.parse(text, today=TODAY, master=MASTER).intent == intent

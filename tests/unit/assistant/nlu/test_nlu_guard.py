@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from companion.assistant.nlu import ACTIONS, NLU
-from companion.assistant.nlu.guard import asks, is_action_verb, reading_for_question
+from companion.assistant.nlu.guard import (
+    asks,
+    is_action_verb,
+    mentions_memory,
+    reaches_someone,
+    reading_for_question,
+    requests_elsewhere,
+)
+from companion.assistant.nlu.rasa import load_rasa_nlu
+from companion.assistant.nlu.understanding import default_data_dir
 from nlu_fixtures import TODAY
 
 
@@ -115,3 +124,101 @@ def test_yes_and_no_words_answer_a_proposal(fake_nlu: NLU) -> None:
     # The tiny training set has no confirm/cancel examples; the words alone decide.
     assert fake_nlu.parse("haa, kore dao", today=TODAY).intent == "confirm"
     assert fake_nlu.parse("না, থাক", today=TODAY).intent == "cancel"
+
+
+@pytest.mark.parametrize("word", ["will", "tell", "look", "most", "cost", "till", "well"])
+def test_common_words_a_letter_from_an_action_verb_are_not_one(word: str) -> None:
+    assert not is_action_verb(word)
+
+
+@pytest.mark.parametrize("word", ["bill", "sell", "book", "post", "make", "pay"])
+def test_the_verbs_those_words_are_near_still_are(word: str) -> None:
+    assert is_action_verb(word)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will PO-2026-0042 be approved tomorrow?",
+        "will the price of steel go up next month?",
+        "will Rahim Traders pay INV-2026-0042 this week?",
+    ],
+)
+def test_a_question_led_by_will_is_asking(text: str) -> None:
+    assert asks(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please send an email to Dhaka Traders about their overdue invoice",
+        "send Rahim Traders a reminder about INV-2026-0042",
+        "can you send a whatsapp message to Karim Steel about the purchase order?",
+        "Write a letter to Bengal Foods about their payment",
+        "email the invoice to Lotus Pharma",
+        "e-mail Meghna Textiles",
+        "call Khulna Emporium about their overdue balance",
+        "remind Dhaka Traders to pay their invoice",
+        "ok, chase Bengal Foods for the payment",
+    ],
+)
+def test_requests_to_contact_someone(text: str) -> None:
+    assert reaches_someone(text) and requests_elsewhere(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "could you please print invoice INV-2026-0042",
+        "I want you to forward PO-2026-0042 to the supplier",
+        "download INV-2026-0042",
+    ],
+)
+def test_requests_to_handle_a_document_elsewhere(text: str) -> None:
+    # Never an action; yet "share the sales figures" is a way to ask for them.
+    assert requests_elsewhere(text) and not reaches_someone(text)
+    assert not reaches_someone("kindly share the customers with overdue invoices")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "send an invoice to Lotus Pharma for 30 office chairs at 5,500",
+        "send a bill to Nova Hospitality",
+        "send PO-2026-0066 back, not approved",
+        "write off 12 bags of cement",
+        "post invoice INV-2026-0042",
+        "remind me to call Khulna Emporium tomorrow",
+        "call off PO-2026-0042",
+        "which invoices did we email last week?",
+        "email address of Dhaka Traders",
+        "share of sales from Rahim Traders last month",
+        "schedule of payments due next week",
+        "phone number of Karim Steel",
+        "contact details for Bengal Foods",
+        "",
+    ],
+)
+def test_requests_an_action_does_are_not_elsewhere(text: str) -> None:
+    assert not requests_elsewhere(text) and not reaches_someone(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will the price of steel go up next month?",
+        "is the price of cement going to rise next quarter?",
+        "what's the status of PO-2026-0042",
+        "Karim Steel raised prices",
+        "",
+    ],
+)
+def test_words_without_memory(text: str) -> None:
+    assert not mentions_memory(text)
+
+
+def test_every_shipped_memory_example_has_a_word_of_memory() -> None:
+    data = load_rasa_nlu([default_data_dir()])
+    examples = [e.text for e in data.examples if e.intent == "remember"]
+    assert len(examples) > 80
+    assert [e for e in examples if not mentions_memory(e)] == []
