@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, insert, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from companion.audit.models import AuditEntry, AuditHead
-from companion.kit.db import utcnow
+from companion.kit.db import TransactionQueue, utcnow
 from companion.kit.jsonable import jsonable
 from companion.tenancy.context import RequestContext
 
@@ -101,9 +101,8 @@ def record(
         if conversation_message_id is not None
         else (ctx.extra.get("conversation_message_id") if ctx else None),
     )
-    queue = _queue(session)
-    if queue is not None:
-        queue.append(_Queued(_columns(entry), entry, _innermost(session)))
+    if _queueing(session):
+        _QUEUE.put(session, _Queued(_columns(entry), entry))
         return entry
     head = _lock_head(session, chain)
     entry.seq = head.seq + 1
@@ -147,10 +146,8 @@ def record_many(
         }
         for entity_id, old, new in changes
     ]
-    queue = _queue(session)
-    if queue is not None:
-        where = _innermost(session)
-        queue.extend(_Queued(row, None, where) for row in rows)
+    if _queueing(session):
+        _QUEUE.put(session, *(_Queued(row, None) for row in rows))
     else:
         _append(session, chain, rows)
     return len(rows)
@@ -183,7 +180,6 @@ def _append(session: Session, chain: str, rows: list[dict[str, Any]]) -> None:
 
 # --- entries written last -------------------------------------------------------------------
 
-_QUEUE = "companion.audit.queue"  # session.info: the entries a ``written_last`` scope holds
 _DEPTH = "companion.audit.depth"  # session.info: how many ``written_last`` scopes are open
 
 _COLUMNS = (
@@ -203,28 +199,19 @@ _COLUMNS = (
 
 @dataclass(frozen=True)
 class _Queued:
-    """An entry waiting to be chained: its columns, the object ``record`` returned, and the
-    (innermost) transaction it was recorded in."""
+    """An entry waiting to be chained: its columns and the object ``record`` returned."""
 
     row: dict[str, Any]
     entry: AuditEntry | None
-    transaction: SessionTransaction
 
 
 def _columns(entry: AuditEntry) -> dict[str, Any]:
     return {column: getattr(entry, column) for column in _COLUMNS}
 
 
-def _queue(session: Session) -> list[_Queued] | None:
-    if not session.info.get(_DEPTH):
-        return None
-    queue: list[_Queued] = session.info.setdefault(_QUEUE, [])
-    return queue
-
-
-def _innermost(session: Session) -> SessionTransaction:
-    # A queued entry belongs to a transaction: begin one if nothing has yet (autobegin's).
-    return session.get_nested_transaction() or session.get_transaction() or session.begin()
+def _queueing(session: Session) -> bool:
+    """Whether a ``written_last`` scope is open: entries are queued, not chained at once."""
+    return bool(session.info.get(_DEPTH))
 
 
 @contextmanager
@@ -249,9 +236,10 @@ def written_last(session: Session) -> Iterator[None]:
 
 def write_queued(session: Session) -> None:
     """Chain and write the queued entries now: each chain's head locked once, in chain order."""
-    queued = session.info.pop(_QUEUE, None)
-    if not queued:
-        return
+    _QUEUE.flush(session)
+
+
+def _chain(session: Session, queued: list[_Queued]) -> None:
     by_chain: dict[str, list[_Queued]] = {}
     for item in queued:
         by_chain.setdefault(item.row["chain"], []).append(item)
@@ -265,37 +253,9 @@ def write_queued(session: Session) -> None:
                     setattr(item.entry, column, item.row[column])
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    """Entries recorded in a transaction (or savepoint) that rolled back are never written."""
-    queued = session.info.get(_QUEUE)
-    if not queued:
-        return
-    session.info[_QUEUE] = [
-        item for item in queued if not _within(item.transaction, previous_transaction)
-    ]
-
-
-def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ended:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-@event.listens_for(Session, "before_commit")
-def _write_before_commit(session: Session) -> None:
-    """Queued entries are written in the transaction that recorded them, whatever commits it."""
-    if session.info.get(_QUEUE) and not session.in_nested_transaction():
-        write_queued(session)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_queue(session: Session, transaction: SessionTransaction) -> None:
-    """Nothing queued outlives its transaction (a closed session's, say)."""
-    if transaction.parent is None and _QUEUE in session.info:
-        del session.info[_QUEUE]
+# Entries recorded in a transaction (or savepoint) that rolled back are never written; the
+# rest are written in the transaction that recorded them, whatever commits it.
+_QUEUE: TransactionQueue[_Queued] = TransactionQueue("companion.audit.queue", _chain)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -482,6 +482,65 @@ class TransactionMemo(Generic[V]):
         if kept is None or kept.transaction is not session.get_transaction() or kept.key != key:
             return None
         return kept
+
+
+class TransactionQueue(Generic[V]):
+    """Items kept in ``Session.info`` under ``name`` to be written together later in the
+    transaction that queued them (the audit chain's entries, telemetry events).
+
+    Each item remembers the innermost transaction (or savepoint) it was queued in: when that
+    rolls back, the item is dropped, as a row added there would be. The outermost commit
+    writes what is left first (``write``, given the items in order), and nothing queued
+    outlives its transaction (a closed session's, say). ``flush`` writes them sooner.
+    """
+
+    def __init__(self, name: str, write: Callable[[Session, list[V]], None]) -> None:
+        self.name = name
+        self._write = write
+        event.listen(Session, "after_soft_rollback", self._drop_rolled_back)
+        event.listen(Session, "before_commit", self._write_before_commit)
+        event.listen(Session, "after_transaction_end", self._forget)
+
+    def put(self, session: Session, *items: V) -> None:
+        """Queue ``items`` in the session's innermost transaction (begun if none is yet, as
+        adding a row would)."""
+        where = session.get_nested_transaction() or session.get_transaction() or session.begin()
+        queued: list[tuple[V, SessionTransaction]] = session.info.setdefault(self.name, [])
+        queued.extend((item, where) for item in items)
+
+    def pending(self, session: Session) -> bool:
+        """Whether anything is queued."""
+        return bool(session.info.get(self.name))
+
+    def flush(self, session: Session) -> None:
+        """Write the queued items now (in order), if any."""
+        queued: list[tuple[V, SessionTransaction]] | None = session.info.pop(self.name, None)
+        if queued:
+            self._write(session, [item for item, _ in queued])
+
+    def _drop_rolled_back(self, session: Session, previous: SessionTransaction) -> None:
+        queued: list[tuple[V, SessionTransaction]] | None = session.info.get(self.name)
+        if queued:
+            session.info[self.name] = [
+                (item, where) for item, where in queued if not _within(where, previous)
+            ]
+
+    def _write_before_commit(self, session: Session) -> None:
+        if session.info.get(self.name) and not session.in_nested_transaction():
+            self.flush(session)
+
+    def _forget(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(self.name, None)
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """Whether ``transaction`` is ``ended`` or nested inside it."""
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def add_to_totals(

@@ -15,11 +15,10 @@ would be.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, event, insert
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
@@ -30,7 +29,7 @@ from companion.errors import PermissionDenied
 from companion.governance.pii import redact
 from companion.kit import telemetry
 from companion.kit.clock import Clock
-from companion.kit.db import utcnow
+from companion.kit.db import TransactionQueue, utcnow
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
 
@@ -60,70 +59,40 @@ def store(session: Session, event: telemetry.Event) -> None:
         "message_id": event.message_id,
         "data": scrub(event.data),
     }
-    # The innermost transaction, begun here if none is yet (as adding the row would).
-    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
-    session.info.setdefault(_QUEUE, []).append(_Queued(row, transaction))
+    _QUEUE.put(session, row)
 
 
-_QUEUE = "companion.learning.telemetry.queue"
 _TABLE = cast(Table, TelemetryEvent.__table__)
 
 
-@dataclass(frozen=True)
-class _Queued:
-    row: dict[str, Any]
-    transaction: SessionTransaction
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    # Every row has the same columns, so they go as the parameters of one cached statement:
+    # one multi-row INSERT on PostgreSQL, one executemany on SQLite.
+    session.execute(insert(_TABLE), rows)
+
+
+# Rows queued in a savepoint that rolls back are dropped; the rest are written at the
+# outermost commit if nothing wrote them sooner.
+_QUEUE: TransactionQueue[dict[str, Any]] = TransactionQueue(
+    "companion.learning.telemetry.queue", _insert
+)
 
 
 def write_queued(session: Session) -> None:
     """Insert the queued rows now, in one statement."""
-    queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
-    if queued:
-        # Every row has the same columns, so they go as the parameters of one cached
-        # statement: one multi-row INSERT on PostgreSQL, one executemany on SQLite.
-        session.execute(insert(_TABLE), [item.row for item in queued])
-
-
-@event.listens_for(Session, "before_commit")
-def _write_before_commit(session: Session) -> None:
-    if session.info.get(_QUEUE) and not session.in_nested_transaction():
-        write_queued(session)
+    _QUEUE.flush(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _write_before_reading_events(state: ORMExecuteState) -> None:
     """A statement over the events sees (or deletes) the transaction's own: they are
     written before it runs."""
-    if not state.session.info.get(_QUEUE) or not isinstance(state.statement, ClauseElement):
+    if not _QUEUE.pending(state.session) or not isinstance(state.statement, ClauseElement):
         return
     # By name: an ORM statement's tables are annotated copies of the table.
     tables = find_tables(state.statement, include_crud=True)
     if any(table.name == _TABLE.name for table in tables):
         write_queued(state.session)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    queued: list[_Queued] | None = session.info.get(_QUEUE)
-    if queued:
-        session.info[_QUEUE] = [
-            item for item in queued if not _within(item.transaction, previous_transaction)
-        ]
-
-
-def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ended:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_queue(session: Session, transaction: SessionTransaction) -> None:
-    """Nothing queued outlives its transaction (a closed session's, say)."""
-    if transaction.parent is None:
-        session.info.pop(_QUEUE, None)
 
 
 def install() -> None:
