@@ -27,6 +27,7 @@ from companion.assistant.page import with_page_record
 from companion.assistant.skills import actions as action_skill
 from companion.assistant.skills.base import Answer, Skill, skill_for
 from companion.assistant.skills.data_query import one_document_intent
+from companion.assistant.skills.refusals import asks_outside_figure
 from companion.assistant.state import ConversationState
 
 # Intents a model is never asked to second-guess, however unsure the NLU is.
@@ -153,6 +154,28 @@ class NotMemory:
             and not resolved.follow_up
             and not route.remembering
             and not mentions_memory(message.text)
+        )
+
+    def run(self, message: Message, route: Route) -> Route:
+        resolved = followup.Resolved(OUT_OF_SCOPE, 1.0 - route.resolved.confidence, {}, False)
+        return route.by(self.name, resolved=resolved)
+
+
+class OutsideFigure:
+    """A data reading of a question for a figure no company's books hold: an exchange rate,
+    a price or rate predicted ("will copper prices fall next week?" read as the items below
+    their reorder level, "how much is one US dollar in taka?" as the cash balance). Out of
+    scope, so the refusal says what Companion can't do instead of answering another question.
+    A refinement of the last question has been taken by ``FollowUp`` before."""
+
+    name = "outside_figure"
+
+    def applies(self, message: Message, route: Route) -> bool:
+        resolved = route.resolved
+        return (
+            (resolved.intent in message.data_intents or resolved.intent == adhoc.INTENT)
+            and not resolved.follow_up
+            and asks_outside_figure(message.text)
         )
 
     def run(self, message: Message, route: Route) -> Route:
@@ -291,6 +314,7 @@ READING: tuple[ReadingRule, ...] = (
     FollowUp(),
     MemoryRequest(),
     NotMemory(),
+    OutsideFigure(),
     AdHoc(),
     Awaited(),
     PageRecord(),

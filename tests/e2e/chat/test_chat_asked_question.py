@@ -75,6 +75,18 @@ def test_an_outside_figure_is_not_answered_with_loose_quotes(
     assert message.startswith("I can't look up market prices or exchange rates")
 
 
+def test_an_outside_figure_read_as_a_data_question_is_refused(chat_client, login) -> None:
+    finance = login("finance")
+    copper = refused(chat_client, finance, "will copper prices fall next week?")
+    assert copper.startswith("I can't predict")
+    assert "reorder" not in copper
+    dollar = refused(chat_client, finance, "how much is one US dollar in taka right now?")
+    assert dollar.startswith("I can't look up market prices or exchange rates")
+    assert "BDT" not in dollar  # not the cash balance
+    cash = ask(chat_client, finance, "what's our cash balance?")
+    assert cash["intent"] == "cash_balance" and cash["skill"] == "data_query"
+
+
 def test_real_memory_action_and_policy_requests_keep_their_answers(chat_client, login) -> None:
     finance = login("finance")
     kept = ask(chat_client, finance, "remember that our fiscal year starts in July")

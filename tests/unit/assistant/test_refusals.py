@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from companion.assistant.skills.refusals import GENERIC, Reason, actions_offered, classify, refusal
+from companion.assistant.skills.refusals import (
+    GENERIC,
+    Reason,
+    actions_offered,
+    asks_outside_figure,
+    classify,
+    refusal,
+)
 
 TODAY = dt.date(2026, 11, 20)
 FINANCE_ACTIONS = [
@@ -185,3 +192,41 @@ def test_actions_are_listed_in_a_fixed_order_unknown_ones_by_name() -> None:
 def test_anything_else_keeps_the_general_line() -> None:
     assert _say(classify("sing me a song", {}, TODAY)) == GENERIC
     assert GENERIC.endswith("Say “help” for examples.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will copper prices fall next week?",
+        "how much is one US dollar in taka right now?",
+        "how many taka for a dollar?",
+        "convert 500 dollars into taka",
+        "what is the euro to taka rate today?",
+        "usd to bdt",
+        "is the gold price going to rise?",
+        "what will the interest rate be next year?",
+    ],
+)
+def test_a_figure_no_books_hold(text: str) -> None:
+    assert asks_outside_figure(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is our cash balance?",
+        "sales in usd last month",
+        "show me sales by item in dollars",
+        "which invoices are due next week?",
+        "will PO-2026-0042 be approved tomorrow?",
+        "what is the price of Ceiling Fan 56in?",
+        "what is the usd price of Widget A?",
+        "what was the exchange gain last month?",
+        "what tax rate applies to ceiling fans?",
+        "what rate did we pay for freight last month?",
+        "what are the prices on invoice INV-2026-0042?",
+        "which items will run out next week?",
+    ],
+)
+def test_a_question_of_the_books_is_no_outside_figure(text: str) -> None:
+    assert not asks_outside_figure(text)

@@ -48,6 +48,7 @@ def test_the_rules_run_in_this_order() -> None:
         "follow_up",
         "memory_request",
         "not_memory",
+        "outside_figure",
         "adhoc",
         "awaited",
         "page_record",
@@ -113,6 +114,32 @@ def test_a_memory_reading_without_a_word_of_memory_is_out_of_scope() -> None:
     refined = routing.route(only)
     assert refined.resolved.intent == "sales_summary" and refined.resolved.follow_up
     assert "not_memory" not in refined.taken
+
+
+def test_a_data_reading_of_an_outside_figure_is_out_of_scope() -> None:
+    outside = (
+        ("will copper prices fall next week?", "sales_summary"),
+        ("how much is one US dollar in taka right now?", "cash_balance"),
+        ("what is the dollar rate today?", "cash_balance"),
+    )
+    for text, intent in outside:
+        got = routing.route(_message(text, intent, 0.7))
+        assert got.resolved.intent == "out_of_scope" and not got.resolved.follow_up, text
+        assert got.resolved.confidence == pytest.approx(0.3) and got.resolved.entities == {}
+        assert got.taken == ("outside_figure",), text
+    # Questions of the books keep their reading, with future words, prices or currencies in.
+    kept = (
+        ("which invoices are due next week?", "sales_summary"),
+        ("will PO-2026-0003 be approved tomorrow?", "order_status"),
+        ("sales in usd last month", "sales_summary"),
+        ("what rate did we pay for freight last month?", "sales_summary"),
+    )
+    for text, intent in kept:
+        got = routing.route(_message(text, intent, read_adhoc=lambda: None))
+        assert got.resolved.intent == intent and "outside_figure" not in got.taken, text
+    # Only a data reading is turned: a memory request is kept, whatever it names.
+    memo = routing.route(_message("remember that the dollar rate was 122 taka", "remember"))
+    assert memo.resolved.intent == "remember"
 
 
 def test_adhoc_takes_a_breakdown_and_leaves_anything_else() -> None:

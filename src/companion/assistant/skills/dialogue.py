@@ -78,10 +78,13 @@ class OutOfScope:
     name = "dialogue"
 
     def handle(self, turn: Turn) -> Answer:
-        # Not a figure or an action, but the company's documents may still answer it.
-        from_docs = answer_from_documents(turn)
-        if from_docs is not None:
-            return from_docs
+        # Not a figure or an action, but the company's documents may still answer it; not an
+        # exchange rate or a predicted price, which no document of the company holds (quotes
+        # that share a word with it would answer another question).
+        if not refusals.asks_outside_figure(turn.text):
+            from_docs = answer_from_documents(turn)
+            if from_docs is not None:
+                return from_docs
         reason = refusals.classify(turn.text, turn.entities, turn.today)
         said = refusals.refusal(
             reason,

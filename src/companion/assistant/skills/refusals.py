@@ -83,8 +83,22 @@ _VALUE = re.compile(
 )
 _SCHEDULED = re.compile(r"\b(?:due|scheduled|booked|planned|appointments?|meetings?)\b", _I)
 
+_CURRENCY = (
+    r"(?:us\s+|u\.s\.\s+)?(?:dollars?|usd|euros?|eur|pounds?|gbp|yen|jpy|rupees?|inr|taka|bdt"
+    r"|yuan|rmb|riyals?|sar|dirhams?|aed)"
+)
+# What one currency is worth in another: no company's books hold it (the ERP keeps no rates).
+_EXCHANGE = re.compile(
+    rf"\b(?:exchange\s+rates?|forex|fx\s+rates?|currency\s+rates?|{_CURRENCY}\s+rates?"
+    rf"|rate\s+of\s+(?:the\s+)?{_CURRENCY}|{_CURRENCY}\s+(?:in|to|into|against|for)"
+    rf"\s+(?:a\s+|an\s+|one\s+|\d[\d,.]*\s+)?{_CURRENCY})\b",
+    _I,
+)
+_PRICE_OR_RATE = re.compile(r"\b(?:prices?|rates?)\b", _I)
+
 # Outside-world topics, each with what Companion has none of.
 _OUTSIDE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_EXCHANGE, "market prices or exchange rates"),
     (
         re.compile(
             r"\b(?:exchange\s+rates?|forex|fx\s+rates?|currency\s+rates?|(?:dollar|euro|pound"
@@ -239,6 +253,17 @@ def classify(
     if topic is not None:
         return Reason("outside", topic=topic)
     return Reason("other")
+
+
+def asks_outside_figure(text: str) -> bool:
+    """Whether ``text`` asks for a figure no company's books hold, whatever the NLU read it
+    as: what one currency is worth in another ("how much is one US dollar in taka right
+    now?"), or a price or rate predicted ("will copper prices fall next week?"). A data
+    question's answer to it would answer another question."""
+    said = " ".join(text.strip().split()).rstrip("?!. ")
+    if _EXCHANGE.search(said):
+        return True
+    return _PRICE_OR_RATE.search(said) is not None and _predicts(said, None, None)
 
 
 def _predicts(said: str, entities: dict[str, Any] | None, today: dt.date | None) -> bool:
