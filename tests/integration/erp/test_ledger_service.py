@@ -1,11 +1,9 @@
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from companion.audit.models import AuditEntry
@@ -38,6 +36,7 @@ from companion.errors import (
 from companion.tenancy.context import RequestContext
 from factories import make_company, make_context
 from finance_factories import JAN, Books, make_books, make_customer
+from statements import account_reads, statements_sent
 
 D = Decimal
 Z = D("0")
@@ -93,21 +92,9 @@ def test_account_for_role_sets_up_a_company_without_a_chart(session: Session) ->
     assert count == len(STANDARD_CHART)
 
 
-@contextmanager
-def _account_reads(session: Session) -> Iterator[list[str]]:
+def _account_reads(session: Session) -> AbstractContextManager[list[str]]:
     """The SELECTs of the accounts table run inside the block."""
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM accounts" in statement:
-            seen.append(statement)
-
-    bind = session.connection()
-    event.listen(bind, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(bind, "before_cursor_execute", note)
+    return statements_sent(session, account_reads)
 
 
 def test_accounts_for_several_roles_are_one_read_and_the_first_missing_is_named(

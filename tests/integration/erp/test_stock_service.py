@@ -1,9 +1,8 @@
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +15,7 @@ from companion.erp.stock.models import MoveType, StockLevel, StockMove
 from companion.erp.stock.service import adjust_stock, issue_stock, receive_stock, transfer_stock
 from companion.errors import BusinessRuleViolation, NotFound, PermissionDenied
 from operations_factories import DAY, Shop, make_shop
+from statements import account_reads, statements_sent
 
 D = Decimal
 
@@ -246,15 +246,7 @@ def test_a_storekeepers_loss_posts_adjustments_against_inventory_at_cost(
 
 def test_an_adjustment_reads_its_two_accounts_once(session: Session, shop: Shop) -> None:
     setup_company_ledger(session, shop.company.id)  # a chart to read (posting sets one up)
-    reads: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM accounts" in statement:
-            reads.append(statement)
-
-    bind = session.connection()
-    event.listen(bind, "before_cursor_execute", note)
-    try:
+    with statements_sent(session, account_reads) as reads:
         move = adjust_stock(
             session,
             shop.storekeeper,
@@ -264,8 +256,6 @@ def test_an_adjustment_reads_its_two_accounts_once(session: Session, shop: Shop)
             reason="found in count",
             on=DAY,
         )
-    finally:
-        event.remove(bind, "before_cursor_execute", note)
     # One read of both roles; posting finds them in the session.
     assert len(reads) == 1
     assert _voucher_sides(session, shop, move.id) == {

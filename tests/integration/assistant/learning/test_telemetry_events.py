@@ -4,11 +4,10 @@ with it (the queue of ``assistant.learning.telemetry``), on both databases."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from companion.assistant.learning import repository as repo
@@ -18,25 +17,14 @@ from companion.kit import telemetry
 from companion.tenancy.context import RequestContext
 from companion.tenancy.models import Company
 from factories import make_company, make_context
+from statements import statements_sent
 
 FUTURE = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
 
 
-@contextmanager
-def _event_inserts(session: Session) -> Iterator[list[str]]:
+def _event_inserts(session: Session) -> AbstractContextManager[list[str]]:
     """The INSERTs into telemetry_events run inside the block."""
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().startswith("INSERT INTO telemetry_events"):
-            seen.append(statement)
-
-    bind = session.connection()
-    event.listen(bind, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(bind, "before_cursor_execute", note)
+    return statements_sent(session, lambda sql: sql.startswith("INSERT INTO telemetry_events"))
 
 
 def _emit(session: Session, ctx: RequestContext, kind: str, **data: Any) -> None:
