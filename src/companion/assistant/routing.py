@@ -138,6 +138,13 @@ class MemoryRequest:
         return route.by(self.name, resolved=resolved, remembering=True)
 
 
+def _out_of_scope(route: Route, rule: str) -> Route:
+    """The route turned out of scope by ``rule``, its entities dropped: the refusal then says
+    what can't be done."""
+    resolved = followup.Resolved(OUT_OF_SCOPE, 1.0 - route.resolved.confidence, {}, False)
+    return route.by(rule, resolved=resolved)
+
+
 class NotMemory:
     """A "remember" reading of words that neither keep anything nor ask what is kept: "will
     the price of steel go up next month?" sits close to "note down that Padma Cement raised
@@ -157,8 +164,7 @@ class NotMemory:
         )
 
     def run(self, message: Message, route: Route) -> Route:
-        resolved = followup.Resolved(OUT_OF_SCOPE, 1.0 - route.resolved.confidence, {}, False)
-        return route.by(self.name, resolved=resolved)
+        return _out_of_scope(route, self.name)
 
 
 class OutsideFigure:
@@ -179,8 +185,7 @@ class OutsideFigure:
         )
 
     def run(self, message: Message, route: Route) -> Route:
-        resolved = followup.Resolved(OUT_OF_SCOPE, 1.0 - route.resolved.confidence, {}, False)
-        return route.by(self.name, resolved=resolved)
+        return _out_of_scope(route, self.name)
 
 
 class AdHoc:
